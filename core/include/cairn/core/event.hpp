@@ -1,0 +1,52 @@
+// The event envelope of the contract (../shared/API.md, "Events"):
+//
+//   {"position":1042,"stream":"goal-kr-cac","version":3,
+//    "type":"goal.checked_in","id":"01JD...","at":"2026-02-10T08:00:00.000Z",
+//    "actor":"alice","hash":"9f2c...","data":{...},"meta":{...}}
+//
+// EncodeEnvelope writes exactly this member order in compact JSON; the
+// event's hash is computed over EncodeEnvelope(e, /*with_hash=*/false), so
+// the encoding is part of the on-disk format and must never change.
+// `data` and `meta` hold raw compact JSON objects (validated by whoever made
+// them). Generic: knows nothing of goals.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "cairn/core/error.hpp"
+#include "cairn/core/time.hpp"
+
+namespace cairn {
+
+struct Event {
+  uint64_t position = 0;
+  std::string stream;
+  uint64_t version = 0;
+  std::string type;
+  std::string id;
+  Millis at = 0;
+  std::string actor;
+  std::string hash;          // 64 lowercase hex characters
+  std::string data = "{}";   // raw JSON object
+  std::string meta = "{}";   // raw JSON object
+
+  bool operator==(const Event&) const = default;
+};
+
+std::string EncodeEnvelope(const Event& e, bool with_hash = true);
+// Parses an envelope as EncodeEnvelope writes it (member order free; `meta`
+// and `hash` optional). Errors are kCorruption with a message naming the
+// member at fault.
+Result<Event> DecodeEnvelope(std::string_view json);
+
+// Stream names: `<prefix>-<id>` with prefix one of unit, cycle, goal,
+// metric, token, retro, and an id of 1..160 characters from [a-z0-9._-].
+// Accepts any lowercase prefix made of [a-z]; the domain narrows it.
+bool IsValidStreamName(std::string_view stream);
+
+// Ids: ^[a-z0-9][a-z0-9._-]{0,63}$
+bool IsValidId(std::string_view id);
+
+}  // namespace cairn

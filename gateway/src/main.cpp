@@ -1,0 +1,6 @@
+#include <cstdio>
+
+int main() {
+  std::puts("cairn " CAIRN_VERSION);
+  return 0;
+}
