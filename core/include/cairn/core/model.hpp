@@ -1,0 +1,177 @@
+// The domain state that events build: units, cycles, goals, metrics, tokens.
+//
+//   State state;
+//   for (const Event& e : log) Apply(state, e);     // apply.hpp
+//   const Goal* g = state.FindGoal("kr-cac");
+//
+// Plain values, copyable, no I/O. One writer mutates a State (the
+// Sequencer); readers get immutable copies or hold the writer's lock. Every
+// field here is derived from events alone, so a rebuild from the log equals
+// the live state (operator== is used by the replay-equals-live tests).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cairn/core/time.hpp"
+
+namespace cairn {
+
+enum class UnitKind { kCompany, kDivision, kDepartment, kTeam, kPerson };
+
+struct Unit {
+  std::string id;
+  std::string name;
+  UnitKind kind = UnitKind::kTeam;
+  std::string parent;                 // empty for the root
+  std::vector<std::string> children;  // unit ids, in creation order
+  uint64_t version = 0;               // stream version of unit-<id>
+  uint64_t position = 0;              // position of its last event
+  bool operator==(const Unit&) const = default;
+};
+
+enum class CycleKind { kYear, kHalf, kQuarter, kMonth, kWeek, kDay, kCustom };
+
+struct Cycle {
+  std::string id;
+  std::string name;
+  CycleKind kind = CycleKind::kCustom;
+  Day start = 0;
+  Day end = 0;  // inclusive
+  std::string parent;
+  bool closed = false;
+  Millis closed_at = 0;
+  uint64_t version = 0;
+  uint64_t position = 0;
+  bool operator==(const Cycle&) const = default;
+};
+
+enum class GoalKind {
+  kObjective, kKeyResult, kSmart, kKpi, kBscObjective, kBhag, kMilestone,
+  kInitiative
+};
+enum class Direction { kIncrease, kDecrease, kAtLeast, kAtMost, kBinary };
+enum class Aggregate { kLast, kSum, kAvg, kMin, kMax };
+enum class GoalStatus {
+  kDraft, kProposed, kActive, kAchieved, kMissed, kDropped, kArchived
+};
+enum class Perspective { kNone, kFinancial, kCustomer, kInternal, kLearning };
+
+struct Measure {
+  double start = 0;
+  double target = 0;
+  std::optional<double> stretch;
+  Direction direction = Direction::kIncrease;
+  std::string unit;    // "USD", "%", ...
+  std::string metric;  // bound metric id, empty when fed by check-ins
+  Aggregate aggregate = Aggregate::kLast;
+  bool operator==(const Measure&) const = default;
+};
+
+struct CheckIn {
+  uint64_t position = 0;
+  Millis at = 0;           // effective time
+  Millis recorded_at = 0;  // append time
+  std::optional<double> value;
+  std::optional<int> confidence;  // 0..10
+  std::string note;
+  std::string actor;
+  bool operator==(const CheckIn&) const = default;
+};
+
+// How a goal was split (goal.decomposed).
+enum class SplitBy { kNone, kTime, kOwners, kFunnel };
+
+struct Goal {
+  std::string id;
+  GoalKind kind = GoalKind::kObjective;
+  std::string title;
+  std::string description;
+  std::string unit;
+  std::string cycle;
+  std::string owner;
+  std::string parent;
+  std::vector<std::string> children;  // goal ids, in creation order
+  double weight = 1;
+  bool committed = false;
+  Perspective perspective = Perspective::kNone;
+  std::optional<Day> due;
+  std::optional<Measure> measure;
+  GoalStatus status = GoalStatus::kActive;
+  std::vector<CheckIn> check_ins;  // in position order
+  SplitBy split = SplitBy::kNone;
+  // For a child made by a decomposition: the goal it came from and how.
+  std::string split_from;
+  // Frozen when its cycle closed.
+  std::optional<double> frozen_grade;
+  Millis created_at = 0;
+  std::string created_by;
+  uint64_t version = 0;
+  uint64_t position = 0;
+  bool operator==(const Goal&) const = default;
+};
+
+struct MetricPoint {
+  Millis ts = 0;
+  double value = 0;
+  bool operator==(const MetricPoint&) const = default;
+};
+
+struct Metric {
+  std::string id;
+  std::string name;
+  std::string unit;
+  Aggregate aggregate = Aggregate::kLast;
+  std::vector<MetricPoint> points;  // sorted by ts (stable for equal ts)
+  uint64_t version = 0;
+  uint64_t position = 0;
+  bool operator==(const Metric&) const = default;
+};
+
+enum class Role { kViewer, kEditor, kAdmin };
+
+struct Token {
+  std::string name;
+  Role role = Role::kViewer;
+  std::string unit;         // scope; empty = whole organisation
+  std::string secret_hash;  // hex SHA-256 of the secret; never the secret
+  bool revoked = false;
+  uint64_t version = 0;
+  bool operator==(const Token&) const = default;
+};
+
+enum class RetroNoteKind { kHighlight, kCause, kLesson, kAction };
+
+struct RetroNote {
+  std::string unit;
+  std::string cycle;
+  std::string goal;
+  RetroNoteKind kind = RetroNoteKind::kHighlight;
+  std::string text;
+  std::string actor;
+  Millis at = 0;
+  uint64_t position = 0;
+  bool operator==(const RetroNote&) const = default;
+};
+
+struct State {
+  std::map<std::string, Unit> units;
+  std::map<std::string, Cycle> cycles;
+  std::map<std::string, Goal> goals;
+  std::map<std::string, Metric> metrics;
+  std::map<std::string, Token> tokens;
+  std::vector<RetroNote> retro_notes;
+  uint64_t position = 0;  // last applied event
+  Millis at = 0;          // `at` of the last applied event
+
+  const Unit* FindUnit(const std::string& id) const;
+  const Cycle* FindCycle(const std::string& id) const;
+  const Goal* FindGoal(const std::string& id) const;
+  const Metric* FindMetric(const std::string& id) const;
+  bool operator==(const State&) const = default;
+};
+
+}  // namespace cairn
