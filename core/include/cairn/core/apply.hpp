@@ -1,0 +1,23 @@
+// Apply: folds one stored event into the State. The State is a function of
+// the log alone, so replaying the log rebuilds exactly the live State.
+//
+//   State state;
+//   for (const Event& e : events) Apply(state, e);   // position order
+//
+// Updates the entity the event's stream names (its version and position),
+// the State's position and `at`, and everything derived: children lists,
+// check-ins (in position order), metric points (sorted by ts, stable), split
+// markers, frozen grades, tokens, retro notes. Unknown event types, and
+// events about entities that do not exist, change only the State's
+// position; malformed data never crashes (fields it cannot read are left as
+// they were). No I/O; not thread-safe on one State.
+#pragma once
+
+#include "cairn/core/event.hpp"
+#include "cairn/core/model.hpp"
+
+namespace cairn {
+
+void Apply(State& state, const Event& event);
+
+}  // namespace cairn
