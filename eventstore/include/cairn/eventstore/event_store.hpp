@@ -5,7 +5,8 @@
 //   req.events.push_back({.stream = "goal-kr-cac", .type = "goal.checked_in",
 //                         .actor = "alice", .data = R"({"value":225})"});
 //   req.expectations.push_back({"goal-kr-cac", ExpectedVersion::Exact(2)});
-//   Result<AppendResult> r = (*store)->Append(req);   // durable when it returns
+//   Result<AppendResult> r = (*store)->Append(req);   // durable when it
+//   returns
 //
 // Guarantees: positions are global, gapless and strictly increasing from 1;
 // versions count 1, 2, 3... per stream; `at` never decreases with position;
@@ -50,7 +51,7 @@ struct StreamExpectation {
 struct NewEvent {
   std::string stream;
   std::string type;
-  std::string id;      // unique event id; generated when empty
+  std::string id;  // unique event id; generated when empty
   std::string actor;
   std::string data = "{}";  // compact JSON object, valid UTF-8
   std::string meta = "{}";  // compact JSON object, valid UTF-8
@@ -87,7 +88,8 @@ class Subscription {
 class EventStore {
  public:
   // Opens or creates the store. Fails (kCorruption) on a store written by a
-  // newer schema version or whose data does not decode.
+  // newer schema version or whose data does not decode, kUnavailable when
+  // RocksDB cannot open it (e.g. another process holds it).
   static Result<std::unique_ptr<EventStore>> Open(const Options& options);
 
   virtual ~EventStore() = default;
@@ -115,7 +117,10 @@ class EventStore {
   virtual uint64_t StreamVersion(const std::string& stream) const = 0;
   // Position of the event with this id or idempotency key, if any.
   virtual std::optional<uint64_t> FindId(const std::string& id) const = 0;
-  // Names this store's history; new when created empty or restored.
+  // Names this store's history (32 hex characters); minted when the store is
+  // created empty and again on the first open of a copy (a restored backup):
+  // meta records the folder's identity (canonical path, device and inode)
+  // and an open that finds another identity mints a new epoch.
   virtual std::string Epoch() const = 0;
 
   // Delivers every event with position > after, in order, with no gap or
@@ -130,7 +135,9 @@ class EventStore {
   virtual std::optional<std::pair<uint64_t, std::string>> LatestSnapshot(
       uint64_t max_position) const = 0;
 
-  // An online RocksDB checkpoint into `dir` (must not exist).
+  // An online RocksDB checkpoint into `dir` (must not exist; same file
+  // system: files are hard-linked where possible). Opening the copy mints a
+  // new epoch.
   virtual Status Backup(const std::string& dir) = 0;
 
   // Full check: positions gapless, versions contiguous, every event decodes,
@@ -143,9 +150,14 @@ class EventStore {
   virtual VerifyReport Verify(
       const std::function<void(const std::string&)>& progress = {}) const = 0;
 
-  // Imports exported events (as stored, with positions and hashes) into an
-  // empty store, keeping the epoch given.
+  // Imports exported events as stored (positions, versions, ids, `at`,
+  // hashes kept) in chunks: each call continues the log, so the first event
+  // must be at Head() + 1, versions must continue their streams and the hash
+  // chain must hold (checked; kValidationFailed naming the position
+  // otherwise, nothing written). One synced write per call. Idempotency keys
+  // are not part of an export. ImportNdjson (tools.hpp) drives this.
   virtual Status Import(const std::vector<Event>& events) = 0;
+  // Replaces the epoch (import keeps the exported store's epoch).
   virtual Status SetEpoch(const std::string& epoch) = 0;
 };
 
