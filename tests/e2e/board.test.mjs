@@ -1,0 +1,383 @@
+// End-to-end test of the browser board against a real `cairn serve`, in
+// Debian's headless Chromium driven by playwright-core.
+//
+//   CAIRN_BIN=/path/to/cairn node --test tests/e2e/board.test.mjs
+//
+// It starts the server on a free loopback port with a temporary data folder,
+// seeds a unit, a cycle and goals through the REST API, and checks: two pages
+// on one board see each other's check-ins live (within 1 s, no reload); the
+// page survives the server being killed and restarted and catches up with
+// what changed meanwhile; the replay slider shows the target as it was before
+// a retarget; the history lists the retarget with its reason. Screenshots go
+// to tests/e2e/screenshots/.
+import {test} from 'node:test';
+import assert from 'node:assert/strict';
+import {spawn} from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import {fileURLToPath} from 'node:url';
+import {chromium} from 'playwright-core';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const CAIRN_BIN = path.resolve(process.env.CAIRN_BIN ||
+    path.join(HERE, '../../build/cairn'));
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const SHOTS = path.join(HERE, 'screenshots');
+const TOKEN = 'e2e-admin-token-' + Math.random().toString(36).slice(2);
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu',
+  '--disable-background-networking', '--disable-component-update',
+  '--disable-sync', '--disable-quic', '--no-first-run'];
+
+const UNIT = 'growth';
+const CYCLE = 'e2e-cycle';
+const KR = 'kr-signups';
+const KR2 = 'kr-churn';
+const OBJ = 'obj-grow';
+
+// ---- Server process --------------------------------------------------------
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const {port} = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+class Server {
+  constructor(dataDir, port) {
+    this.dataDir = dataDir;
+    this.port = port;
+    this.base = `http://127.0.0.1:${port}`;
+    this.proc = null;
+    this.log = '';
+  }
+
+  async start() {
+    assert.ok(fs.existsSync(CAIRN_BIN), `server binary missing: ${CAIRN_BIN}`);
+    const proc = spawn(CAIRN_BIN, ['serve', '--data', this.dataDir,
+      '--listen', `127.0.0.1:${this.port}`, '--admin-token', TOKEN],
+    {stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env,
+      CAIRN_ADMIN_TOKEN: TOKEN}});
+    this.proc = proc;
+    const keep = (d) => {
+      this.log = (this.log + d.toString()).slice(-20000);
+    };
+    proc.stdout.on('data', keep);
+    proc.stderr.on('data', keep);
+    this.exited = new Promise((r) => proc.on('exit', (code, sig) => r({code, sig})));
+    const deadline = Date.now() + 20000;
+    while (Date.now() < deadline) {
+      if (proc.exitCode !== null) break;
+      try {
+        const res = await fetch(`${this.base}/healthz`);
+        if (res.ok) return await res.json();
+      } catch { /* not listening yet */ }
+      await sleep(50);
+    }
+    throw new Error(`server did not become healthy; log:\n${this.log}`);
+  }
+
+  async kill() {
+    if (!this.proc || this.proc.exitCode !== null) return;
+    this.proc.kill('SIGKILL');
+    await this.exited;
+  }
+
+  async stop() {
+    if (!this.proc || this.proc.exitCode !== null) return;
+    this.proc.kill('SIGTERM');
+    const done = await Promise.race([this.exited, sleep(5000).then(() => null)]);
+    if (!done) await this.kill();
+  }
+
+  async api(method, p, body) {
+    const res = await fetch(`${this.base}/api/v1${p}`, {method,
+      headers: {'Authorization': `Bearer ${TOKEN}`,
+        ...(body ? {'Content-Type': 'application/json'} : {})},
+      body: body ? JSON.stringify(body) : undefined});
+    const text = await res.text();
+    const data = text ? JSON.parse(text) : null;
+    if (!res.ok) {
+      throw new Error(`${method} ${p} -> ${res.status} ${text}`);
+    }
+    return data;
+  }
+}
+
+const isoDate = (ms) => new Date(ms).toISOString().slice(0, 10);
+const DAY = 86400000;
+
+async function seed(server) {
+  const now = Date.now();
+  await server.api('POST', '/units', {id: 'acme', name: 'Acme', kind: 'company'});
+  await server.api('POST', '/units', {id: UNIT, name: 'Growth team',
+    kind: 'team', parent: 'acme'});
+  await server.api('POST', '/cycles', {id: CYCLE, name: 'E2E cycle',
+    kind: 'custom', start: isoDate(now - 30 * DAY), end: isoDate(now + 60 * DAY)});
+  await server.api('POST', '/goals', {id: OBJ, kind: 'objective',
+    title: 'Grow the product sustainably', unit: UNIT, cycle: CYCLE,
+    owner: 'dana'});
+  await server.api('POST', '/goals', {id: KR, kind: 'key_result',
+    title: 'Reach 100 weekly sign-ups', unit: UNIT, cycle: CYCLE,
+    owner: 'alice', parent: OBJ,
+    measure: {start: 0, target: 100, direction: 'increase', unit: 'signups'}});
+  // Server text must reach the page as text, never as markup.
+  await server.api('POST', '/goals', {id: KR2, kind: 'key_result',
+    title: 'Churn <b>below</b> 3% <img src=x onerror="window.__xss=1">',
+    unit: UNIT, cycle: CYCLE, owner: 'bob', parent: OBJ,
+    measure: {start: 5, target: 3, direction: 'decrease', unit: '%'}});
+  await server.api('POST', `/goals/${KR}/check-ins`,
+      {value: 10, confidence: 7, note: 'first week'});
+}
+
+// ---- Page helpers ----------------------------------------------------------
+
+const row = (id) => `[data-testid="goal-${id}"] > .goal-row`;
+
+async function waitLive(page, timeout = 10000) {
+  await page.waitForSelector('[data-testid="live-status"][data-state="live"]',
+      {timeout, state: 'attached'});
+}
+
+async function valueOf(page, id, field) {
+  return page.getAttribute(`${row(id)} [data-testid="goal-${field}"]`,
+      'data-value');
+}
+
+// Records, inside the page, the wall-clock time at which `selector` first
+// matches, so the measured delay does not depend on the driver's polling.
+async function watchFor(page, selector) {
+  await page.evaluate((sel) => {
+    window.__seen = window.__seen || {};
+    const check = () => {
+      if (!(sel in window.__seen) && document.querySelector(sel)) {
+        window.__seen[sel] = Date.now();
+      }
+    };
+    new MutationObserver(check).observe(document, {subtree: true,
+      childList: true, attributes: true, characterData: true});
+    check();
+  }, selector);
+  return async (timeout) => {
+    await page.waitForFunction((sel) => sel in (window.__seen || {}),
+        selector, {timeout});
+    return page.evaluate((sel) => window.__seen[sel], selector);
+  };
+}
+
+async function waitValue(page, id, field, value, timeout) {
+  await page.waitForSelector(
+      `${row(id)} [data-testid="goal-${field}"][data-value="${value}"]`,
+      {timeout, state: 'attached'});
+}
+
+// ---- The test --------------------------------------------------------------
+
+test('browser board: live, reconnect, replay, history', {timeout: 180000},
+    async (t) => {
+      fs.mkdirSync(SHOTS, {recursive: true});
+      const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-e2e-'));
+      const server = new Server(path.join(dataDir, 'data'), await freePort());
+      let browser = null;
+      t.after(async () => {
+        if (browser) await browser.close();
+        await server.stop();
+        fs.rmSync(dataDir, {recursive: true, force: true});
+      });
+
+      await server.start();
+      await seed(server);
+
+      browser = await chromium.launch({executablePath: CHROMIUM,
+        headless: true, args: CHROMIUM_ARGS});
+      const context = await browser.newContext({viewport: {width: 1440,
+        height: 900}, colorScheme: 'light'});
+      const boardUrl = `${server.base}/#/board?unit=${UNIT}&cycle=${CYCLE}`;
+      const pageA = await context.newPage();
+      const pageB = await context.newPage();
+      const consoleErrors = [];
+      for (const p of [pageA, pageB]) {
+        p.on('pageerror', (e) => consoleErrors.push(String(e)));
+      }
+
+      await t.test('token entry on first visit, kept for the next page',
+          async () => {
+            await pageA.goto(boardUrl);
+            await pageA.fill('[data-testid="token-input"]', 'wrong-token');
+            await pageA.click('[data-testid="token-submit"]');
+            await pageA.waitForSelector(
+                '[data-testid="token-error"]:not(:empty)');
+            await pageA.fill('[data-testid="token-input"]', TOKEN);
+            await pageA.click('[data-testid="token-submit"]');
+            await pageA.waitForSelector(`[data-testid="goal-${KR}"]`);
+            await pageB.goto(boardUrl);
+            await pageB.waitForSelector(`[data-testid="goal-${KR}"]`);
+            assert.equal(await valueOf(pageB, KR, 'current'), '10');
+            assert.equal(await valueOf(pageB, KR, 'target'), '100');
+            // Nested: the key result is inside its objective.
+            assert.equal(await pageB.locator(
+                `[data-testid="goal-${OBJ}"] [data-testid="goal-${KR}"]`)
+                .count(), 1);
+            const title = await pageB.textContent(
+                `${row(KR2)} [data-testid="goal-title"]`);
+            assert.match(title, /<b>below<\/b>/);
+            assert.equal(await pageB.evaluate(() => window.__xss), undefined);
+            await waitLive(pageA);
+            await waitLive(pageB);
+          });
+
+      await t.test('a check-in in one page shows in the other within 1 s',
+          async () => {
+            await pageB.evaluate(() => {
+              window.__sameDocument = true;
+            });
+            await pageA.bringToFront(); // the acting page is the visible one
+            const seen = await watchFor(pageB, `${row(KR)} ` +
+                '[data-testid="goal-current"][data-value="42"]');
+            await pageA.click(`${row(KR)} [data-testid="checkin-btn"]`);
+            await pageA.fill('[data-testid="checkin-value"]', '42');
+            await pageA.fill('[data-testid="checkin-confidence"]', '6');
+            await pageA.fill('[data-testid="checkin-note"]',
+                'launch post went out');
+            const t0 = Date.now();
+            await pageA.click('[data-testid="checkin-save"]');
+            const elapsed = (await seen(5000)) - t0;
+            t.diagnostic(`check-in visible in the other page after ${elapsed} ms`);
+            assert.ok(elapsed <= 1000, `took ${elapsed} ms`);
+            assert.equal(await pageB.evaluate(() => window.__sameDocument), true);
+            assert.equal(await pageB.textContent(
+                `${row(KR)} [data-testid="goal-confidence"]`), '6/10');
+            await pageA.waitForSelector('[data-testid="checkin-dialog"]',
+                {state: 'detached'});
+          });
+
+      await t.test('server killed and restarted: the page reconnects and catches up',
+          async () => {
+            await pageA.evaluate(() => {
+              window.__sameDocument = true;
+            });
+            await server.kill();
+            await pageA.waitForSelector(
+                '[data-testid="live-status"][data-state="reconnecting"]',
+                {timeout: 10000, state: 'attached'});
+            await server.start();
+            // Changes made while the pages were away.
+            await server.api('POST', `/goals/${KR}/check-ins`,
+                {value: 55, confidence: 8, note: 'made while the page was away'});
+            await server.api('POST', `/goals/${KR2}/check-ins`, {value: 4.2});
+            for (const page of [pageA, pageB]) {
+              await waitValue(page, KR, 'current', '55', 15000);
+              await waitValue(page, KR2, 'current', '4.2', 5000);
+              await waitLive(page, 10000);
+              assert.equal(await page.evaluate(() => window.__sameDocument), true,
+                  'the page was reloaded');
+            }
+            // And it is live again, not just caught up once.
+            const seen = await watchFor(pageB, `${row(KR)} ` +
+                '[data-testid="goal-current"][data-value="60"]');
+            const t0 = Date.now();
+            await server.api('POST', `/goals/${KR}/check-ins`, {value: 60});
+            const elapsed = (await seen(5000)) - t0;
+            t.diagnostic(`live again after restart: ${elapsed} ms`);
+            assert.ok(elapsed <= 1000, `took ${elapsed} ms`);
+          });
+
+      let retargetAt = 0;
+      await t.test('edit the target with a reason', async () => {
+        await sleep(50); // the retarget has a later time than the check-ins
+        await pageA.bringToFront();
+        await pageA.click(`${row(KR)} [data-testid="edit-target-btn"]`);
+        await pageA.fill('[data-testid="target-value"]', '80');
+        await pageA.fill('[data-testid="target-reason"]', 'budget cut');
+        await pageA.click('[data-testid="target-save"]');
+        await waitValue(pageB, KR, 'target', '80', 1000);
+        await pageA.waitForSelector('[data-testid="target-dialog"]',
+            {state: 'detached'});
+        const history = await server.api('GET', `/goals/${KR}/history`);
+        const edit = history.events.find((e) => e.type === 'goal.edited');
+        assert.ok(edit, 'goal.edited in the history');
+        retargetAt = Date.parse(edit.at);
+        await pageB.screenshot({path: path.join(SHOTS, 'board.png'),
+          fullPage: true});
+      });
+
+      await t.test('replay slider shows the target before the retarget',
+          async () => {
+            await pageA.goto(
+                `${server.base}/#/replay?unit=${UNIT}&cycle=${CYCLE}`);
+            const slider = '[data-testid="replay-slider"]';
+            const boardSel = '[data-testid="replay-board"]';
+            await pageA.waitForSelector(`${boardSel}[data-as-of]`,
+                {state: 'attached'});
+            await waitValue(pageA, KR, 'target', '80', 5000);
+            const before = retargetAt - 1;
+            await pageA.fill(slider, String(before));
+            await pageA.waitForSelector(`${boardSel}[data-as-of=` +
+                `"${new Date(before).toISOString()}"]:not([data-loading])`,
+            {state: 'attached', timeout: 5000});
+            assert.equal(await valueOf(pageA, KR, 'target'), '100');
+            assert.equal(await valueOf(pageA, KR, 'current'), '60');
+            await pageA.screenshot({path: path.join(SHOTS, 'replay-slider.png'),
+              fullPage: true});
+            // Back to the end of the slider: the new target.
+            const max = await pageA.getAttribute(slider, 'max');
+            await pageA.fill(slider, max);
+            await waitValue(pageA, KR, 'target', '80', 5000);
+            // Play steps through the cycle from its start.
+            await pageA.click('[data-testid="replay-play"]');
+            await pageA.waitForFunction((sel) => {
+              const s = document.querySelector(sel);
+              return Number(s.value) > Number(s.min) &&
+                  Number(s.value) < Number(s.max);
+            }, slider, {timeout: 5000});
+            await pageA.click('[data-testid="replay-play"]');
+            assert.equal(await pageA.getAttribute('[data-testid="replay-play"]',
+                'aria-pressed'), 'false');
+          });
+
+      await t.test('history lists the retarget with its reason', async () => {
+        await pageA.goto(`${server.base}/#/goal/${KR}`);
+        const ev = pageA.locator(
+            '[data-testid="history-event"][data-type="goal.edited"]');
+        await ev.first().waitFor();
+        const change = ev.locator(
+            '[data-testid="history-change"][data-field="measure.target"]');
+        const text = await change.first().textContent();
+        assert.match(text, /100/);
+        assert.match(text, /80/);
+        assert.match(await ev.first().textContent(), /budget cut/);
+        assert.equal(await pageA.locator('[data-testid="progress-chart"]')
+            .count(), 1);
+        await pageA.screenshot({path: path.join(SHOTS, 'history.png'),
+          fullPage: true});
+      });
+
+      await t.test('retro page lists the retarget', async () => {
+        await pageA.goto(`${server.base}/#/retro?unit=${UNIT}&cycle=${CYCLE}`);
+        const rt = pageA.locator('[data-testid="retro-retargeted"]');
+        await rt.locator('[data-testid="retarget-row"]').first().waitFor();
+        assert.match(await rt.textContent(), /budget cut/);
+        await pageA.screenshot({path: path.join(SHOTS, 'retro.png'),
+          fullPage: true});
+      });
+
+      await t.test('dark theme board', async () => {
+        await pageB.emulateMedia({colorScheme: 'dark'});
+        await pageB.screenshot({path: path.join(SHOTS, 'board-dark.png'),
+          fullPage: true});
+        const bg = await pageB.evaluate(() =>
+          getComputedStyle(document.body).backgroundColor);
+        assert.notEqual(bg, 'rgb(246, 247, 249)');
+      });
+
+      assert.deepEqual(consoleErrors, []);
+    });

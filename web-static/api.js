@@ -1,0 +1,99 @@
+// REST client for /api/v1: bearer token from localStorage, JSON in and out,
+// errors as ApiError carrying the server's {code, message, field}.
+
+const TOKEN_KEY = 'cairn.token';
+const BASE = '/api/v1';
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    const err = (body && body.error) || {};
+    super(err.message || `HTTP ${status}`);
+    this.status = status;
+    this.code = err.code || 'http_' + status;
+    this.field = err.field || null;
+  }
+}
+
+export function getToken() {
+  return localStorage.getItem(TOKEN_KEY) || '';
+}
+
+export function setToken(token) {
+  localStorage.setItem(TOKEN_KEY, token);
+}
+
+export function clearToken() {
+  localStorage.removeItem(TOKEN_KEY);
+}
+
+/** Listeners told when the server refuses the token (401). */
+const unauthorizedListeners = new Set();
+export function onUnauthorized(fn) {
+  unauthorizedListeners.add(fn);
+  return () => unauthorizedListeners.delete(fn);
+}
+
+function newKey() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)),
+      (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * One request. `query` values that are null/undefined/'' are left out.
+ * `idempotent: true` adds an Idempotency-Key so a retried write applies once.
+ */
+export async function request(method, path, {query, body, token, idempotent,
+  signal} = {}) {
+  const url = new URL(BASE + path, location.origin);
+  for (const [k, v] of Object.entries(query || {})) {
+    if (v !== null && v !== undefined && v !== '') url.searchParams.set(k, v);
+  }
+  const headers = {'Authorization': `Bearer ${token ?? getToken()}`,
+    'Accept': 'application/json'};
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (idempotent) headers['Idempotency-Key'] = newKey();
+  let res;
+  try {
+    res = await fetch(url, {method, headers, signal,
+      body: body === undefined ? undefined : JSON.stringify(body)});
+  } catch (e) {
+    if (e.name === 'AbortError') throw e;
+    throw new ApiError(0, {error: {code: 'unavailable',
+      message: 'The server cannot be reached.'}});
+  }
+  const text = await res.text();
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null;
+  }
+  if (!res.ok) {
+    if (res.status === 401) unauthorizedListeners.forEach((fn) => fn());
+    throw new ApiError(res.status, data);
+  }
+  return data;
+}
+
+const enc = encodeURIComponent;
+const list = (value, key) => (Array.isArray(value) ? value : (value?.[key] ?? []));
+
+export const api = {
+  units: async (opts) => list(await request('GET', '/units', opts), 'units'),
+  cycles: async (opts) => list(await request('GET', '/cycles', opts), 'cycles'),
+  cycle: (id) => request('GET', `/cycles/${enc(id)}`),
+  goal: (id, asOf) => request('GET', `/goals/${enc(id)}`, {query: {as_of: asOf}}),
+  history: (id) => request('GET', `/goals/${enc(id)}/history`),
+  board: (unit, cycle, {asOf, depth, signal} = {}) =>
+    request('GET', `/boards/${enc(unit)}`,
+        {query: {cycle, depth, as_of: asOf}, signal}),
+  scorecard: (unit, cycle) =>
+    request('GET', `/scorecards/${enc(unit)}`, {query: {cycle}}),
+  retro: (unit, cycle, asOf) =>
+    request('GET', '/retro', {query: {unit, cycle, as_of: asOf}}),
+  checkIn: (id, body) => request('POST', `/goals/${enc(id)}/check-ins`,
+      {body, idempotent: true}),
+  editGoal: (id, body) => request('PATCH', `/goals/${enc(id)}`,
+      {body, idempotent: true}),
+};

@@ -1,0 +1,325 @@
+// Cairn board: the shell. Token entry, unit/cycle pickers, hash routing,
+// theme, and the live board (REST snapshot + WebSocket updates).
+import {h, clear, parseHash, hashFor} from './util.js';
+import {api, getToken, setToken, clearToken, onUnauthorized, request} from './api.js';
+import {LiveClient, LiveState} from './live.js';
+import {mountBoard} from './views/board.js';
+import {openCheckIn, openEditTarget} from './views/dialogs.js';
+import {renderGoalPage} from './views/goal.js';
+import {renderTree} from './views/tree.js';
+import {renderScorecard} from './views/scorecard.js';
+import {renderReplay} from './views/replay.js';
+import {renderRetro} from './views/retro.js';
+
+const $ = (sel) => document.querySelector(sel);
+const UNIT_KEY = 'cairn.unit';
+const CYCLE_KEY = 'cairn.cycle';
+const THEME_KEY = 'cairn.theme';
+
+const state = {units: [], cycles: [], unit: '', cycle: '', cleanup: null,
+  live: null};
+
+// ---- Theme -----------------------------------------------------------------
+
+const THEMES = ['auto', 'light', 'dark'];
+function applyTheme(theme) {
+  if (theme === 'auto') delete document.documentElement.dataset.theme;
+  else document.documentElement.dataset.theme = theme;
+  const btn = $('#theme-toggle');
+  if (btn) {
+    btn.textContent = {auto: '◐ Auto', light: '☀ Light', dark: '☾ Dark'}[theme];
+    btn.setAttribute('aria-label', `Theme: ${theme}. Change theme`);
+  }
+}
+function setupTheme() {
+  let theme = localStorage.getItem(THEME_KEY) || 'auto';
+  applyTheme(theme);
+  $('#theme-toggle').addEventListener('click', () => {
+    theme = THEMES[(THEMES.indexOf(theme) + 1) % THEMES.length];
+    localStorage.setItem(THEME_KEY, theme);
+    applyTheme(theme);
+  });
+}
+
+// ---- Live indicator --------------------------------------------------------
+
+const LIVE_TEXT = {
+  [LiveState.CONNECTING]: 'Connecting…',
+  [LiveState.CATCHING_UP]: 'Catching up…',
+  [LiveState.LIVE]: 'Live',
+  [LiveState.RECONNECTING]: 'Reconnecting…',
+  [LiveState.STOPPED]: 'Offline',
+};
+function showLive(liveState, info = {}) {
+  const el = $('#live-status');
+  el.dataset.state = liveState;
+  el.hidden = liveState === LiveState.STOPPED;
+  $('#live-text').textContent = LIVE_TEXT[liveState] || liveState;
+  el.title = info.position !== null && info.position !== undefined ?
+    `Position ${info.position}${info.epoch ? ` · epoch ${info.epoch}` : ''}` +
+    (info.reconnects ? ` · ${info.reconnects} reconnects` : '') : '';
+  if (info.position !== null && info.position !== undefined) {
+    el.dataset.position = String(info.position);
+  }
+}
+
+// ---- Token entry -----------------------------------------------------------
+
+function showTokenScreen(message = '') {
+  stopView();
+  document.body.classList.add('signed-out');
+  const input = h('input', {type: 'password', id: 'token-input',
+    testid: 'token-input', autocomplete: 'current-password', required: true,
+    spellcheck: 'false', placeholder: 'Paste your access token'});
+  const error = h('div', {class: 'form-error', role: 'alert',
+    testid: 'token-error'}, message);
+  const submit = h('button', {class: 'btn primary', type: 'submit',
+    testid: 'token-submit'}, 'Sign in');
+  const form = h('form', {class: 'token-card panel', testid: 'token-form'},
+      h('div', {class: 'brand large'}, h('span', {class: 'logo',
+        'aria-hidden': 'true'}, '▲'), 'Cairn'),
+      h('p', {class: 'muted'}, 'Goals, check-ins and progress for your teams. ' +
+        'Enter the access token your administrator gave you; this browser ' +
+        'keeps it until you sign out.'),
+      h('div', {class: 'field'}, h('label', {for: 'token-input'}, 'Access token'),
+          input),
+      error, submit);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const token = input.value.trim();
+    if (!token) return;
+    submit.disabled = true;
+    error.textContent = '';
+    try {
+      await request('GET', '/units', {token});
+      setToken(token);
+      document.body.classList.remove('signed-out');
+      await start();
+    } catch (err) {
+      error.textContent = err.status === 401 ?
+        'This token is not valid.' : `Could not sign in: ${err.message}`;
+      submit.disabled = false;
+    }
+  });
+  clear($('#view')).append(h('div', {class: 'token-screen'}, form));
+  input.focus();
+}
+
+// ---- Pickers and routing ---------------------------------------------------
+
+function pickDefaultCycle(cycles) {
+  const today = new Date().toISOString().slice(0, 10);
+  const current = cycles.filter((c) => c.start <= today && today <= c.end);
+  const rank = {quarter: 0, half: 1, month: 2, year: 3};
+  current.sort((a, b) => (rank[a.kind] ?? 9) - (rank[b.kind] ?? 9));
+  return (current[0] || cycles[cycles.length - 1] || {}).id || '';
+}
+
+function pickDefaultUnit(units) {
+  const team = units.find((u) => u.kind === 'team') ||
+      units.find((u) => u.kind === 'department') || units[0];
+  return team ? team.id : '';
+}
+
+function unitLabel(u, units) {
+  let depth = 0;
+  let p = u.parent;
+  while (p && depth < 8) {
+    depth++;
+    p = units.find((x) => x.id === p)?.parent;
+  }
+  return `${'\u00a0\u00a0'.repeat(depth)}${u.name || u.id}`;
+}
+
+function fillPickers() {
+  const unitSel = $('#unit-select');
+  const cycleSel = $('#cycle-select');
+  clear(unitSel).append(...orderUnits(state.units).map((u) =>
+    h('option', {value: u.id}, unitLabel(u, state.units))));
+  clear(cycleSel).append(...state.cycles.map((c) =>
+    h('option', {value: c.id}, c.name || c.id)));
+  unitSel.value = state.unit;
+  cycleSel.value = state.cycle;
+}
+
+function orderUnits(units) {
+  const out = [];
+  const visit = (parent, depth) => {
+    for (const u of units.filter((x) => (x.parent || null) === parent)) {
+      out.push(u);
+      if (depth < 16) visit(u.id, depth + 1);
+    }
+  };
+  visit(null, 0);
+  for (const u of units) if (!out.includes(u)) out.push(u);
+  return out;
+}
+
+function ctx() {
+  const unit = state.units.find((u) => u.id === state.unit);
+  return {
+    unit: state.unit, cycle: state.cycle, units: state.units,
+    unitName: unit?.name || state.unit,
+    boardHref: (u, c) => hashFor('board', {unit: u, cycle: c}),
+    viewHref: (view) => hashFor(view, {unit: state.unit, cycle: state.cycle}),
+  };
+}
+
+function stopView() {
+  if (state.live) state.live.stop();
+  state.live = null;
+  if (typeof state.cleanup === 'function') state.cleanup();
+  state.cleanup = null;
+  showLive(LiveState.STOPPED);
+}
+
+async function route() {
+  if (!getToken()) {
+    showTokenScreen();
+    return;
+  }
+  stopView();
+  const {view, arg, params} = parseHash();
+  if (params.get('unit')) state.unit = params.get('unit');
+  if (params.get('cycle')) state.cycle = params.get('cycle');
+  localStorage.setItem(UNIT_KEY, state.unit);
+  localStorage.setItem(CYCLE_KEY, state.cycle);
+  fillPickers();
+  for (const a of document.querySelectorAll('#nav a')) {
+    const here = a.dataset.view === view;
+    a.href = hashFor(a.dataset.view, {unit: state.unit, cycle: state.cycle});
+    if (here) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  const container = $('#view');
+  container.dataset.view = view;
+  try {
+    if (view === 'goal') await renderGoalPage(container, arg, ctx());
+    else if (view === 'tree') await renderTree(container, ctx());
+    else if (view === 'scorecard') await renderScorecard(container, ctx());
+    else if (view === 'replay') state.cleanup = await renderReplay(container, ctx());
+    else if (view === 'retro') await renderRetro(container, ctx());
+    else await renderBoard(container);
+  } catch (e) {
+    if (e.status === 401) return;
+    clear(container).append(h('div', {class: 'panel error-panel',
+      testid: 'view-error'}, h('h2', {}, 'Something went wrong'),
+    h('p', {}, e.message || String(e))));
+  }
+}
+
+// ---- The live board --------------------------------------------------------
+
+async function renderBoard(container) {
+  if (!state.unit || !state.cycle) {
+    clear(container).append(h('div', {class: 'panel'},
+        h('h2', {}, 'Nothing to show yet'),
+        h('p', {class: 'muted'}, 'Create a unit and a cycle first.')));
+    return;
+  }
+  const c = ctx();
+  const cycle = state.cycles.find((x) => x.id === state.cycle);
+  const boardEl = h('div', {class: 'board', testid: 'board'});
+  clear(container).append(
+      h('header', {class: 'page-head'},
+          h('div', {},
+              h('h1', {testid: 'board-title'}, c.unitName),
+              h('p', {class: 'muted'}, cycle ?
+                `${cycle.name || cycle.id} · ${cycle.start} – ${cycle.end}` :
+                state.cycle))),
+      boardEl);
+  const data = await api.board(state.unit, state.cycle);
+  const opts = {
+    onCheckIn: (goal) => openCheckIn(goal),
+    onEditTarget: (goal) => openEditTarget(goal),
+  };
+  const board = mountBoard(boardEl, data, opts);
+  boardEl.dataset.position = String(data.position);
+
+  let reloadTimer = null;
+  const reload = () => {
+    clearTimeout(reloadTimer);
+    reloadTimer = setTimeout(async () => {
+      try {
+        const fresh = await api.board(state.unit, state.cycle);
+        board.replace(fresh);
+        if (live.position === null || fresh.position > live.position) {
+          live.position = fresh.position;
+        }
+      } catch { /* the next event or reconnect retries */ }
+    }, 150);
+  };
+  const live = new LiveClient({
+    token: getToken(), unit: state.unit, cycle: state.cycle, depth: 0,
+    from: data.position,
+    onState: showLive,
+    onSnapshot: (snap) => board.replace(snap),
+    onEvent: (msg) => {
+      const type = msg.event?.type || '';
+      const structural = type === 'goal.created' || type === 'goal.decomposed' ||
+          (type === 'goal.edited' && msg.event?.data?.changes &&
+           'parent' in msg.event.data.changes);
+      const complete = board.update(msg.goals || []);
+      if (structural || !complete) reload();
+      boardEl.dataset.position = String(msg.position);
+    },
+  });
+  state.live = live;
+  live.start();
+  state.cleanup = () => clearTimeout(reloadTimer);
+}
+
+// ---- Start -----------------------------------------------------------------
+
+async function start() {
+  try {
+    [state.units, state.cycles] = await Promise.all([api.units(), api.cycles()]);
+  } catch (e) {
+    if (e.status === 401) return;
+    clear($('#view')).append(h('div', {class: 'panel error-panel'},
+        h('h2', {}, 'Cannot reach the server'), h('p', {}, e.message)));
+    return;
+  }
+  state.cycles.sort((a, b) => String(a.start).localeCompare(String(b.start)) ||
+      String(a.id).localeCompare(String(b.id)));
+  const has = (list, id) => list.some((x) => x.id === id);
+  const savedUnit = localStorage.getItem(UNIT_KEY);
+  const savedCycle = localStorage.getItem(CYCLE_KEY);
+  state.unit = has(state.units, savedUnit) ? savedUnit : pickDefaultUnit(state.units);
+  state.cycle = has(state.cycles, savedCycle) ? savedCycle :
+    pickDefaultCycle(state.cycles);
+  await route();
+}
+
+function init() {
+  setupTheme();
+  onUnauthorized(() => {
+    clearToken();
+    showTokenScreen('Your token was refused. Sign in again.');
+  });
+  $('#unit-select').addEventListener('change', (e) => {
+    const {view} = parseHash();
+    location.hash = hashFor(view === 'goal' ? 'board' : view,
+        {unit: e.target.value, cycle: state.cycle});
+  });
+  $('#cycle-select').addEventListener('change', (e) => {
+    const {view} = parseHash();
+    location.hash = hashFor(view === 'goal' ? 'board' : view,
+        {unit: state.unit, cycle: e.target.value});
+  });
+  $('#sign-out').addEventListener('click', () => {
+    clearToken();
+    showTokenScreen();
+  });
+  window.addEventListener('hashchange', () => {
+    if (getToken()) route();
+  });
+  if (getToken()) {
+    document.body.classList.remove('signed-out');
+    start();
+  } else {
+    showTokenScreen();
+  }
+}
+
+init();

@@ -1,0 +1,151 @@
+// Small DOM and formatting helpers shared by the views.
+// Every piece of server text reaches the page through text nodes, never HTML.
+
+/**
+ * Creates an element. attrs: `class`, `testid` (data-testid), `text`,
+ * `on<event>` handlers, `dataset` object, boolean/other attributes.
+ * Children may be nodes, strings (as text), arrays, or null (skipped).
+ */
+export function h(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === 'class') node.className = value;
+    else if (key === 'testid') node.dataset.testid = value;
+    else if (key === 'text') node.textContent = String(value);
+    else if (key === 'dataset') Object.assign(node.dataset, value);
+    else if (key.startsWith('on') && typeof value === 'function') {
+      node.addEventListener(key.slice(2).toLowerCase(), value);
+    } else if (key === 'value' && 'value' in node) node.value = value;
+    else node.setAttribute(key, value === true ? '' : String(value));
+  }
+  append(node, children);
+  return node;
+}
+
+function append(node, children) {
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    if (Array.isArray(child)) append(node, child);
+    else if (child instanceof Node) node.appendChild(child);
+    else node.appendChild(document.createTextNode(String(child)));
+  }
+}
+
+/** SVG element with attributes (no text from the server goes in attributes
+ * that could execute). */
+export function svg(tag, attrs = {}, ...children) {
+  const node = document.createElementNS('http://www.w3.org/2000/svg', tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined) continue;
+    if (key === 'text') node.textContent = String(value);
+    else node.setAttribute(key, String(value));
+  }
+  append(node, children);
+  return node;
+}
+
+export function clear(node) {
+  while (node.firstChild) node.removeChild(node.firstChild);
+  return node;
+}
+
+const numberFormat = new Intl.NumberFormat(undefined, {maximumFractionDigits: 2});
+const compactFormat = new Intl.NumberFormat(undefined, {
+  notation: 'compact', maximumFractionDigits: 2});
+
+/** A number for people: 1,234.5 or 5.6M; em dash for missing. */
+export function fmtNum(n) {
+  if (n === null || n === undefined || Number.isNaN(Number(n))) return '—';
+  const v = Number(n);
+  return Math.abs(v) >= 1e6 ? compactFormat.format(v) : numberFormat.format(v);
+}
+
+/** A value with its measure unit: "$150", "95 %", "12 calls". */
+export function fmtValue(n, unit) {
+  const text = fmtNum(n);
+  if (!unit || text === '—') return text;
+  if (unit === 'USD') return (Number(n) < 0 ? '-$' : '$') + fmtNum(Math.abs(n));
+  if (unit === '%') return text + '%';
+  return `${text} ${unit}`;
+}
+
+/** A fraction 0..1 as a whole percent. */
+export function fmtPct(f) {
+  if (f === null || f === undefined) return '—';
+  return `${Math.round(Number(f) * 100)}%`;
+}
+
+export function fmtGrade(g) {
+  if (g === null || g === undefined) return '—';
+  return Number(g).toFixed(2);
+}
+
+/** "3 d ago", "just now", from an RFC 3339 time. */
+export function fmtAgo(iso, now = Date.now()) {
+  if (!iso) return 'never';
+  const ms = now - Date.parse(iso);
+  if (Number.isNaN(ms)) return '—';
+  const s = Math.round(ms / 1000);
+  if (s < 45) return 'just now';
+  const m = Math.round(s / 60);
+  if (m < 60) return `${m} min ago`;
+  const hrs = Math.round(m / 60);
+  if (hrs < 36) return `${hrs} h ago`;
+  return `${Math.round(hrs / 24)} d ago`;
+}
+
+const dateTimeFormat = new Intl.DateTimeFormat(undefined, {
+  year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit',
+  minute: '2-digit', second: '2-digit'});
+const dateFormat = new Intl.DateTimeFormat(undefined, {
+  month: 'short', day: 'numeric', year: 'numeric', timeZone: 'UTC'});
+
+export function fmtDateTime(iso) {
+  const t = typeof iso === 'number' ? iso : Date.parse(iso);
+  return Number.isNaN(t) ? '—' : dateTimeFormat.format(new Date(t));
+}
+
+export function fmtDate(isoDate) {
+  const t = Date.parse(isoDate);
+  return Number.isNaN(t) ? String(isoDate ?? '—') : dateFormat.format(new Date(t));
+}
+
+/** Milliseconds of a cycle's start (00:00 UTC) and end (24:00 UTC). */
+export function cycleBounds(cycle) {
+  const start = Date.parse(`${cycle.start}T00:00:00.000Z`);
+  const end = Date.parse(`${cycle.end}T00:00:00.000Z`) + 86400000;
+  return {start, end};
+}
+
+export const PACING_LABEL = {
+  ahead: 'Ahead', on_track: 'On track', behind: 'Behind', done: 'Done'};
+
+export const KIND_LABEL = {
+  objective: 'Objective', key_result: 'Key result', smart: 'SMART goal',
+  kpi: 'KPI', bsc_objective: 'Scorecard', bhag: 'Vision',
+  milestone: 'Milestone', initiative: 'Initiative'};
+
+/** Walks a goal tree (children under children_detail), depth first. */
+export function* walkGoals(goals, depth = 0, parent = null) {
+  for (const goal of goals || []) {
+    yield {goal, depth, parent};
+    yield* walkGoals(goal.children_detail, depth + 1, goal);
+  }
+}
+
+/** Reads `#/view/arg?k=v` into {view, arg, params}. */
+export function parseHash(hash = location.hash) {
+  const raw = hash.replace(/^#\/?/, '');
+  const [path, query = ''] = raw.split('?');
+  const [view = '', ...rest] = path.split('/');
+  return {view: view || 'board', arg: rest.map(decodeURIComponent).join('/'),
+    params: new URLSearchParams(query)};
+}
+
+export function hashFor(view, params = {}, arg = '') {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v) q.set(k, v);
+  const qs = q.toString();
+  return `#/${view}${arg ? '/' + encodeURIComponent(arg) : ''}${qs ? '?' + qs : ''}`;
+}

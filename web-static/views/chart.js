@@ -1,0 +1,83 @@
+// Progress chart: a goal's value over time against its planned line, drawn as
+// inline SVG. Points come from the goal's check-ins (effective times).
+import {svg, h, fmtValue, fmtDate} from '../util.js';
+
+const W = 760;
+const H = 260;
+const PAD = {l: 56, r: 16, t: 16, b: 32};
+
+/**
+ * goal: goal response; cycle: {start, end}; points: [{t (ms), v}] oldest
+ * first; now: ms. Returns an <figure> with the SVG and a text summary.
+ */
+export function progressChart(goal, cycle, points, now = Date.now()) {
+  const m = goal.measure;
+  if (!m || m.direction === 'binary' || !cycle) {
+    return h('p', {class: 'muted'}, 'No chart: this goal has no numeric measure.');
+  }
+  const t0 = Date.parse(`${cycle.start}T00:00:00Z`);
+  const t1 = Date.parse(`${cycle.end}T00:00:00Z`) + 86400000;
+  const start = Number(m.start ?? 0);
+  const target = Number(m.target);
+  const values = [start, target, ...points.map((p) => p.v)];
+  if (m.stretch !== undefined && m.stretch !== null) values.push(Number(m.stretch));
+  let lo = Math.min(...values);
+  let hi = Math.max(...values);
+  if (lo === hi) hi = lo + 1;
+  const pad = (hi - lo) * 0.08;
+  lo -= pad;
+  hi += pad;
+  const x = (t) => PAD.l + (Math.min(Math.max(t, t0), t1) - t0) / (t1 - t0) *
+      (W - PAD.l - PAD.r);
+  const y = (v) => PAD.t + (hi - v) / (hi - lo) * (H - PAD.t - PAD.b);
+
+  const root = svg('svg', {viewBox: `0 0 ${W} ${H}`, class: 'chart',
+    role: 'img', 'aria-labelledby': 'chart-title', 'data-testid': 'progress-chart'});
+  root.append(svg('title', {id: 'chart-title',
+    text: `Value over time against the plan, from ${fmtValue(start, m.unit)} ` +
+      `to ${fmtValue(target, m.unit)}`}));
+
+  // Grid and y labels.
+  for (let i = 0; i <= 4; i++) {
+    const v = lo + (hi - lo) * i / 4;
+    root.append(svg('line', {x1: PAD.l, x2: W - PAD.r, y1: y(v), y2: y(v),
+      class: 'grid'}));
+    root.append(svg('text', {x: PAD.l - 8, y: y(v) + 4, 'text-anchor': 'end',
+      class: 'axis', text: fmtValue(v, m.unit)}));
+  }
+  root.append(svg('text', {x: PAD.l, y: H - 8, class: 'axis',
+    text: fmtDate(cycle.start)}));
+  root.append(svg('text', {x: W - PAD.r, y: H - 8, 'text-anchor': 'end',
+    class: 'axis', text: fmtDate(cycle.end)}));
+
+  // Target line and planned line.
+  root.append(svg('line', {x1: PAD.l, x2: W - PAD.r, y1: y(target),
+    y2: y(target), class: 'target-line'}));
+  root.append(svg('line', {x1: x(t0), y1: y(start), x2: x(t1), y2: y(target),
+    class: 'plan-line', 'data-testid': 'plan-line'}));
+
+  // Today.
+  if (now > t0 && now < t1) {
+    root.append(svg('line', {x1: x(now), x2: x(now), y1: PAD.t, y2: H - PAD.b,
+      class: 'today'}));
+    root.append(svg('text', {x: x(now) + 4, y: PAD.t + 10, class: 'axis',
+      text: 'today'}));
+  }
+
+  // Actual values: from the start value at the cycle start.
+  const series = [{t: t0, v: start}, ...points.filter((p) => p.t >= t0)];
+  const d = series.map((p, i) => `${i ? 'L' : 'M'}${x(p.t).toFixed(1)},` +
+      `${y(p.v).toFixed(1)}`).join(' ');
+  root.append(svg('path', {d, class: 'actual-line', 'data-testid': 'actual-line'}));
+  for (const p of points) {
+    root.append(svg('circle', {cx: x(p.t), cy: y(p.v), r: 3.5, class: 'point'},
+        svg('title', {text: `${fmtValue(p.v, m.unit)} · ${new Date(p.t)
+            .toISOString().slice(0, 10)}`})));
+  }
+
+  const legend = h('figcaption', {class: 'legend'},
+      h('span', {class: 'key actual'}, 'Actual'),
+      h('span', {class: 'key plan'}, 'Planned'),
+      h('span', {class: 'key target'}, `Target ${fmtValue(target, m.unit)}`));
+  return h('figure', {class: 'chart-wrap'}, root, legend);
+}

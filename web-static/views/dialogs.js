@@ -1,0 +1,117 @@
+// Modal forms: check-in (value, confidence, note) and target edit (with a
+// reason). Both use <dialog>, so Escape closes them and focus stays inside.
+import {h, fmtValue} from '../util.js';
+import {api} from '../api.js';
+
+function field(label, input, hint) {
+  const id = `f-${Math.random().toString(36).slice(2, 9)}`;
+  input.id = id;
+  return h('div', {class: 'field'}, h('label', {for: id}, label), input,
+      hint ? h('div', {class: 'hint'}, hint) : null);
+}
+
+function openDialog({title, testid, subtitle, fields, submitLabel, submitTestId,
+  onSubmit, focus}) {
+  const error = h('div', {class: 'form-error', role: 'alert',
+    testid: `${testid}-error`});
+  const submit = h('button', {class: 'btn primary', type: 'submit',
+    testid: submitTestId}, submitLabel);
+  const cancel = h('button', {class: 'btn', type: 'button',
+    testid: `${testid}-cancel`}, 'Cancel');
+  const form = h('form', {class: 'dialog-form', novalidate: false},
+      h('h2', {}, title), subtitle ? h('p', {class: 'muted'}, subtitle) : null,
+      fields, error, h('div', {class: 'dialog-actions'}, cancel, submit));
+  const dialog = h('dialog', {testid, 'aria-label': title}, form);
+  document.body.append(dialog);
+  const close = () => {
+    dialog.close();
+    dialog.remove();
+  };
+  cancel.addEventListener('click', close);
+  dialog.addEventListener('close', () => dialog.remove());
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    error.textContent = '';
+    submit.disabled = true;
+    submit.textContent = 'Saving…';
+    try {
+      await onSubmit();
+      close();
+    } catch (err) {
+      error.textContent = err.message || 'Could not save.';
+      submit.disabled = false;
+      submit.textContent = submitLabel;
+    }
+  });
+  dialog.showModal();
+  focus?.focus();
+  focus?.select?.();
+  return dialog;
+}
+
+/** Check-in: opens prefilled with the current value; Save is the 2nd click. */
+export function openCheckIn(goal, onSaved) {
+  const m = goal.measure || {};
+  const binary = m.direction === 'binary';
+  const value = binary ?
+    h('select', {testid: 'checkin-value'},
+        h('option', {value: '0'}, 'Not done'), h('option', {value: '1'}, 'Done')) :
+    h('input', {type: 'number', step: 'any', inputmode: 'decimal',
+      testid: 'checkin-value', required: true,
+      value: String(goal.current ?? m.start ?? '')});
+  if (binary) value.value = goal.progress >= 1 ? '1' : '0';
+  const confOut = h('output', {class: 'conf-out'});
+  const conf = h('input', {type: 'range', min: 0, max: 10, step: 1,
+    testid: 'checkin-confidence', value: String(goal.confidence ?? 5)});
+  const syncConf = () => {
+    confOut.textContent = `${conf.value}/10`;
+  };
+  conf.addEventListener('input', syncConf);
+  syncConf();
+  const note = h('textarea', {rows: 3, testid: 'checkin-note', maxlength: 2000,
+    placeholder: 'What moved, what is in the way?'});
+  const target = m.target !== undefined ?
+    `Target ${fmtValue(m.target, m.unit)}` : '';
+  return openDialog({
+    title: 'Check in', testid: 'checkin-dialog',
+    subtitle: `${goal.title} · ${target}`,
+    fields: [
+      field(binary ? 'Done?' : `Current value${m.unit ? ` (${m.unit})` : ''}`,
+          value),
+      h('div', {class: 'field'},
+          h('label', {for: 'checkin-conf'}, 'Confidence ', confOut),
+          Object.assign(conf, {id: 'checkin-conf'}),
+          h('div', {class: 'hint'}, '0 = will not happen, 10 = certain')),
+      field('Note', note),
+    ],
+    submitLabel: 'Save check-in', submitTestId: 'checkin-save', focus: value,
+    onSubmit: async () => {
+      const body = {value: Number(value.value), confidence: Number(conf.value)};
+      if (note.value.trim()) body.note = note.value.trim();
+      const res = await api.checkIn(goal.id, body);
+      onSaved?.(res);
+    },
+  });
+}
+
+/** Target edit: PATCH measure.target with the reason, kept in the history. */
+export function openEditTarget(goal, onSaved) {
+  const m = goal.measure || {};
+  const target = h('input', {type: 'number', step: 'any', inputmode: 'decimal',
+    testid: 'target-value', required: true, value: String(m.target ?? '')});
+  const reason = h('input', {type: 'text', testid: 'target-reason',
+    required: true, maxlength: 500, placeholder: 'e.g. budget cut'});
+  return openDialog({
+    title: 'Change target', testid: 'target-dialog',
+    subtitle: `${goal.title} · now ${fmtValue(m.target, m.unit)}, ` +
+      `from ${fmtValue(m.start, m.unit)}`,
+    fields: [field(`New target${m.unit ? ` (${m.unit})` : ''}`, target),
+      field('Reason', reason, 'Shown in the history and in the retrospective.')],
+    submitLabel: 'Save target', submitTestId: 'target-save', focus: target,
+    onSubmit: async () => {
+      const res = await api.editGoal(goal.id,
+          {measure: {target: Number(target.value)}, reason: reason.value.trim()});
+      onSaved?.(res);
+    },
+  });
+}

@@ -1,0 +1,136 @@
+// A goal's page: header, progress chart and the timeline of its history.
+import {h, clear, fmtValue, fmtDateTime, fmtGrade, fmtPct, KIND_LABEL,
+  PACING_LABEL} from '../util.js';
+import {api} from '../api.js';
+import {progressChart} from './chart.js';
+import {openCheckIn, openEditTarget} from './dialogs.js';
+
+const TYPE_LABEL = {
+  'goal.created': 'Created', 'goal.edited': 'Edited',
+  'goal.status_changed': 'Status changed', 'goal.checked_in': 'Checked in',
+  'goal.decomposed': 'Split into parts',
+};
+
+function fmtAny(v, unit) {
+  if (v === null || v === undefined) return '—';
+  if (typeof v === 'number') return fmtValue(v, unit);
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}
+
+/** Normalises `changes` (a map field -> {from,to} or a list) to a list. */
+export function changeList(ev) {
+  const raw = ev.changes ?? ev.data?.changes;
+  if (!raw) return [];
+  if (Array.isArray(raw)) {
+    return raw.map((c) => (typeof c === 'string' ? {text: c} :
+      {field: c.field ?? c.path, from: c.from, to: c.to}));
+  }
+  if (typeof raw === 'object') {
+    return Object.entries(raw).map(([field, c]) =>
+      (c && typeof c === 'object' && ('from' in c || 'to' in c) ?
+        {field, from: c.from, to: c.to} : {field, to: c}));
+  }
+  return [{text: String(raw)}];
+}
+
+const FIELD_LABEL = {'measure.target': 'Target', 'measure.start': 'Start',
+  'measure.stretch': 'Stretch', 'title': 'Title', 'owner': 'Owner',
+  'weight': 'Weight', 'status': 'Status', 'parent': 'Parent'};
+
+function eventDetails(ev, unit) {
+  const d = ev.data || {};
+  const out = [];
+  if (ev.type === 'goal.checked_in') {
+    const parts = [];
+    if (d.value !== undefined) parts.push(`value ${fmtAny(d.value, unit)}`);
+    if (d.confidence !== undefined) parts.push(`confidence ${d.confidence}/10`);
+    out.push(h('div', {class: 'ev-line'}, parts.join(' · ') || 'no value'));
+    if (d.note) out.push(h('blockquote', {class: 'ev-note'}, d.note));
+  } else if (ev.type === 'goal.status_changed') {
+    out.push(h('div', {class: 'ev-change'},
+        h('span', {class: 'field'}, 'Status'), ' ',
+        h('span', {class: 'from'}, fmtAny(d.from)), ' → ',
+        h('span', {class: 'to'}, fmtAny(d.to ?? d.status))));
+  }
+  for (const c of changeList(ev)) {
+    if (ev.type === 'goal.status_changed' && c.field === 'status') continue;
+    const fieldUnit = String(c.field || '').startsWith('measure.') ? unit : null;
+    out.push(c.text ? h('div', {class: 'ev-change'}, c.text) :
+      h('div', {class: 'ev-change', testid: 'history-change',
+        dataset: {field: c.field || ''}},
+      h('span', {class: 'field'}, FIELD_LABEL[c.field] || c.field), ' ',
+      h('span', {class: 'from'}, fmtAny(c.from, fieldUnit)), ' → ',
+      h('span', {class: 'to'}, fmtAny(c.to, fieldUnit))));
+  }
+  const reason = d.reason ?? ev.reason;
+  if (reason) {
+    out.push(h('div', {class: 'ev-reason', testid: 'history-reason'},
+        h('span', {class: 'muted'}, 'Why: '), reason));
+  }
+  return out;
+}
+
+/** Check-in points for the chart, by effective time. */
+function pointsFrom(events) {
+  const pts = [];
+  for (const ev of events) {
+    if (ev.type !== 'goal.checked_in') continue;
+    const v = ev.data?.value;
+    if (v === undefined || v === null) continue;
+    const t = Date.parse(ev.data?.at ?? ev.at);
+    if (!Number.isNaN(t)) pts.push({t, v: Number(v)});
+  }
+  return pts.sort((a, b) => a.t - b.t);
+}
+
+export async function renderGoalPage(container, id, ctx) {
+  clear(container).append(h('p', {class: 'muted'}, 'Loading…'));
+  const [goal, history] = await Promise.all([api.goal(id), api.history(id)]);
+  let cycle = null;
+  try {
+    cycle = goal.cycle ? await api.cycle(goal.cycle) : null;
+  } catch { /* chart without a cycle */ }
+  const events = history.events || [];
+  const unit = goal.measure?.unit;
+  const reload = () => renderGoalPage(container, id, ctx);
+  const m = goal.measure;
+  const header = h('header', {class: 'page-head'},
+      h('div', {},
+          h('div', {class: 'crumbs'},
+              h('a', {href: ctx.boardHref(goal.unit, goal.cycle)}, '← Board'),
+              ` · ${KIND_LABEL[goal.kind] || goal.kind} · ${goal.unit} · ` +
+              `${goal.cycle || ''}`),
+          h('h1', {testid: 'goal-page-title'}, goal.title || goal.id),
+          h('div', {class: 'facts'},
+              h('span', {}, `Owner ${goal.owner || '—'}`),
+              m ? h('span', {}, `${fmtValue(goal.current ?? m.start, unit)} of ` +
+                `${fmtValue(m.target, unit)} (${fmtPct(goal.progress)})`) : null,
+              h('span', {class: `grade-chip c-${goal.color || 'none'}`},
+                  fmtGrade(goal.grade)),
+              goal.pacing?.status ? h('span',
+                  {class: `chip p-${goal.pacing.status}`},
+                  PACING_LABEL[goal.pacing.status] || goal.pacing.status) : null)),
+      h('div', {class: 'head-actions'},
+          m ? h('button', {class: 'btn primary', type: 'button',
+            testid: 'checkin-btn', onclick: () => openCheckIn(goal, reload)},
+          'Check in') : null,
+          m && m.direction !== 'binary' ? h('button', {class: 'btn',
+            type: 'button', testid: 'edit-target-btn',
+            onclick: () => openEditTarget(goal, reload)}, 'Change target') :
+            null));
+  const timeline = h('ol', {class: 'timeline', testid: 'history-list'},
+      [...events].reverse().map((ev) => h('li', {class: 'event',
+        testid: 'history-event', dataset: {type: ev.type,
+          position: String(ev.position)}},
+      h('div', {class: 'ev-head'},
+          h('span', {class: 'ev-type'}, TYPE_LABEL[ev.type] || ev.type),
+          h('span', {class: 'ev-who'}, ev.actor || 'unknown'),
+          h('time', {datetime: ev.at, class: 'ev-when'}, fmtDateTime(ev.at))),
+      eventDetails(ev, unit))));
+  clear(container).append(header,
+      h('section', {class: 'panel'}, h('h2', {}, 'Progress'),
+          progressChart(goal, cycle, pointsFrom(events))),
+      h('section', {class: 'panel'}, h('h2', {}, 'History'),
+          events.length ? timeline : h('p', {class: 'muted'}, 'No events.')));
+}

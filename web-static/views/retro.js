@@ -1,0 +1,61 @@
+// Retrospective: how the cycle ended, what was retargeted and why, notes.
+import {h, clear, fmtGrade, fmtValue, fmtDateTime} from '../util.js';
+import {api} from '../api.js';
+
+const GROUPS = [['exceeded', 'Exceeded', 'green'], ['achieved', 'Achieved', 'green'],
+  ['missed', 'Missed', 'red'], ['dropped', 'Dropped', 'none']];
+
+function goalItem(item) {
+  if (typeof item === 'string') {
+    return h('li', {}, h('a', {href: `#/goal/${encodeURIComponent(item)}`}, item));
+  }
+  const id = item.id ?? item.goal;
+  return h('li', {testid: `retro-goal-${id}`},
+      h('a', {href: `#/goal/${encodeURIComponent(id)}`}, item.title || id),
+      item.grade !== undefined ? h('span', {class: 'muted'},
+          ` grade ${fmtGrade(item.grade)}`) : null,
+      item.owner ? h('span', {class: 'muted'}, ` · ${item.owner}`) : null);
+}
+
+export async function renderRetro(container, ctx) {
+  clear(container).append(h('p', {class: 'muted'}, 'Loading…'));
+  const r = await api.retro(ctx.unit, ctx.cycle);
+  const retargeted = r.retargeted || [];
+  const notes = r.notes || [];
+  const checkIns = r.check_ins || {};
+  clear(container).append(
+      h('header', {class: 'page-head'},
+          h('div', {}, h('h1', {}, 'Retrospective'),
+              h('p', {class: 'muted'}, `${ctx.unitName} · ${ctx.cycle} · ` +
+                `${checkIns.count ?? 0} check-ins`)),
+          h('a', {class: 'btn', href: ctx.viewHref('replay')}, 'Replay the cycle')),
+      h('div', {class: 'outcomes', testid: 'retro'}, GROUPS.map(([key, label, c]) => {
+        const items = r[key] || [];
+        return h('section', {class: 'panel outcome', testid: `retro-${key}`},
+            h('div', {class: 'persp-head'}, h('h2', {}, label),
+                h('span', {class: `count c-${c}`}, String(items.length))),
+            items.length ? h('ul', {class: 'plain'}, items.map(goalItem)) :
+              h('p', {class: 'muted'}, 'None.'));
+      })),
+      h('section', {class: 'panel', testid: 'retro-retargeted'},
+          h('h2', {}, 'Retargeted'),
+          retargeted.length ? h('table', {class: 'table'},
+              h('thead', {}, h('tr', {}, ['Goal', 'Field', 'From → to', 'Why',
+                'Who', 'When'].map((t) => h('th', {scope: 'col'}, t)))),
+              h('tbody', {}, retargeted.map((x) => h('tr', {testid: 'retarget-row'},
+                  h('td', {}, h('a', {href: `#/goal/${encodeURIComponent(x.goal)}`},
+                      x.title || x.goal)),
+                  h('td', {}, x.field || ''),
+                  h('td', {}, `${fmtValue(x.from)} → ${fmtValue(x.to)}`),
+                  h('td', {testid: 'retarget-reason'}, x.reason || '—'),
+                  h('td', {}, x.actor || ''),
+                  h('td', {}, fmtDateTime(x.at)))))) :
+            h('p', {class: 'muted'}, 'No target was changed during the cycle.')),
+      h('section', {class: 'panel', testid: 'retro-notes'}, h('h2', {}, 'Notes'),
+          notes.length ? h('ul', {class: 'notes'}, notes.map((n) =>
+            h('li', {class: `note k-${n.kind || 'note'}`},
+                h('span', {class: 'tag'}, n.kind || 'note'),
+                h('span', {}, n.text ?? (typeof n === 'string' ? n : '')),
+                n.goal ? h('span', {class: 'muted'}, ` · ${n.goal}`) : null))) :
+            h('p', {class: 'muted'}, 'No notes yet.')));
+}
