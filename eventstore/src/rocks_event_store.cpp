@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <limits>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <shared_mutex>
@@ -159,10 +160,17 @@ class EventStoreImpl final : public EventStore {
   Result<AppendResult> Decide(const AppendRequest& r, Group& g, bool* appended);
   Result<AppendResult> Duplicate(uint64_t first, uint64_t count,
                                  std::string reply, const Group& g) const;
+  // With db_mu_ held (shared or exclusive):
   Result<Event> EventAt(uint64_t position, const Group* g) const;
+  Result<Event> ReadAtLocked(uint64_t position) const;
+  Status ReadAllLocked(uint64_t after, const EventVisitor& visitor) const;
   uint64_t CurrentVersion(const std::string& stream, const Group& g) const;
   std::optional<uint64_t> LookupId(const std::string& key) const;
-  Status ResumeIfNeeded();
+  Status OpenDb();
+  void CloseDb();
+  Status LoadState();
+  Status RecoverIfNeeded();
+  bool SpaceAvailable();
   Status Write(rocksdb::WriteBatch* batch);
   void Publish(uint64_t head);
   void SubscriptionLoop(SubState* s, uint64_t after, EventVisitor cb);
@@ -170,6 +178,10 @@ class EventStoreImpl final : public EventStore {
   Options opts_;
   std::shared_ptr<rocksdb::FileSystem> fs_;
   std::unique_ptr<rocksdb::Env> env_;
+  // Readers hold db_mu_ shared; only recovery after a write error (which
+  // reopens the DB) holds it exclusively. db_ is null only when that reopen
+  // failed: reads then fail with kUnavailable until a write recovers.
+  mutable std::shared_mutex db_mu_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> cf_;
 
@@ -183,7 +195,7 @@ class EventStoreImpl final : public EventStore {
   std::mutex write_mu_;
   std::string last_hash_{kGenesisHash};
   Millis last_at_ = 0;
-  bool needs_resume_ = false;
+  bool needs_recovery_ = false;
   IdGenerator id_gen_;
 
   mutable std::shared_mutex versions_mu_;
@@ -202,18 +214,17 @@ class EventStoreImpl final : public EventStore {
 
 // ---------------------------------------------------------------- open
 
-Status EventStoreImpl::Init() {
+Status EventStoreImpl::OpenDb() {
   rocksdb::Options o;
   o.create_if_missing = opts_.create_if_missing;
   o.create_missing_column_families = true;
   o.max_background_jobs = 2;
   o.keep_log_file_num = 4;
-  // The store resumes after write errors itself (ResumeIfNeeded), before the
-  // next write, so that a write after the fault clears succeeds at once.
-  o.max_bgerror_resume_count = 0;
   if (opts_.faults) {
-    fs_ = NewFaultFileSystem(opts_.faults);
-    env_ = rocksdb::NewCompositeEnv(fs_);
+    if (!fs_) {
+      fs_ = NewFaultFileSystem(opts_.faults);
+      env_ = rocksdb::NewCompositeEnv(fs_);
+    }
     o.env = env_.get();
   }
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
@@ -222,6 +233,7 @@ Status EventStoreImpl::Init() {
   }
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;
+  cf_.clear();
   if (opts_.read_only) {
     s = rocksdb::DB::OpenForReadOnly(o, opts_.path, cfs, &cf_, &raw);
   } else {
@@ -232,7 +244,73 @@ Status EventStoreImpl::Init() {
                        s.ToString());
   }
   db_.reset(raw);
+  return Status::Ok();
+}
 
+void EventStoreImpl::CloseDb() {
+  if (!db_) return;
+  for (auto* h : cf_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+  cf_.clear();
+  db_->Close().PermitUncheckedError();
+  db_.reset();
+}
+
+Status EventStoreImpl::LoadState() {
+  uint64_t head = 0;
+  std::string hash(kGenesisHash);
+  Millis at = 0;
+  // Head, last hash and time, from the last event.
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, cf_[kEvents]));
+    it->SeekToLast();
+    if (!it->status().ok()) return ReadError(it->status(), "open");
+    if (it->Valid()) {
+      uint64_t pos = keys::GetBE64(it->key().ToStringView());
+      auto e = DecodeStored(it->value().ToStringView());
+      if (!e) {
+        return Corrupt("last event does not decode: " + e.error().message);
+      }
+      if (e->position != pos) {
+        return Corrupt("event at key " + std::to_string(pos) +
+                       " says position " + std::to_string(e->position));
+      }
+      head = pos;
+      hash = e->hash;
+      at = e->at;
+    }
+  }
+  // Stream versions: the last key of each stream, one seek per stream.
+  std::unordered_map<std::string, uint64_t> versions;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, cf_[kStreams]));
+    it->SeekToFirst();
+    while (it->Valid()) {
+      std::string_view k = it->key().ToStringView();
+      size_t nul = k.find('\0');
+      if (nul == std::string_view::npos) return Corrupt("bad streams key");
+      std::string stream(k.substr(0, nul));
+      it->SeekForPrev(keys::StreamEnd(stream));
+      if (!it->Valid()) return Corrupt("streams index moved under open");
+      versions[stream] =
+          keys::GetBE64(it->key().ToStringView().substr(nul + 1));
+      it->Seek(keys::StreamEnd(stream));
+    }
+    if (!it->status().ok()) return ReadError(it->status(), "open");
+  }
+  {
+    std::unique_lock vlock(versions_mu_);
+    versions_.swap(versions);
+  }
+  last_hash_ = hash;
+  last_at_ = at;
+  Publish(head);
+  return Status::Ok();
+}
+
+Status EventStoreImpl::Init() {
+  Status st = OpenDb();
+  if (!st.ok()) return st;
+  rocksdb::Status s;
   // Schema.
   std::string value;
   s = db_->Get({}, cf_[kMeta], keys::kMetaSchema, &value);
@@ -248,42 +326,8 @@ Status EventStoreImpl::Init() {
     }
   }
 
-  // Head, last hash and time, from the last event.
-  {
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, cf_[kEvents]));
-    it->SeekToLast();
-    if (!it->status().ok()) return ReadError(it->status(), "open");
-    if (it->Valid()) {
-      uint64_t pos = keys::GetBE64(it->key().ToStringView());
-      auto e = DecodeStored(it->value().ToStringView());
-      if (!e)
-        return Corrupt("last event does not decode: " + e.error().message);
-      if (e->position != pos) {
-        return Corrupt("event at key " + std::to_string(pos) +
-                       " says position " + std::to_string(e->position));
-      }
-      head_.store(pos);
-      last_hash_ = e->hash;
-      last_at_ = e->at;
-    }
-  }
-  // Stream versions: the last key of each stream, one seek per stream.
-  {
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, cf_[kStreams]));
-    it->SeekToFirst();
-    while (it->Valid()) {
-      std::string_view k = it->key().ToStringView();
-      size_t nul = k.find('\0');
-      if (nul == std::string_view::npos) return Corrupt("bad streams key");
-      std::string stream(k.substr(0, nul));
-      it->SeekForPrev(keys::StreamEnd(stream));
-      if (!it->Valid()) return Corrupt("streams index moved under open");
-      versions_[stream] =
-          keys::GetBE64(it->key().ToStringView().substr(nul + 1));
-      it->Seek(keys::StreamEnd(stream));
-    }
-    if (!it->status().ok()) return ReadError(it->status(), "open");
-  }
+  st = LoadState();
+  if (!st.ok()) return st;
 
   // Epoch and identity.
   std::string epoch, identity;
@@ -320,12 +364,7 @@ EventStoreImpl::~EventStoreImpl() {
     subs.swap(subs_);
   }
   for (auto& s : subs) CancelSubscription(s.get());
-  if (db_) {
-    for (auto* h : cf_)
-      db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
-    db_->Close().PermitUncheckedError();
-    db_.reset();
-  }
+  CloseDb();
 }
 
 // ---------------------------------------------------------------- append
@@ -377,24 +416,41 @@ void EventStoreImpl::Submit(Pending* p) {
 
 void EventStoreImpl::RunGroup(std::vector<Pending*>& group) {
   std::lock_guard wlock(write_mu_);
+  Status ready = opts_.read_only
+                     ? Status(Unavailable("event store opened read-only"))
+                     : RecoverIfNeeded();
+  if (!ready.ok()) {
+    for (Pending* p : group) {
+      for (size_t i = 0; i < p->count; ++i) p->results.push_back(ready.error());
+    }
+    return;
+  }
   Group g;
   g.head = head_.load();
   g.hash = last_hash_;
   g.at = std::max(NowMillis(), last_at_);
   // Requests whose outcome depends on the write landing.
   std::vector<Result<AppendResult>*> dependent;
-  for (Pending* p : group) {
-    p->results.reserve(p->count);
-    for (size_t i = 0; i < p->count; ++i) {
-      bool appended = false;
-      p->results.push_back(Decide(p->requests[i], g, &appended));
-      if (appended) dependent.push_back(&p->results.back());
+  {
+    std::shared_lock dblock(db_mu_);
+    for (Pending* p : group) {
+      p->results.reserve(p->count);
+      for (size_t i = 0; i < p->count; ++i) {
+        bool appended = false;
+        p->results.push_back(Decide(p->requests[i], g, &appended));
+        if (appended) dependent.push_back(&p->results.back());
+      }
     }
   }
   if (dependent.empty()) return;
   Status st = Write(&g.batch);
   if (!st.ok()) {
-    for (auto* r : dependent) *r = st.error();
+    for (auto* r : dependent) {
+      // Rebuilt in place (assigning the variant trips a false
+      // -Wmaybe-uninitialized in GCC 12).
+      std::destroy_at(r);
+      std::construct_at(r, st.error());
+    }
     return;
   }
   {
@@ -406,32 +462,54 @@ void EventStoreImpl::RunGroup(std::vector<Pending*>& group) {
   Publish(g.head);
 }
 
-Status EventStoreImpl::ResumeIfNeeded() {
-  if (!needs_resume_) return Status::Ok();
-  // After a failed write RocksDB refuses writes until the background error is
-  // cleared. Resume() answers Busy while RocksDB's own recovery runs: wait a
-  // little for it (bounded, the caller gets 503 otherwise).
-  rocksdb::Status s;
-  for (int i = 0; i < 100; ++i) {
-    s = db_->Resume();
-    if (!s.IsBusy()) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+bool EventStoreImpl::SpaceAvailable() {
+  // Writes and syncs a probe file through the same file system as the DB.
+  rocksdb::FileSystem* fs =
+      fs_ ? fs_.get() : rocksdb::FileSystem::Default().get();
+  std::string probe = opts_.path + "/SPACE-PROBE";
+  std::unique_ptr<rocksdb::FSWritableFile> f;
+  rocksdb::IOStatus s =
+      fs->NewWritableFile(probe, rocksdb::FileOptions(), &f, nullptr);
+  if (s.ok()) s = f->Append(std::string(64 << 10, '\0'), {}, nullptr);
+  if (s.ok()) s = f->Sync({}, nullptr);
+  if (f) f->Close({}, nullptr).PermitUncheckedError();
+  fs->DeleteFile(probe, {}, nullptr).PermitUncheckedError();
+  return s.ok();
+}
+
+// Called by the writer (write_mu_ held, db_mu_ not held) before a write.
+Status EventStoreImpl::RecoverIfNeeded() {
+  if (!needs_recovery_) return Status::Ok();
+  // A failed WAL write leaves RocksDB refusing writes (a background error
+  // Resume() cannot always clear) and possibly a torn record at the WAL's
+  // end. Reopening is the sure way back: recovery replays the WAL up to the
+  // last whole batch and starts a new one. Only once space is back.
+  if (!SpaceAvailable()) {
+    return Unavailable("event store write failed: no space left on device");
   }
-  if (!s.ok()) return WriteError(s);
-  needs_resume_ = false;
+  std::unique_lock dblock(db_mu_);
+  CloseDb();
+  Status st = OpenDb();
+  if (!st.ok()) return st;
+  // The truth is on disk: a batch whose sync failed may still have landed.
+  st = LoadState();
+  if (!st.ok()) return st;
+  needs_recovery_ = false;
   return Status::Ok();
 }
 
 Status EventStoreImpl::Write(rocksdb::WriteBatch* batch) {
   if (opts_.read_only) return Unavailable("event store opened read-only");
-  Status st = ResumeIfNeeded();
-  if (!st.ok()) return st;
   rocksdb::WriteOptions wo;
   wo.sync = opts_.sync;
+  std::shared_lock dblock(db_mu_);
+  if (!db_) {
+    needs_recovery_ = true;
+    return Unavailable("event store closed after a write error");
+  }
   rocksdb::Status s = db_->Write(wo, batch);
   if (!s.ok()) {
-    // RocksDB may now refuse writes until Resume(); try before the next one.
-    needs_resume_ = true;
+    needs_recovery_ = true;
     return WriteError(s);
   }
   return Status::Ok();
@@ -464,7 +542,7 @@ Result<Event> EventStoreImpl::EventAt(uint64_t position, const Group* g) const {
     auto it = g->events.find(position);
     if (it != g->events.end()) return it->second;
   }
-  return ReadAt(position);
+  return ReadAtLocked(position);
 }
 
 Result<AppendResult> EventStoreImpl::Duplicate(uint64_t first, uint64_t count,
@@ -672,6 +750,13 @@ Result<AppendResult> EventStoreImpl::Decide(const AppendRequest& r, Group& g,
 
 Status EventStoreImpl::ReadAll(uint64_t after,
                                const EventVisitor& visitor) const {
+  std::shared_lock dblock(db_mu_);
+  return ReadAllLocked(after, visitor);
+}
+
+Status EventStoreImpl::ReadAllLocked(uint64_t after,
+                                     const EventVisitor& visitor) const {
+  if (!db_) return Unavailable("event store closed after a write error");
   rocksdb::ReadOptions ro;
   ro.readahead_size = 2 << 20;
   ro.fill_cache = false;
@@ -694,6 +779,8 @@ Result<std::vector<Event>> EventStoreImpl::ReadStream(const std::string& stream,
                                                       uint64_t from,
                                                       bool backward,
                                                       size_t limit) const {
+  std::shared_lock dblock(db_mu_);
+  if (!db_) return Unavailable("event store closed after a write error");
   std::vector<Event> out;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, cf_[kStreams]));
   std::string prefix = stream;
@@ -710,7 +797,7 @@ Result<std::vector<Event>> EventStoreImpl::ReadStream(const std::string& stream,
   }
   while (in_stream() && (limit == 0 || out.size() < limit)) {
     uint64_t pos = keys::GetBE64(it->value().ToStringView());
-    auto e = ReadAt(pos);
+    auto e = ReadAtLocked(pos);
     if (!e) return e.error();
     out.push_back(std::move(*e));
     if (backward) {
@@ -724,6 +811,12 @@ Result<std::vector<Event>> EventStoreImpl::ReadStream(const std::string& stream,
 }
 
 Result<Event> EventStoreImpl::ReadAt(uint64_t position) const {
+  std::shared_lock dblock(db_mu_);
+  return ReadAtLocked(position);
+}
+
+Result<Event> EventStoreImpl::ReadAtLocked(uint64_t position) const {
+  if (!db_) return Unavailable("event store closed after a write error");
   std::string v;
   rocksdb::Status s = db_->Get({}, cf_[kEvents], keys::Position(position), &v);
   if (s.IsNotFound()) {
@@ -740,10 +833,11 @@ Result<Event> EventStoreImpl::ReadAt(uint64_t position) const {
 
 uint64_t EventStoreImpl::PositionAtOrBefore(Millis t) const {
   // `at` never decreases with position: binary search for the last <= t.
+  std::shared_lock dblock(db_mu_);
   uint64_t lo = 0, hi = Head();  // answer in [lo, hi]
   while (lo < hi) {
     uint64_t mid = lo + (hi - lo + 1) / 2;
-    auto e = ReadAt(mid);
+    auto e = ReadAtLocked(mid);
     if (e && e->at <= t) {
       lo = mid;
     } else {
@@ -760,6 +854,8 @@ uint64_t EventStoreImpl::StreamVersion(const std::string& stream) const {
 }
 
 std::optional<uint64_t> EventStoreImpl::FindId(const std::string& id) const {
+  std::shared_lock dblock(db_mu_);
+  if (!db_) return std::nullopt;
   if (auto p = LookupId(keys::EventId(id))) return p;
   std::string v;
   if (db_->Get({}, cf_[kIds], keys::IdempotencyKey(id), &v).ok() &&
@@ -844,19 +940,17 @@ Status EventStoreImpl::PutSnapshot(uint64_t position,
   wo.sync = opts_.sync;
   std::lock_guard wlock(write_mu_);
   if (opts_.read_only) return Unavailable("event store opened read-only");
-  Status st = ResumeIfNeeded();
+  Status st = RecoverIfNeeded();
   if (!st.ok()) return st;
-  rocksdb::Status s =
-      db_->Put(wo, cf_[kSnapshots], keys::Position(position), v);
-  if (!s.ok()) {
-    needs_resume_ = true;
-    return WriteError(s);
-  }
-  return Status::Ok();
+  rocksdb::WriteBatch b;
+  b.Put(cf_[kSnapshots], keys::Position(position), v);
+  return Write(&b);
 }
 
 std::optional<std::pair<uint64_t, std::string>> EventStoreImpl::LatestSnapshot(
     uint64_t max_position) const {
+  std::shared_lock dblock(db_mu_);
+  if (!db_) return std::nullopt;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, cf_[kSnapshots]));
   for (it->SeekForPrev(keys::Position(max_position)); it->Valid(); it->Prev()) {
     std::string_view v = it->value().ToStringView();
@@ -872,6 +966,8 @@ std::optional<std::pair<uint64_t, std::string>> EventStoreImpl::LatestSnapshot(
 // ---------------------------------------------------------------- tools
 
 Status EventStoreImpl::Backup(const std::string& dir) {
+  std::shared_lock dblock(db_mu_);
+  if (!db_) return Unavailable("event store closed after a write error");
   rocksdb::Checkpoint* raw = nullptr;
   rocksdb::Status s = rocksdb::Checkpoint::Create(db_.get(), &raw);
   if (!s.ok()) return WriteError(s);
@@ -888,6 +984,12 @@ Status EventStoreImpl::Backup(const std::string& dir) {
 EventStore::VerifyReport EventStoreImpl::Verify(
     const std::function<void(const std::string&)>& progress) const {
   VerifyReport rep;
+  std::shared_lock dblock(db_mu_);
+  if (!db_) {
+    rep.ok = false;
+    rep.problems.push_back("event store closed after a write error");
+    return rep;
+  }
   constexpr size_t kMaxProblems = 20;
   auto problem = [&](std::string p) {
     rep.ok = false;
@@ -992,6 +1094,10 @@ Status EventStoreImpl::Import(const std::vector<Event>& events) {
   if (events.empty()) return Status::Ok();
   std::lock_guard wlock(write_mu_);
   // Appends go through the leader, which also holds write_mu_.
+  if (opts_.read_only) return Unavailable("event store opened read-only");
+  Status ready = RecoverIfNeeded();
+  if (!ready.ok()) return ready;
+  std::shared_lock dblock(db_mu_);
   Group g;
   g.head = head_.load();
   g.hash = last_hash_;
@@ -1027,6 +1133,7 @@ Status EventStoreImpl::Import(const std::vector<Event>& events) {
     g.head = e.position;
     g.hash = e.hash;
   }
+  dblock.unlock();
   Status st = Write(&g.batch);
   if (!st.ok()) return st;
   {
@@ -1044,9 +1151,12 @@ Status EventStoreImpl::SetEpoch(const std::string& epoch) {
     return Error::Validation("epoch", "epoch must be 1..64 of [a-z0-9._-]");
   }
   std::lock_guard wlock(write_mu_);
+  if (opts_.read_only) return Unavailable("event store opened read-only");
+  Status st = RecoverIfNeeded();
+  if (!st.ok()) return st;
   rocksdb::WriteBatch b;
   b.Put(cf_[kMeta], keys::kMetaEpoch, epoch);
-  Status st = Write(&b);
+  st = Write(&b);
   if (!st.ok()) return st;
   std::lock_guard lock(epoch_mu_);
   epoch_ = epoch;

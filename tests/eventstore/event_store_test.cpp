@@ -581,7 +581,7 @@ TEST(EventStore, CancelIsSynchronousAndStopReturnsFalse) {
   store.reset();
 }
 
-TEST(EventStore, DISABLED_DiskFullFailsWith503KeepsReadingAndRecovers) {
+TEST(EventStore, DiskFullFailsWith503KeepsReadingAndRecovers) {
   TempDir dir;
   auto faults = std::make_shared<WriteFaults>();
   Options o;

@@ -20,6 +20,7 @@ std::unique_ptr<EventStore> OpenAt(const std::string& path) {
 }
 
 void Fill(EventStore& s, int n) {
+  std::vector<AppendRequest> reqs;
   for (int i = 0; i < n; ++i) {
     AppendRequest r;
     NewEvent e;
@@ -29,8 +30,10 @@ void Fill(EventStore& s, int n) {
     e.data =
         R"({"value":)" + std::to_string(i) + R"(,"note":"caf\u00e9 \"x\""})";
     r.events.push_back(e);
-    ASSERT_TRUE(s.Append(r).ok());
+    reqs.push_back(std::move(r));
   }
+  // One synced write per group of requests.
+  for (auto& res : s.AppendMany(reqs)) ASSERT_TRUE(res.ok());
 }
 
 std::vector<Event> All(const EventStore& s) {
