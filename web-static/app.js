@@ -67,6 +67,7 @@ function showLive(liveState, info = {}) {
 
 function showTokenScreen(message = '') {
   stopView();
+  state.started = false;
   document.body.classList.add('signed-out');
   const input = h('input', {type: 'password', id: 'token-input',
     testid: 'token-input', autocomplete: 'current-password', required: true,
@@ -93,7 +94,6 @@ function showTokenScreen(message = '') {
     try {
       await request('GET', '/units', {token});
       setToken(token);
-      document.body.classList.remove('signed-out');
       await start();
     } catch (err) {
       error.textContent = err.status === 401 ?
@@ -157,7 +157,9 @@ function orderUnits(units) {
 
 function ctx() {
   const unit = state.units.find((u) => u.id === state.unit);
+  const cycle = state.cycles.find((c) => c.id === state.cycle);
   return {
+    cycleName: cycle?.name || state.cycle,
     unit: state.unit, cycle: state.cycle, units: state.units,
     unitName: unit?.name || state.unit,
     boardHref: (u, c) => hashFor('board', {unit: u, cycle: c}),
@@ -272,12 +274,17 @@ async function renderBoard(container) {
 // ---- Start -----------------------------------------------------------------
 
 async function start() {
+  state.started = true;
+  document.body.classList.remove('signed-out');
   try {
     [state.units, state.cycles] = await Promise.all([api.units(), api.cycles()]);
   } catch (e) {
+    state.started = false;
     if (e.status === 401) return;
-    clear($('#view')).append(h('div', {class: 'panel error-panel'},
-        h('h2', {}, 'Cannot reach the server'), h('p', {}, e.message)));
+    clear($('#view')).append(h('div', {class: 'panel error-panel',
+      testid: 'view-error'}, h('h2', {}, 'Cannot reach the server'),
+    h('p', {}, e.message), h('button', {class: 'btn', type: 'button',
+      onclick: () => start()}, 'Try again')));
     return;
   }
   state.cycles.sort((a, b) => String(a.start).localeCompare(String(b.start)) ||
@@ -312,10 +319,11 @@ function init() {
     showTokenScreen();
   });
   window.addEventListener('hashchange', () => {
-    if (getToken()) route();
+    if (!getToken()) return;
+    if (state.started) route();
+    else start();
   });
   if (getToken()) {
-    document.body.classList.remove('signed-out');
     start();
   } else {
     showTokenScreen();

@@ -1,9 +1,9 @@
 // Progress chart: a goal's value over time against its planned line, drawn as
 // inline SVG. Points come from the goal's check-ins (effective times).
-import {svg, h, fmtValue, fmtDate} from '../util.js';
+import {svg, h, fmtValue, fmtNum, fmtDate} from '../util.js';
 
-const W = 760;
-const H = 260;
+const W = 1000;
+const H = 280;
 const PAD = {l: 56, r: 16, t: 16, b: 32};
 
 /**
@@ -25,7 +25,7 @@ export function progressChart(goal, cycle, points, now = Date.now()) {
   let hi = Math.max(...values);
   if (lo === hi) hi = lo + 1;
   const pad = (hi - lo) * 0.08;
-  lo -= pad;
+  lo = lo >= 0 ? Math.max(0, lo - pad) : lo - pad;
   hi += pad;
   const x = (t) => PAD.l + (Math.min(Math.max(t, t0), t1) - t0) / (t1 - t0) *
       (W - PAD.l - PAD.r);
@@ -37,13 +37,17 @@ export function progressChart(goal, cycle, points, now = Date.now()) {
     text: `Value over time against the plan, from ${fmtValue(start, m.unit)} ` +
       `to ${fmtValue(target, m.unit)}`}));
 
-  // Grid and y labels.
-  for (let i = 0; i <= 4; i++) {
-    const v = lo + (hi - lo) * i / 4;
+  // Grid and y labels on round values.
+  const raw = (hi - lo) / 4;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((f) => f * mag).find((s) => s >= raw);
+  lo = Math.floor(lo / step) * step;
+  hi = Math.ceil(hi / step) * step;
+  for (let v = lo; v <= hi + step / 2; v += step) {
     root.append(svg('line', {x1: PAD.l, x2: W - PAD.r, y1: y(v), y2: y(v),
       class: 'grid'}));
     root.append(svg('text', {x: PAD.l - 8, y: y(v) + 4, 'text-anchor': 'end',
-      class: 'axis', text: fmtValue(v, m.unit)}));
+      class: 'axis', text: fmtNum(Number(v.toPrecision(3)))}));
   }
   root.append(svg('text', {x: PAD.l, y: H - 8, class: 'axis',
     text: fmtDate(cycle.start)}));
@@ -78,6 +82,7 @@ export function progressChart(goal, cycle, points, now = Date.now()) {
   const legend = h('figcaption', {class: 'legend'},
       h('span', {class: 'key actual'}, 'Actual'),
       h('span', {class: 'key plan'}, 'Planned'),
-      h('span', {class: 'key target'}, `Target ${fmtValue(target, m.unit)}`));
+      h('span', {class: 'key target'}, `Target ${fmtValue(target, m.unit)}`),
+      m.unit ? h('span', {}, `Values in ${m.unit}`) : null);
   return h('figure', {class: 'chart-wrap'}, root, legend);
 }

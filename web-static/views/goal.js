@@ -45,6 +45,9 @@ function eventDetails(ev, unit) {
     const parts = [];
     if (d.value !== undefined) parts.push(`value ${fmtAny(d.value, unit)}`);
     if (d.confidence !== undefined) parts.push(`confidence ${d.confidence}/10`);
+    if (d.at && Math.abs(Date.parse(d.at) - Date.parse(ev.at)) > 60000) {
+      parts.push(`as of ${fmtDateTime(d.at)}`);
+    }
     out.push(h('div', {class: 'ev-line'}, parts.join(' · ') || 'no value'));
     if (d.note) out.push(h('blockquote', {class: 'ev-note'}, d.note));
   } else if (ev.type === 'goal.status_changed') {

@@ -52,7 +52,7 @@ export async function renderReplay(container, ctx) {
     } catch (e) {
       if (my !== seq) return;
       board = null;
-      clear(boardEl).append(h('p', {class: 'muted', testid: 'replay-empty'},
+      clear(boardEl).append(h('p', {class: 'empty', testid: 'replay-empty'},
           e.status === 404 ? 'Nothing on this board yet at this moment.' :
           `Could not load: ${e.message}`));
       status.textContent = '';

@@ -2,6 +2,9 @@
 import {h, clear, fmtGrade, fmtValue, fmtDateTime} from '../util.js';
 import {api} from '../api.js';
 
+const FIELD_LABEL = {'measure.target': 'Target', 'measure.start': 'Start',
+  'measure.stretch': 'Stretch'};
+
 const GROUPS = [['exceeded', 'Exceeded', 'green'], ['achieved', 'Achieved', 'green'],
   ['missed', 'Missed', 'red'], ['dropped', 'Dropped', 'none']];
 
@@ -12,9 +15,9 @@ function goalItem(item) {
   const id = item.id ?? item.goal;
   return h('li', {testid: `retro-goal-${id}`},
       h('a', {href: `#/goal/${encodeURIComponent(id)}`}, item.title || id),
-      item.grade !== undefined ? h('span', {class: 'muted'},
-          ` grade ${fmtGrade(item.grade)}`) : null,
-      item.owner ? h('span', {class: 'muted'}, ` · ${item.owner}`) : null);
+      h('span', {class: 'meta'}, [item.owner,
+        item.grade !== undefined ? `grade ${fmtGrade(item.grade)}` : null]
+          .filter(Boolean).join(' · ')));
 }
 
 export async function renderRetro(container, ctx) {
@@ -26,7 +29,7 @@ export async function renderRetro(container, ctx) {
   clear(container).append(
       h('header', {class: 'page-head'},
           h('div', {}, h('h1', {}, 'Retrospective'),
-              h('p', {class: 'muted'}, `${ctx.unitName} · ${ctx.cycle} · ` +
+              h('p', {class: 'muted'}, `${ctx.unitName} · ${ctx.cycleName} · ` +
                 `${checkIns.count ?? 0} check-ins`)),
           h('a', {class: 'btn', href: ctx.viewHref('replay')}, 'Replay the cycle')),
       h('div', {class: 'outcomes', testid: 'retro'}, GROUPS.map(([key, label, c]) => {
@@ -45,7 +48,7 @@ export async function renderRetro(container, ctx) {
               h('tbody', {}, retargeted.map((x) => h('tr', {testid: 'retarget-row'},
                   h('td', {}, h('a', {href: `#/goal/${encodeURIComponent(x.goal)}`},
                       x.title || x.goal)),
-                  h('td', {}, x.field || ''),
+                  h('td', {}, FIELD_LABEL[x.field] || x.field || ''),
                   h('td', {}, `${fmtValue(x.from)} → ${fmtValue(x.to)}`),
                   h('td', {testid: 'retarget-reason'}, x.reason || '—'),
                   h('td', {}, x.actor || ''),

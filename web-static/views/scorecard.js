@@ -17,7 +17,7 @@ export async function renderScorecard(container, ctx) {
   clear(container).append(
       h('header', {class: 'page-head'},
           h('div', {}, h('h1', {}, 'Scorecard'),
-              h('p', {class: 'muted'}, `${ctx.unitName} · ${ctx.cycle}`)),
+              h('p', {class: 'muted'}, `${ctx.unitName} · ${ctx.cycleName}`)),
           h('div', {class: 'big-score'}, h('span', {class: 'stat-label'}, 'Score'),
               h('span', {class: `grade-chip large c-${color(sc.score)}`,
                 testid: 'scorecard-score'}, fmtGrade(sc.score)))),
@@ -33,7 +33,7 @@ export async function renderScorecard(container, ctx) {
         goals.length ? h('ul', {class: 'plain'}, goals.map((g) => h('li', {},
             h('span', {class: `dot c-${g.color || 'none'}`, 'aria-hidden': 'true'}),
             h('a', {href: `#/goal/${encodeURIComponent(g.id)}`}, g.title || g.id),
-            h('span', {class: 'muted'}, ` ${fmtGrade(g.grade)}`)))) :
+            h('span', {class: 'meta'}, fmtGrade(g.grade))))) :
           h('p', {class: 'muted'}, 'No goals in this perspective.'));
       })));
 }

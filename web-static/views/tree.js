@@ -56,14 +56,15 @@ export async function renderTree(container, ctx) {
       h('li', {}, h('span', {class: `dot c-${g.color || 'none'}`,
         'aria-hidden': 'true'}),
       h('a', {href: `#/goal/${encodeURIComponent(g.id)}`}, g.title || g.id),
-      h('span', {class: 'muted'}, ` ${fmtGrade(g.grade)}`)))) : null,
+      h('span', {class: 'meta'}, fmtGrade(g.grade))))) : null,
     kids.length ? h('ul', {class: 'tree-children', role: 'group'},
         kids.map(node)) : null);
   };
   clear(container).append(
-      h('header', {class: 'page-head'}, h('h1', {}, 'Goal tree'),
-          h('p', {class: 'muted'}, 'From the company down to people; each unit ' +
-            'shows the weighted grade of its own goals.')),
-      h('ul', {class: 'tree', role: 'tree', 'aria-label': 'Organisation',
-        testid: 'goal-tree'}, roots.map(node)));
+      h('header', {class: 'page-head'}, h('div', {}, h('h1', {}, 'Goal tree'),
+          h('p', {class: 'muted'}, `${ctx.cycleName} · from the company down to ` +
+            'people; each unit shows the weighted grade of its own goals.'))),
+      h('section', {class: 'panel'},
+          h('ul', {class: 'tree', role: 'tree', 'aria-label': 'Organisation',
+            testid: 'goal-tree'}, roots.map(node))));
 }
