@@ -186,7 +186,12 @@ export function mountBoard(container, board, opts = {}) {
   function mergeInto(items, fresh) {
     for (let i = 0; i < items.length; i++) {
       if (items[i].id === fresh.id) {
-        items[i] = {...fresh, children_detail: items[i].children_detail};
+        // A live goal replaces the row's figures; fields it does not carry
+        // (and the nested children) are kept from what the board had.
+        const old = items[i];
+        items[i] = {...old, ...fresh, children_detail: old.children_detail,
+          measure: fresh.measure && old.measure ?
+            {...old.measure, ...fresh.measure} : (fresh.measure ?? old.measure)};
         return items[i];
       }
       const found = mergeInto(items[i].children_detail || [], fresh);

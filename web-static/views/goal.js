@@ -41,22 +41,37 @@ const FIELD_LABEL = {'measure.target': 'Target', 'measure.start': 'Start',
 function eventDetails(ev, unit) {
   const d = ev.data || {};
   const out = [];
+  const changes = changeList(ev);
   if (ev.type === 'goal.checked_in') {
     const parts = [];
-    if (d.value !== undefined) parts.push(`value ${fmtAny(d.value, unit)}`);
+    const moved = changes.find((c) => c.field === 'value');
+    if (moved && moved.from !== null && moved.from !== undefined &&
+        moved.from !== moved.to) {
+      parts.push(`value ${fmtAny(moved.from, unit)} → ${fmtAny(d.value, unit)}`);
+    } else if (d.value !== undefined) {
+      parts.push(`value ${fmtAny(d.value, unit)}`);
+    }
     if (d.confidence !== undefined) parts.push(`confidence ${d.confidence}/10`);
     if (d.at && Math.abs(Date.parse(d.at) - Date.parse(ev.at)) > 60000) {
       parts.push(`as of ${fmtDateTime(d.at)}`);
     }
     out.push(h('div', {class: 'ev-line'}, parts.join(' · ') || 'no value'));
     if (d.note) out.push(h('blockquote', {class: 'ev-note'}, d.note));
+  } else if (ev.type === 'goal.created' && d.measure) {
+    out.push(h('div', {class: 'ev-line'},
+        `from ${fmtAny(d.measure.start, unit)} to ${fmtAny(d.measure.target, unit)}` +
+        (d.measure.direction ? ` (${d.measure.direction})` : '')));
   } else if (ev.type === 'goal.status_changed') {
-    out.push(h('div', {class: 'ev-change'},
+    out.push(h('div', {class: 'ev-change', testid: 'history-change',
+      dataset: {field: 'status'}},
         h('span', {class: 'field'}, 'Status'), ' ',
         h('span', {class: 'from'}, fmtAny(d.from)), ' → ',
         h('span', {class: 'to'}, fmtAny(d.to ?? d.status))));
   }
-  for (const c of changeList(ev)) {
+  // Check-ins and creations are described above; list field edits only.
+  const listed = ev.type === 'goal.checked_in' || ev.type === 'goal.created' ?
+    [] : changes;
+  for (const c of listed) {
     if (ev.type === 'goal.status_changed' && c.field === 'status') continue;
     const fieldUnit = String(c.field || '').startsWith('measure.') ? unit : null;
     out.push(c.text ? h('div', {class: 'ev-change'}, c.text) :
