@@ -42,9 +42,10 @@ function newKey() {
 /**
  * One request. `query` values that are null/undefined/'' are left out.
  * `idempotent: true` adds an Idempotency-Key so a retried write applies once.
+ * `quiet: true` keeps a 401 from signing the browser out (token checks).
  */
 export async function request(method, path, {query, body, token, idempotent,
-  signal} = {}) {
+  signal, quiet} = {}) {
   const url = new URL(BASE + path, location.origin);
   for (const [k, v] of Object.entries(query || {})) {
     if (v !== null && v !== undefined && v !== '') url.searchParams.set(k, v);
@@ -70,7 +71,7 @@ export async function request(method, path, {query, body, token, idempotent,
     data = null;
   }
   if (!res.ok) {
-    if (res.status === 401) unauthorizedListeners.forEach((fn) => fn());
+    if (res.status === 401 && !quiet) unauthorizedListeners.forEach((fn) => fn());
     throw new ApiError(res.status, data);
   }
   return data;

@@ -92,7 +92,7 @@ function showTokenScreen(message = '') {
     submit.disabled = true;
     error.textContent = '';
     try {
-      await request('GET', '/units', {token});
+      await request('GET', '/units', {token, quiet: true});
       setToken(token);
       await start();
     } catch (err) {
@@ -261,8 +261,12 @@ async function renderBoard(container) {
       const structural = type === 'goal.created' || type === 'goal.decomposed' ||
           (type === 'goal.edited' && msg.event?.data?.changes &&
            'parent' in msg.event.data.changes);
-      const complete = board.update(msg.goals || []);
-      if (structural || !complete) reload();
+      const unknown = board.update(msg.goals || []);
+      // Goals of other units (a parent objective higher up) are not shown
+      // here; a new goal of this board means the tree changed.
+      const ours = unknown.some((g) => (!g.unit || g.unit === state.unit) &&
+          (!g.cycle || g.cycle === state.cycle));
+      if (structural || ours) reload();
       boardEl.dataset.position = String(msg.position);
     },
   });

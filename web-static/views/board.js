@@ -125,8 +125,8 @@ function goalRow(goal, opts) {
 
 /**
  * Renders a board into `container` and returns a controller:
- *   update(goals) - merge goal responses from a live event; returns false
- *                   when a goal is unknown (the caller reloads the board)
+ *   update(goals) - merge goal responses from a live event; returns the
+ *                   goals not on the board (the caller decides to reload)
  *   replace(board) - render a whole new board (snapshot)
  */
 export function mountBoard(container, board, opts = {}) {
@@ -203,11 +203,11 @@ export function mountBoard(container, board, opts = {}) {
   renderAll();
   return {
     update(freshGoals) {
-      let complete = true;
+      const unknown = [];
       for (const fresh of freshGoals || []) {
         const entry = rows.get(fresh.id);
         if (!entry) {
-          complete = false;
+          unknown.push(fresh);
           continue;
         }
         const merged = mergeInto(goals, fresh);
@@ -223,7 +223,7 @@ export function mountBoard(container, board, opts = {}) {
         row.classList.add('flash');
       }
       renderSummary();
-      return complete;
+      return unknown;
     },
     replace(newBoard) {
       goals = newBoard.goals || [];
