@@ -15,6 +15,7 @@ const $ = (sel) => document.querySelector(sel);
 const UNIT_KEY = 'cairn.unit';
 const CYCLE_KEY = 'cairn.cycle';
 const THEME_KEY = 'cairn.theme';
+const REFRESH_MS = 5 * 60 * 1000;
 
 const state = {units: [], cycles: [], unit: '', cycle: '', cleanup: null,
   live: null};
@@ -272,7 +273,13 @@ async function renderBoard(container) {
   });
   state.live = live;
   live.start();
-  state.cleanup = () => clearTimeout(reloadTimer);
+  // Pacing, staleness and "n min ago" move with the clock: on a wall display
+  // the board re-reads itself every few minutes.
+  const refresh = setInterval(reload, REFRESH_MS);
+  state.cleanup = () => {
+    clearTimeout(reloadTimer);
+    clearInterval(refresh);
+  };
 }
 
 // ---- Start -----------------------------------------------------------------

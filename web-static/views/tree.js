@@ -43,9 +43,7 @@ export async function renderTree(container, ctx) {
     const goals = goalsByUnit.get(unit.id) || [];
     const grade = gradeOf(goals);
     const kids = childrenOf(unit.id);
-    return h('li', {class: 'tree-node', role: 'treeitem',
-      'aria-expanded': kids.length ? 'true' : null,
-      testid: `tree-${unit.id}`},
+    return h('li', {class: 'tree-node', testid: `tree-${unit.id}`},
     h('div', {class: 'tree-row'},
         h('span', {class: `grade-chip c-${colorOf(grade)}`,
           testid: 'tree-grade'}, fmtGrade(grade)),
@@ -57,7 +55,7 @@ export async function renderTree(container, ctx) {
         'aria-hidden': 'true'}),
       h('a', {href: `#/goal/${encodeURIComponent(g.id)}`}, g.title || g.id),
       h('span', {class: 'meta'}, fmtGrade(g.grade))))) : null,
-    kids.length ? h('ul', {class: 'tree-children', role: 'group'},
+    kids.length ? h('ul', {class: 'tree-children'},
         kids.map(node)) : null);
   };
   clear(container).append(
@@ -65,6 +63,6 @@ export async function renderTree(container, ctx) {
           h('p', {class: 'muted'}, `${ctx.cycleName} · from the company down to ` +
             'people; each unit shows the weighted grade of its own goals.'))),
       h('section', {class: 'panel'},
-          h('ul', {class: 'tree', role: 'tree', 'aria-label': 'Organisation',
+          h('ul', {class: 'tree', 'aria-label': 'Organisation',
             testid: 'goal-tree'}, roots.map(node))));
 }
