@@ -283,7 +283,10 @@ void ApplyMetricRecorded(Metric& m, const Event& e, const object& d) {
     std::stable_sort(mid, m.points.end(), by_ts);
   }
   if (old > 0 && mid != m.points.end() && by_ts(*mid, *(mid - 1))) {
-    std::inplace_merge(m.points.begin(), mid, m.points.end(), by_ts);
+    // Only the old points later than the earliest new one move: late data
+    // usually touches the recent tail of a long series.
+    auto from = std::upper_bound(m.points.begin(), mid, *mid, by_ts);
+    std::inplace_merge(from, mid, m.points.end(), by_ts);
   }
 }
 
@@ -293,8 +296,12 @@ void Apply(State& s, const Event& e) {
   s.position = e.position;
   s.at = e.at;
   thread_local simdjson::dom::parser parser;
+  // A reused padded copy of the data, so a parse allocates nothing.
+  thread_local std::string padded;
+  padded.assign(e.data);
+  padded.reserve(e.data.size() + simdjson::SIMDJSON_PADDING);
   object d;
-  if (parser.parse(e.data).get(d)) return;
+  if (parser.parse(padded.data(), padded.size(), false).get(d)) return;
   const std::string_view type = e.type;
   const size_t dash = e.stream.find('-');
   const std::string id =

@@ -1,0 +1,285 @@
+// bench/replay: how fast the model is rebuilt from the log.
+//
+// Generates a realistic log through Decide (200 units, 20,000 goals, then
+// check-ins, metric points, edits and status changes up to N events),
+// encodes each event as its stored envelope, then times the rebuild: decode
+// every envelope and Apply it to an empty State. Prints events/s and peak
+// RSS; the last line is one JSON object.
+//
+//   build/bench/replay [events]     (default 1000000)
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "cairn/core/apply.hpp"
+#include "cairn/core/decide.hpp"
+#include "cairn/core/event.hpp"
+
+namespace cairn {
+namespace {
+
+constexpr int kUnits = 200;
+constexpr int kGoals = 20'000;
+constexpr int kMetrics = 200;
+
+// The log as stored: envelopes back to back, with their offsets.
+struct Log {
+  std::string bytes;
+  std::vector<size_t> ends;
+  std::string_view At(size_t i) const {
+    size_t begin = i == 0 ? 0 : ends[i - 1];
+    return std::string_view(bytes).substr(begin, ends[i] - begin);
+  }
+  size_t size() const { return ends.size(); }
+};
+
+class Generator {
+ public:
+  explicit Generator(size_t target) : target_(target), rng_(20270201) {}
+
+  Log Run() {
+    log_.bytes.reserve(target_ * 480);
+    log_.ends.reserve(target_);
+    Setup();
+    std::vector<std::string> goal_ids;
+    goal_ids.reserve(state_.goals.size());
+    for (const auto& [id, g] : state_.goals) {
+      if (g.measure) goal_ids.push_back(id);
+    }
+    while (log_.size() < target_) {
+      int r = Int(0, 999);
+      if (r < 860) {
+        AddCheckIn c;
+        c.goal = goal_ids[Int(0, static_cast<int>(goal_ids.size()) - 1)];
+        c.value = std::round(Real(0, 1000) * 100) / 100;
+        if (Int(0, 2) > 0) c.confidence = Int(3, 10);
+        if (Int(0, 9) == 0) c.note = "Steady progress; two deals in review";
+        c.at = now_ - Int(0, 3 * 86'400) * int64_t{1000};
+        Do(c, Editor());
+      } else if (r < 960) {
+        RecordMetric m;
+        m.id = "metric-" + std::to_string(Int(0, kMetrics - 1));
+        int n = Int(0, 9) == 0 ? Int(20, 200) : Int(1, 5);
+        for (int i = 0; i < n; ++i) {
+          m.points.push_back(
+              {now_ - Int(0, 7 * 86'400) * int64_t{1000}, Real(0, 500)});
+        }
+        m.source = "warehouse";
+        Do(m, Editor());
+      } else if (r < 990) {
+        EditGoal e;
+        e.id = goal_ids[Int(0, static_cast<int>(goal_ids.size()) - 1)];
+        const Goal& g = state_.goals.at(e.id);
+        if (Int(0, 1) == 0) {
+          e.measure = MeasurePatch{};
+          e.measure->target = g.measure->target + (Int(0, 1) ? 10 : -5);
+          e.reason = "replanned after the quarterly review";
+        } else {
+          e.title = g.title + " (revised)";
+        }
+        Do(e, Editor());
+      } else if (r < 998) {
+        ChangeGoalStatus s;
+        s.id = goal_ids[Int(0, static_cast<int>(goal_ids.size()) - 1)];
+        static const GoalStatus kTo[] = {
+            GoalStatus::kActive, GoalStatus::kAchieved, GoalStatus::kMissed};
+        s.status = kTo[Int(0, 2)];
+        Do(s, Editor());
+      } else {
+        NoteRetro n;
+        n.unit = "u" + std::to_string(Int(0, kUnits - 1));
+        n.cycle = "q" + std::to_string(Int(1, 4));
+        n.kind = static_cast<RetroNoteKind>(Int(0, 3));
+        n.text = "We learned to agree weights before splitting targets";
+        Do(n, Editor());
+      }
+    }
+    return std::move(log_);
+  }
+
+  const State& state() const { return state_; }
+
+ private:
+  int Int(int lo, int hi) {
+    return std::uniform_int_distribution<int>(lo, hi)(rng_);
+  }
+  double Real(double lo, double hi) {
+    return std::uniform_real_distribution<double>(lo, hi)(rng_);
+  }
+  CommandContext Admin() {
+    CommandContext c;
+    c.actor = "admin";
+    c.now = now_;
+    c.role = Role::kAdmin;
+    return c;
+  }
+  CommandContext Editor() {
+    CommandContext c;
+    c.actor = "user" + std::to_string(Int(0, 149));
+    c.now = now_;
+    c.role = Role::kEditor;
+    return c;
+  }
+
+  void Do(const Command& cmd, const CommandContext& ctx) {
+    auto r = Decide(state_, cmd, ctx);
+    if (!r.ok()) return;  // invalid commands append nothing
+    for (const PendingEvent& p : *r) {
+      if (log_.size() >= target_) return;
+      Event e;
+      e.position = log_.size() + 1;
+      e.stream = p.stream;
+      e.version = p.expected_version + 1;
+      e.type = p.type;
+      char id[32];
+      std::snprintf(id, sizeof id, "01jd%020llu",
+                    static_cast<unsigned long long>(e.position));
+      e.id = id;
+      e.at = now_;
+      e.actor = ctx.actor;
+      e.hash.assign(64, 'a' + static_cast<char>(e.position % 6));
+      e.data = p.data;
+      e.meta = R"({"correlation_id":"c)" + std::to_string(e.position) + "\"}";
+      Apply(state_, e);
+      log_.bytes += EncodeEnvelope(e);
+      log_.ends.push_back(log_.bytes.size());
+    }
+    now_ += 30'000;
+  }
+
+  void Setup() {
+    // Units: a company, 9 departments, 40 teams, 150 people.
+    for (int i = 0; i < kUnits; ++i) {
+      CreateUnit u;
+      u.id = "u" + std::to_string(i);
+      u.name = "Unit " + std::to_string(i);
+      u.kind = i == 0   ? UnitKind::kCompany
+               : i < 10 ? UnitKind::kDepartment
+               : i < 50 ? UnitKind::kTeam
+                        : UnitKind::kPerson;
+      u.parent = i == 0   ? ""
+                 : i < 10 ? "u0"
+                 : i < 50 ? "u" + std::to_string(1 + (i - 10) % 9)
+                          : "u" + std::to_string(10 + (i - 50) % 40);
+      Do(u, Admin());
+    }
+    Do(CreateCycle{"y", "2026", CycleKind::kYear, MakeDay(2026, 1, 1),
+                   MakeDay(2026, 12, 31), ""},
+       Admin());
+    for (int q = 1; q <= 4; ++q) {
+      Do(CreateCycle{"q" + std::to_string(q), "Q" + std::to_string(q),
+                     CycleKind::kQuarter, MakeDay(2026, q * 3 - 2, 1),
+                     MakeDay(2026, q * 3, DaysInMonth(2026, q * 3)), "y"},
+         Admin());
+    }
+    for (int i = 0; i < kMetrics; ++i) {
+      Do(DefineMetric{"metric-" + std::to_string(i), "Metric", "USD",
+                      Aggregate::kLast},
+         Editor());
+    }
+    // Goals: per unit objectives, each with key results below it.
+    for (int i = 0; i < kGoals; ++i) {
+      CreateGoal g;
+      g.id = "g" + std::to_string(i);
+      const bool objective = i % 5 == 0;
+      g.kind = objective ? GoalKind::kObjective : GoalKind::kKeyResult;
+      g.title = objective ? "Grow the business efficiently this year"
+                          : "Raise weekly active teams from 100 to 250";
+      g.unit = "u" + std::to_string(i / 5 % kUnits);
+      g.cycle = "q" + std::to_string(1 + i / 5 % 4);
+      g.owner = "u" + std::to_string(50 + i % 150);
+      if (!objective) {
+        g.parent = "g" + std::to_string(i - i % 5);
+        MeasureInput m;
+        m.start = 100;
+        m.target = 250 + i % 50;
+        m.direction = Direction::kIncrease;
+        m.unit = "teams";
+        if (i % 7 == 0) m.metric = "metric-" + std::to_string(i % kMetrics);
+        g.measure = m;
+      }
+      g.committed = i % 3 == 0;
+      Do(g, Editor());
+    }
+  }
+
+  size_t target_;
+  std::mt19937_64 rng_;
+  State state_;
+  Log log_;
+  Millis now_ = *ParseTime("2026-01-01T08:00:00.000Z");
+};
+
+double CpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+double PeakRssMb() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_maxrss / 1024.0;  // kilobytes on Linux
+}
+
+}  // namespace
+}  // namespace cairn
+
+int main(int argc, char** argv) {
+  using namespace cairn;
+  size_t events = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 1'000'000;
+  auto g0 = std::chrono::steady_clock::now();
+  Log log;
+  size_t live_goals = 0;
+  uint64_t live_position = 0;
+  {
+    Generator gen(events);
+    log = gen.Run();
+    live_goals = gen.state().goals.size();
+    live_position = gen.state().position;
+  }
+  auto g1 = std::chrono::steady_clock::now();
+  std::printf("generated %zu events (%.1f MB of envelopes) in %.2f s\n",
+              log.size(), log.bytes.size() / 1e6,
+              std::chrono::duration<double>(g1 - g0).count());
+
+  const double c0 = CpuSeconds();
+  auto t0 = std::chrono::steady_clock::now();
+  State state;
+  for (size_t i = 0; i < log.size(); ++i) {
+    auto e = DecodeEnvelope(log.At(i));
+    if (!e.ok()) {
+      std::fprintf(stderr, "event %zu: %s\n", i, e.error().message.c_str());
+      return 1;
+    }
+    Apply(state, *e);
+  }
+  auto t1 = std::chrono::steady_clock::now();
+  double secs = std::chrono::duration<double>(t1 - t0).count();
+  const double cpu = CpuSeconds() - c0;
+  if (state.goals.size() != live_goals || state.position != live_position) {
+    std::fprintf(stderr, "rebuilt state differs from the live one\n");
+    return 1;
+  }
+  size_t check_ins = 0, points = 0;
+  for (const auto& [id, g] : state.goals) check_ins += g.check_ins.size();
+  for (const auto& [id, m] : state.metrics) points += m.points.size();
+  double per_s = log.size() / secs;
+  std::printf(
+      "rebuilt %zu units, %zu goals, %zu check-ins, %zu metric points in "
+      "%.3f s (%.3f s of CPU: %.0f events per CPU second)\n",
+      state.units.size(), state.goals.size(), check_ins, points, secs, cpu,
+      log.size() / cpu);
+  std::printf(
+      "{\"bench\":\"replay\",\"events\":%zu,\"events_per_s\":%.0f,"
+      "\"peak_rss_mb\":%.1f}\n",
+      log.size(), per_s, PeakRssMb());
+  return 0;
+}
