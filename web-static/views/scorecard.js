@@ -24,7 +24,8 @@ export async function renderScorecard(container, ctx) {
       h('div', {class: 'quad', testid: 'scorecard'}, PERSPECTIVES.map(([key,
         label]) => {
         const p = per[key] || {};
-        const goals = p.goals || [];
+        const goals = (p.goals || []).map((g) =>
+          (typeof g === 'string' ? {id: g} : g));
         return h('section', {class: 'panel perspective',
           testid: `perspective-${key}`},
         h('div', {class: 'persp-head'}, h('h2', {}, label),
