@@ -1,0 +1,485 @@
+#include "cairn/core/state_codec.hpp"
+
+#include <cstdint>
+#include <cstring>
+#include <iterator>
+#include <limits>
+#include <type_traits>
+#include <utility>
+
+namespace cairn {
+namespace {
+
+constexpr char kMagic[3] = {'C', 'S', 'T'};
+
+class Writer {
+ public:
+  explicit Writer(std::string& out) : out_(out) {}
+
+  void U64(uint64_t v) {
+    while (v >= 0x80) {
+      out_.push_back(static_cast<char>((v & 0x7f) | 0x80));
+      v >>= 7;
+    }
+    out_.push_back(static_cast<char>(v));
+  }
+  void I64(int64_t v) {
+    U64((static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
+  }
+  void F64(double d) {
+    uint64_t bits;
+    std::memcpy(&bits, &d, sizeof bits);
+    char b[8];
+    for (int i = 0; i < 8; ++i) b[i] = static_cast<char>(bits >> (8 * i));
+    out_.append(b, 8);
+  }
+  void Bool(bool b) { out_.push_back(b ? 1 : 0); }
+  void Str(const std::string& s) {
+    U64(s.size());
+    out_.append(s);
+  }
+  template <typename E>
+  void Enum(E e) {
+    U64(static_cast<uint64_t>(e));
+  }
+  void OptF64(const std::optional<double>& d) {
+    Bool(d.has_value());
+    if (d) F64(*d);
+  }
+  void StrList(const std::vector<std::string>& v) {
+    U64(v.size());
+    for (const auto& s : v) Str(s);
+  }
+
+ private:
+  std::string& out_;
+};
+
+// Reads what Writer wrote. Every read checks bounds; the first failure
+// sticks (ok() turns false and later reads return zero values).
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : in_(in) {}
+
+  bool ok() const { return ok_; }
+  bool at_end() const { return pos_ == in_.size(); }
+  const std::string& why() const { return why_; }
+  void Fail(std::string why) {
+    if (ok_) why_ = std::move(why);
+    ok_ = false;
+  }
+
+  uint64_t U64() {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (!ok_ || pos_ >= in_.size()) {
+        Fail("truncated varint");
+        return 0;
+      }
+      auto b = static_cast<unsigned char>(in_[pos_++]);
+      if (shift == 63 && b > 1) {
+        Fail("varint overflow");
+        return 0;
+      }
+      v |= static_cast<uint64_t>(b & 0x7f) << shift;
+      if (!(b & 0x80)) return v;
+    }
+    Fail("varint too long");
+    return 0;
+  }
+  int64_t I64() {
+    uint64_t u = U64();
+    return static_cast<int64_t>((u >> 1) ^ (~(u & 1) + 1));
+  }
+  int32_t I32() {
+    int64_t v = I64();
+    if (v < std::numeric_limits<int32_t>::min() ||
+        v > std::numeric_limits<int32_t>::max()) {
+      Fail("int32 out of range");
+      return 0;
+    }
+    return static_cast<int32_t>(v);
+  }
+  double F64() {
+    if (!ok_ || in_.size() - pos_ < 8) {
+      Fail("truncated double");
+      return 0;
+    }
+    uint64_t bits = 0;
+    for (int i = 0; i < 8; ++i) {
+      bits |= static_cast<uint64_t>(static_cast<unsigned char>(in_[pos_ + i]))
+              << (8 * i);
+    }
+    pos_ += 8;
+    double d;
+    std::memcpy(&d, &bits, sizeof d);
+    return d;
+  }
+  bool Bool() {
+    if (!ok_ || pos_ >= in_.size()) {
+      Fail("truncated bool");
+      return false;
+    }
+    auto b = static_cast<unsigned char>(in_[pos_++]);
+    if (b > 1) Fail("bad bool");
+    return b == 1;
+  }
+  void Str(std::string& s) {
+    uint64_t n = U64();
+    if (!ok_ || n > in_.size() - pos_) {
+      Fail("string past the end");
+      return;
+    }
+    s.assign(in_.data() + pos_, n);
+    pos_ += n;
+  }
+  std::string Str() {
+    std::string s;
+    Str(s);
+    return s;
+  }
+  // A count of elements, each at least one byte long.
+  uint64_t Count() {
+    uint64_t n = U64();
+    if (!ok_ || n > in_.size() - pos_) {
+      Fail("count past the end");
+      return 0;
+    }
+    return n;
+  }
+  template <typename E>
+  E Enum(E last) {
+    uint64_t v = U64();
+    if (v > static_cast<uint64_t>(last)) {
+      Fail("enum out of range");
+      return E{};
+    }
+    return static_cast<E>(v);
+  }
+  std::optional<double> OptF64() {
+    if (!Bool()) return std::nullopt;
+    return F64();
+  }
+  std::vector<std::string> StrList() {
+    std::vector<std::string> v(Count());
+    for (auto& s : v) {
+      Str(s);
+      if (!ok_) break;
+    }
+    return v;
+  }
+
+ private:
+  std::string_view in_;
+  size_t pos_ = 0;
+  bool ok_ = true;
+  std::string why_;
+};
+
+// ------------------------------------------------------------------ encode
+
+void Put(Writer& w, const Unit& u) {
+  w.Str(u.id);
+  w.Str(u.name);
+  w.Enum(u.kind);
+  w.Str(u.parent);
+  w.StrList(u.children);
+  w.U64(u.version);
+  w.U64(u.position);
+}
+
+void Put(Writer& w, const Cycle& c) {
+  w.Str(c.id);
+  w.Str(c.name);
+  w.Enum(c.kind);
+  w.I64(c.start);
+  w.I64(c.end);
+  w.Str(c.parent);
+  w.Bool(c.closed);
+  w.I64(c.closed_at);
+  w.U64(c.version);
+  w.U64(c.position);
+}
+
+void Put(Writer& w, const Measure& m) {
+  w.F64(m.start);
+  w.F64(m.target);
+  w.OptF64(m.stretch);
+  w.Enum(m.direction);
+  w.Str(m.unit);
+  w.Str(m.metric);
+  w.Enum(m.aggregate);
+}
+
+void Put(Writer& w, const CheckIn& c) {
+  w.U64(c.position);
+  w.I64(c.at);
+  w.I64(c.recorded_at);
+  w.OptF64(c.value);
+  w.Bool(c.confidence.has_value());
+  if (c.confidence) w.I64(*c.confidence);
+  w.Str(c.note);
+  w.Str(c.actor);
+}
+
+void Put(Writer& w, const Goal& g) {
+  w.Str(g.id);
+  w.Enum(g.kind);
+  w.Str(g.title);
+  w.Str(g.description);
+  w.Str(g.unit);
+  w.Str(g.cycle);
+  w.Str(g.owner);
+  w.Str(g.parent);
+  w.StrList(g.children);
+  w.F64(g.weight);
+  w.Bool(g.committed);
+  w.Enum(g.perspective);
+  w.Bool(g.due.has_value());
+  if (g.due) w.I64(*g.due);
+  w.Bool(g.measure.has_value());
+  if (g.measure) Put(w, *g.measure);
+  w.Enum(g.status);
+  w.U64(g.check_ins.size());
+  for (const CheckIn& c : g.check_ins) Put(w, c);
+  w.Enum(g.split);
+  w.Str(g.split_from);
+  w.OptF64(g.frozen_grade);
+  w.I64(g.created_at);
+  w.Str(g.created_by);
+  w.U64(g.version);
+  w.U64(g.position);
+}
+
+void Put(Writer& w, const Metric& m) {
+  w.Str(m.id);
+  w.Str(m.name);
+  w.Str(m.unit);
+  w.Enum(m.aggregate);
+  w.U64(m.points.size());
+  for (const MetricPoint& p : m.points) {
+    w.I64(p.ts);
+    w.F64(p.value);
+  }
+  w.U64(m.version);
+  w.U64(m.position);
+}
+
+void Put(Writer& w, const Token& t) {
+  w.Str(t.name);
+  w.Enum(t.role);
+  w.Str(t.unit);
+  w.Str(t.secret_hash);
+  w.Bool(t.revoked);
+  w.U64(t.version);
+}
+
+void Put(Writer& w, const RetroNote& n) {
+  w.Str(n.unit);
+  w.Str(n.cycle);
+  w.Str(n.goal);
+  w.Enum(n.kind);
+  w.Str(n.text);
+  w.Str(n.actor);
+  w.I64(n.at);
+  w.U64(n.position);
+}
+
+template <typename T>
+void PutMap(Writer& w, const std::map<std::string, T>& m) {
+  w.U64(m.size());
+  for (const auto& [key, value] : m) {
+    w.Str(key);
+    Put(w, value);
+  }
+}
+
+// ------------------------------------------------------------------ decode
+
+void Get(Reader& r, Unit& u) {
+  r.Str(u.id);
+  r.Str(u.name);
+  u.kind = r.Enum(UnitKind::kPerson);
+  r.Str(u.parent);
+  u.children = r.StrList();
+  u.version = r.U64();
+  u.position = r.U64();
+}
+
+void Get(Reader& r, Cycle& c) {
+  r.Str(c.id);
+  r.Str(c.name);
+  c.kind = r.Enum(CycleKind::kCustom);
+  c.start = r.I32();
+  c.end = r.I32();
+  r.Str(c.parent);
+  c.closed = r.Bool();
+  c.closed_at = r.I64();
+  c.version = r.U64();
+  c.position = r.U64();
+}
+
+void Get(Reader& r, Measure& m) {
+  m.start = r.F64();
+  m.target = r.F64();
+  m.stretch = r.OptF64();
+  m.direction = r.Enum(Direction::kBinary);
+  r.Str(m.unit);
+  r.Str(m.metric);
+  m.aggregate = r.Enum(Aggregate::kMax);
+}
+
+void Get(Reader& r, CheckIn& c) {
+  c.position = r.U64();
+  c.at = r.I64();
+  c.recorded_at = r.I64();
+  c.value = r.OptF64();
+  if (r.Bool()) {
+    int64_t v = r.I64();
+    if (v < std::numeric_limits<int>::min() ||
+        v > std::numeric_limits<int>::max()) {
+      r.Fail("confidence out of range");
+    } else {
+      c.confidence = static_cast<int>(v);
+    }
+  }
+  r.Str(c.note);
+  r.Str(c.actor);
+}
+
+void Get(Reader& r, Goal& g) {
+  r.Str(g.id);
+  g.kind = r.Enum(GoalKind::kInitiative);
+  r.Str(g.title);
+  r.Str(g.description);
+  r.Str(g.unit);
+  r.Str(g.cycle);
+  r.Str(g.owner);
+  r.Str(g.parent);
+  g.children = r.StrList();
+  g.weight = r.F64();
+  g.committed = r.Bool();
+  g.perspective = r.Enum(Perspective::kLearning);
+  if (r.Bool()) g.due = r.I32();
+  if (r.Bool()) Get(r, g.measure.emplace());
+  g.status = r.Enum(GoalStatus::kArchived);
+  g.check_ins.resize(r.Count());
+  for (CheckIn& c : g.check_ins) {
+    Get(r, c);
+    if (!r.ok()) break;
+  }
+  g.split = r.Enum(SplitBy::kFunnel);
+  r.Str(g.split_from);
+  g.frozen_grade = r.OptF64();
+  g.created_at = r.I64();
+  r.Str(g.created_by);
+  g.version = r.U64();
+  g.position = r.U64();
+}
+
+void Get(Reader& r, Metric& m) {
+  r.Str(m.id);
+  r.Str(m.name);
+  r.Str(m.unit);
+  m.aggregate = r.Enum(Aggregate::kMax);
+  m.points.resize(r.Count());
+  for (MetricPoint& p : m.points) {
+    p.ts = r.I64();
+    p.value = r.F64();
+    if (!r.ok()) break;
+  }
+  m.version = r.U64();
+  m.position = r.U64();
+}
+
+void Get(Reader& r, Token& t) {
+  r.Str(t.name);
+  t.role = r.Enum(Role::kAdmin);
+  r.Str(t.unit);
+  r.Str(t.secret_hash);
+  t.revoked = r.Bool();
+  t.version = r.U64();
+}
+
+void Get(Reader& r, RetroNote& n) {
+  r.Str(n.unit);
+  r.Str(n.cycle);
+  r.Str(n.goal);
+  n.kind = r.Enum(RetroNoteKind::kAction);
+  r.Str(n.text);
+  r.Str(n.actor);
+  n.at = r.I64();
+  n.position = r.U64();
+}
+
+template <typename T>
+void GetMap(Reader& r, std::map<std::string, T>& m) {
+  uint64_t n = r.Count();
+  auto hint = m.end();
+  for (uint64_t i = 0; i < n && r.ok(); ++i) {
+    std::string key = r.Str();
+    T value;
+    Get(r, value);
+    if (!r.ok()) break;
+    // Keys were written in order; anything else is not our encoding.
+    if (!m.empty() && !(std::prev(m.end())->first < key)) {
+      r.Fail("map keys out of order");
+      break;
+    }
+    hint = m.emplace_hint(hint, std::move(key), std::move(value));
+    ++hint;
+  }
+}
+
+}  // namespace
+
+std::string EncodeState(const State& state) {
+  std::string out;
+  out.reserve(4096);
+  out.append(kMagic, sizeof kMagic);
+  out.push_back(static_cast<char>(kStateCodecVersion));
+  Writer w(out);
+  PutMap(w, state.units);
+  PutMap(w, state.cycles);
+  PutMap(w, state.goals);
+  PutMap(w, state.metrics);
+  PutMap(w, state.tokens);
+  w.U64(state.retro_notes.size());
+  for (const RetroNote& n : state.retro_notes) Put(w, n);
+  w.U64(state.position);
+  w.I64(state.at);
+  return out;
+}
+
+Result<State> DecodeState(std::string_view bytes) {
+  auto corrupt = [](std::string why) {
+    return Error{
+        ErrorCode::kCorruption, "state snapshot: " + std::move(why), {}};
+  };
+  if (bytes.size() < 4 || std::memcmp(bytes.data(), kMagic, 3) != 0) {
+    return corrupt("bad magic");
+  }
+  if (static_cast<unsigned char>(bytes[3]) != kStateCodecVersion) {
+    return corrupt("unknown format version " +
+                   std::to_string(static_cast<unsigned char>(bytes[3])));
+  }
+  Reader r(bytes.substr(4));
+  State state;
+  GetMap(r, state.units);
+  GetMap(r, state.cycles);
+  GetMap(r, state.goals);
+  GetMap(r, state.metrics);
+  GetMap(r, state.tokens);
+  state.retro_notes.resize(r.Count());
+  for (RetroNote& n : state.retro_notes) {
+    Get(r, n);
+    if (!r.ok()) break;
+  }
+  state.position = r.U64();
+  state.at = r.I64();
+  if (!r.ok()) return corrupt(r.why());
+  if (!r.at_end()) return corrupt("trailing bytes");
+  return state;
+}
+
+}  // namespace cairn

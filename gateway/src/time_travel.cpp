@@ -1,0 +1,231 @@
+#include "time_travel.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <utility>
+
+#include "cairn/core/apply.hpp"
+#include "cairn/core/state_codec.hpp"
+
+namespace cairn::gateway {
+namespace {
+
+Error PastHead(uint64_t position, uint64_t head) {
+  return Error::Validation("as_of",
+                           "as_of position " + std::to_string(position) +
+                               " is past the head " + std::to_string(head));
+}
+
+// The newest snapshot at or before `position` that decodes and names its
+// own position; nullopt when none.
+std::optional<State> NewestUsableSnapshot(const eventstore::EventStore& store,
+                                          uint64_t position) {
+  uint64_t max = position;
+  while (max > 0) {
+    auto snap = store.LatestSnapshot(max);
+    if (!snap) return std::nullopt;
+    if (snap->first == 0 || snap->first > max) return std::nullopt;
+    Result<State> s = DecodeState(snap->second);
+    if (s.ok() && s->position == snap->first) return std::move(*s);
+    max = snap->first - 1;  // skip it, never trust it
+  }
+  return std::nullopt;
+}
+
+// Applies the events (state.position, position] to `state`.
+Status Replay(const eventstore::EventStore& store, State& state,
+              uint64_t position) {
+  if (state.position >= position) return Status::Ok();
+  Status s = store.ReadAll(state.position, [&](const Event& e) {
+    if (e.position > position) return false;
+    Apply(state, e);
+    return e.position < position;
+  });
+  if (!s.ok()) return s;
+  if (state.position != position) {
+    return Error{ErrorCode::kCorruption,
+                 "replay stopped at " + std::to_string(state.position) +
+                     " before " + std::to_string(position),
+                 {}};
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<State> LoadAt(const eventstore::EventStore& store, uint64_t position) {
+  State state;
+  if (auto snap = NewestUsableSnapshot(store, position)) {
+    state = std::move(*snap);
+  }
+  if (Status s = Replay(store, state, position); !s.ok()) return s.error();
+  return state;
+}
+
+Result<State> LoadAtHead(const eventstore::EventStore& store) {
+  return LoadAt(store, store.Head());
+}
+
+TimeTravel::TimeTravel(eventstore::EventStore& store, TimeTravelOptions options)
+    : store_(store), options_(options) {
+  if (auto snap = store_.LatestSnapshot(UINT64_MAX)) {
+    last_snapshot_ = snap->first;
+  }
+  writer_ = std::thread([this] { WriterLoop(); });
+}
+
+TimeTravel::~TimeTravel() {
+  {
+    std::lock_guard lock(snap_mu_);
+    stop_ = true;
+  }
+  snap_cv_.notify_all();
+  writer_.join();
+}
+
+Result<AsOf> TimeTravel::ResolveAsOf(std::string_view as_of) const {
+  const uint64_t head = store_.Head();
+  if (!as_of.empty() && as_of.size() <= 20 &&
+      as_of.find_first_not_of("0123456789") == std::string_view::npos) {
+    uint64_t p = 0;
+    bool overflow = false;
+    for (char c : as_of) {
+      uint64_t d = static_cast<uint64_t>(c - '0');
+      if (p > (UINT64_MAX - d) / 10) overflow = true;
+      p = p * 10 + d;
+    }
+    if (overflow || p > head) return PastHead(p, head);
+    return AsOf{p, std::nullopt};
+  }
+  Result<Millis> t = ParseTime(as_of);
+  if (!t.ok()) {
+    return Error::Validation(
+        "as_of", "as_of must be an event position or an RFC 3339 time");
+  }
+  return AsOf{store_.PositionAtOrBefore(*t), *t};
+}
+
+std::shared_ptr<const State> TimeTravel::FindCached(uint64_t position,
+                                                    bool exact) {
+  std::lock_guard lock(cache_mu_);
+  auto best = cache_.end();
+  for (auto it = cache_.begin(); it != cache_.end(); ++it) {
+    uint64_t p = (*it)->position;
+    if (p == position) {
+      cache_.splice(cache_.begin(), cache_, it);  // most recently used
+      return cache_.front();
+    }
+    if (!exact && p < position &&
+        (best == cache_.end() || p > (*best)->position)) {
+      best = it;
+    }
+  }
+  return best == cache_.end() ? nullptr : *best;
+}
+
+void TimeTravel::Remember(std::shared_ptr<const State> state) {
+  if (options_.cache_states == 0) return;
+  std::lock_guard lock(cache_mu_);
+  for (const auto& s : cache_) {
+    if (s->position == state->position) return;
+  }
+  cache_.push_front(std::move(state));
+  while (cache_.size() > options_.cache_states) cache_.pop_back();
+}
+
+Result<std::shared_ptr<const State>> TimeTravel::StateAt(
+    uint64_t position, std::shared_ptr<const State> live) {
+  if (live && live->position == position) return live;
+  const uint64_t head = store_.Head();
+  if (position > head) return PastHead(position, head);
+  if (position == 0) {
+    static const std::shared_ptr<const State> kEmpty =
+        std::make_shared<const State>();
+    return kEmpty;
+  }
+  if (auto hit = FindCached(position, /*exact=*/true)) return hit;
+
+  // The closest base: a cached State or the newest usable snapshot. The
+  // live State can serve too when it is behind `position` (never ahead: a
+  // State cannot be rewound).
+  std::shared_ptr<const State> cached = FindCached(position, false);
+  if (live && live->position < position &&
+      (!cached || live->position > cached->position)) {
+    cached = live;
+  }
+  uint64_t snap_pos = 0;
+  if (auto snap = store_.LatestSnapshot(position)) snap_pos = snap->first;
+
+  State state;
+  if (cached && cached->position >= snap_pos + options_.min_cache_gain) {
+    state = *cached;
+  } else if (auto snap = NewestUsableSnapshot(store_, position)) {
+    state = std::move(*snap);
+    if (cached && cached->position > state.position) state = *cached;
+  } else if (cached) {
+    state = *cached;
+  }
+  if (Status s = Replay(store_, state, position); !s.ok()) return s.error();
+  auto result = std::make_shared<const State>(std::move(state));
+  Remember(result);
+  return result;
+}
+
+void TimeTravel::AfterBatch(const State& live) {
+  if (options_.snapshot_every == 0) return;
+  {
+    std::lock_guard lock(snap_mu_);
+    if (live.position < last_snapshot_ + options_.snapshot_every) return;
+    last_snapshot_ = live.position;
+  }
+  std::string bytes = EncodeState(live);
+  {
+    // At most one snapshot waits while another is written; the writer
+    // only waits here when the disk is slower than N events.
+    std::unique_lock lock(snap_mu_);
+    snap_cv_.wait(lock, [&] { return !pending_.has_value(); });
+    pending_.emplace(live.position, std::move(bytes));
+  }
+  snap_cv_.notify_all();
+}
+
+Status TimeTravel::SnapshotNow(const State& live) {
+  if (live.position == 0) return Status::Ok();
+  if (auto snap = store_.LatestSnapshot(live.position);
+      snap && snap->first == live.position) {
+    return Status::Ok();
+  }
+  std::string bytes = EncodeState(live);
+  {
+    // Let a background write finish first so snapshots land in order.
+    std::unique_lock lock(snap_mu_);
+    snap_cv_.wait(lock, [&] { return !writing_ && !pending_; });
+    last_snapshot_ = std::max(last_snapshot_, live.position);
+  }
+  return store_.PutSnapshot(live.position, bytes);
+}
+
+uint64_t TimeTravel::last_snapshot() const {
+  std::lock_guard lock(snap_mu_);
+  return last_snapshot_;
+}
+
+void TimeTravel::WriterLoop() {
+  std::unique_lock lock(snap_mu_);
+  for (;;) {
+    snap_cv_.wait(lock, [&] { return stop_ || pending_.has_value(); });
+    if (!pending_) return;  // stop_ and nothing left to write
+    auto [position, bytes] = std::move(*pending_);
+    pending_.reset();
+    writing_ = true;
+    lock.unlock();
+    snap_cv_.notify_all();
+    Status s = store_.PutSnapshot(position, bytes);
+    s.IgnoreError();  // retried at the next interval; the log is the truth
+    lock.lock();
+    writing_ = false;
+    snap_cv_.notify_all();
+  }
+}
+
+}  // namespace cairn::gateway

@@ -1,0 +1,189 @@
+#include "cairn/core/state_codec.hpp"
+
+#include <gtest/gtest.h>
+
+#include <limits>
+#include <random>
+#include <string>
+
+namespace cairn {
+namespace {
+
+// A State with every field set to something other than its default.
+State FullState() {
+  State s;
+  Unit u{.id = "sales",
+         .name = "Sales \xe2\x82\xac",
+         .kind = UnitKind::kDepartment,
+         .parent = "acme",
+         .children = {"sales-emea", "sales-us"},
+         .version = 3,
+         .position = 17};
+  s.units[u.id] = u;
+  s.units["acme"] = Unit{.id = "acme",
+                         .name = "Acme",
+                         .kind = UnitKind::kCompany,
+                         .children = {"sales"},
+                         .version = 1,
+                         .position = 1};
+  s.cycles["2026-q1"] = Cycle{.id = "2026-q1",
+                              .name = "Q1",
+                              .kind = CycleKind::kQuarter,
+                              .start = 20454,
+                              .end = 20543,
+                              .parent = "2026",
+                              .closed = true,
+                              .closed_at = -5,
+                              .version = 2,
+                              .position = 40};
+  Goal g;
+  g.id = "kr-cac";
+  g.kind = GoalKind::kKeyResult;
+  g.title = "Cut CAC";
+  g.description = std::string("with\0nul", 8);
+  g.unit = "sales";
+  g.cycle = "2026-q1";
+  g.owner = "alice";
+  g.parent = "obj";
+  g.children = {"a", "b"};
+  g.weight = 2.5;
+  g.committed = true;
+  g.perspective = Perspective::kLearning;
+  g.due = -3;
+  g.measure = Measure{.start = 250,
+                      .target = 150,
+                      .stretch = 120,
+                      .direction = Direction::kDecrease,
+                      .unit = "USD",
+                      .metric = "cac",
+                      .aggregate = Aggregate::kMax};
+  g.status = GoalStatus::kArchived;
+  g.check_ins.push_back(CheckIn{.position = 41,
+                                .at = 1'700'000'000'000,
+                                .recorded_at = 1'700'000'000'001,
+                                .value = -0.0,
+                                .confidence = 10,
+                                .note = "n",
+                                .actor = "bob"});
+  g.check_ins.push_back(
+      CheckIn{.position = std::numeric_limits<uint64_t>::max(),
+              .at = std::numeric_limits<Millis>::min(),
+              .recorded_at = std::numeric_limits<Millis>::max()});
+  g.split = SplitBy::kFunnel;
+  g.split_from = "parent";
+  g.frozen_grade = 0.75;
+  g.created_at = 99;
+  g.created_by = "carol";
+  g.version = 7;
+  g.position = 42;
+  s.goals[g.id] = g;
+  s.goals["plain"] = Goal{.id = "plain"};
+  s.metrics["cac"] = Metric{.id = "cac",
+                            .name = "CAC",
+                            .unit = "USD",
+                            .aggregate = Aggregate::kAvg,
+                            .points = {{1, 2.5}, {1, -1e300}, {3, 4}},
+                            .version = 2,
+                            .position = 43};
+  s.tokens["ci"] = Token{.name = "ci",
+                         .role = Role::kAdmin,
+                         .unit = "sales",
+                         .secret_hash = std::string(64, 'a'),
+                         .revoked = true,
+                         .version = 2};
+  s.retro_notes.push_back(RetroNote{.unit = "sales",
+                                    .cycle = "2026-q1",
+                                    .goal = "kr-cac",
+                                    .kind = RetroNoteKind::kAction,
+                                    .text = "do better",
+                                    .actor = "alice",
+                                    .at = 5,
+                                    .position = 44});
+  s.position = 44;
+  s.at = 1'700'000'000'002;
+  return s;
+}
+
+TEST(StateCodecTest, EmptyStateRoundTrips) {
+  State s;
+  Result<State> back = DecodeState(EncodeState(s));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(*back, s);
+}
+
+TEST(StateCodecTest, FullStateRoundTripsExactly) {
+  State s = FullState();
+  std::string bytes = EncodeState(s);
+  Result<State> back = DecodeState(bytes);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(*back, s);
+  EXPECT_EQ(EncodeState(*back), bytes);
+  // -0.0 keeps its sign bit.
+  EXPECT_TRUE(std::signbit(*back->goals["kr-cac"].check_ins[0].value));
+}
+
+TEST(StateCodecTest, MapKeyDifferentFromIdRoundTrips) {
+  State s;
+  s.goals["key"] = Goal{.id = "other"};
+  Result<State> back = DecodeState(EncodeState(s));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, s);
+}
+
+TEST(StateCodecTest, RejectsWrongMagicAndVersion) {
+  std::string bytes = EncodeState(FullState());
+  std::string bad = bytes;
+  bad[0] = 'X';
+  EXPECT_EQ(DecodeState(bad).error().code, ErrorCode::kCorruption);
+  bad = bytes;
+  bad[3] = static_cast<char>(kStateCodecVersion + 1);
+  EXPECT_EQ(DecodeState(bad).error().code, ErrorCode::kCorruption);
+  EXPECT_FALSE(DecodeState("").ok());
+  EXPECT_FALSE(DecodeState("CST").ok());
+}
+
+TEST(StateCodecTest, EveryTruncationAndTrailingByteFails) {
+  std::string bytes = EncodeState(FullState());
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    EXPECT_FALSE(DecodeState(std::string_view(bytes).substr(0, n)).ok()) << n;
+  }
+  EXPECT_FALSE(DecodeState(bytes + '\0').ok());
+}
+
+TEST(StateCodecTest, GarbageNeverCrashes) {
+  std::string bytes = EncodeState(FullState());
+  std::mt19937_64 rng(7);
+  int decoded = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string b = bytes;
+    int flips = 1 + static_cast<int>(rng() % 4);
+    for (int f = 0; f < flips; ++f) {
+      b[4 + rng() % (b.size() - 4)] = static_cast<char>(rng());
+    }
+    Result<State> r = DecodeState(b);
+    if (r.ok()) ++decoded;  // some flips land in free-form bytes
+  }
+  for (int i = 0; i < 2000; ++i) {
+    std::string b = "CST";
+    b.push_back(static_cast<char>(kStateCodecVersion));
+    size_t n = rng() % 200;
+    for (size_t k = 0; k < n; ++k) b.push_back(static_cast<char>(rng()));
+    Result<State> r = DecodeState(b);
+    (void)r.ok();
+  }
+  // Flipping string bytes or doubles still decodes; the point is no crash.
+  EXPECT_GT(decoded, 0);
+}
+
+TEST(StateCodecTest, HugeCountsAreRejectedWithoutAllocating) {
+  std::string b = "CST";
+  b.push_back(static_cast<char>(kStateCodecVersion));
+  for (int i = 0; i < 9; ++i) b.push_back(static_cast<char>(0xff));
+  b.push_back(0x01);
+  Result<State> r = DecodeState(b);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kCorruption);
+}
+
+}  // namespace
+}  // namespace cairn
