@@ -14,10 +14,11 @@ namespace cairn {
 
 namespace {
 
-constexpr size_t kMaxName = 200;      // unit, cycle, metric names
-constexpr size_t kMaxTitle = 500;     // goal titles
-constexpr size_t kMaxText = 10'000;   // descriptions, notes, reasons
-constexpr size_t kMaxShortText = 64;  // measure units, sources
+constexpr size_t kMaxName = 200;       // unit, cycle, metric names
+constexpr size_t kMaxTitle = 500;      // goal titles
+constexpr size_t kMaxText = 10'000;    // descriptions, notes, reasons
+constexpr size_t kMaxShortText = 64;   // measure units, sources
+constexpr size_t kMaxChildren = 1000;  // parts of one decomposition
 
 using Events = std::vector<PendingEvent>;
 
@@ -721,6 +722,7 @@ Result<Events> DecideCheckIn(const State& state, const AddCheckIn& c,
   }
   Millis at = c.at.value_or(ctx.now);
   if (at > ctx.now) return Invalid("at", "at may not be in the future");
+  if (at < 0) return Invalid("at", "at may not be before 1970");
   JsonWriter w;
   w.BeginObject();
   if (c.value) w.Key("value").Number(*c.value);
@@ -815,6 +817,10 @@ Result<Events> DecideDecompose(const State& state, const Decompose& c,
     const Cycle* cy = state.FindCycle(g->cycle);
     if (!cy) return Invalid("cycle", "the goal's cycle is unknown");
     std::vector<Period> periods = SplitPeriods(cy->start, cy->end, *c.into);
+    if (periods.size() > kMaxChildren) {
+      return Invalid("into", "a split makes at most " +
+                                 std::to_string(kMaxChildren) + " parts");
+    }
     std::vector<double> weights;
     if (c.weights) {
       if (c.weights->size() != periods.size()) {
@@ -881,6 +887,10 @@ Result<Events> DecideDecompose(const State& state, const Decompose& c,
     }
   } else if (c.by == SplitBy::kOwners) {
     if (c.parts.empty()) return Invalid("parts", "parts are required");
+    if (c.parts.size() > kMaxChildren) {
+      return Invalid("parts", "a split makes at most " +
+                                  std::to_string(kMaxChildren) + " parts");
+    }
     std::vector<double> weights;
     for (size_t i = 0; i < c.parts.size(); ++i) {
       const OwnerPart& p = c.parts[i];
@@ -933,6 +943,10 @@ Result<Events> DecideDecompose(const State& state, const Decompose& c,
     if (!g->measure || (g->measure->direction != Direction::kIncrease &&
                         g->measure->direction != Direction::kAtLeast)) {
       return Invalid("by", "a funnel needs an increase or at_least goal");
+    }
+    if (c.stages.size() > kMaxChildren) {
+      return Invalid("stages", "a funnel has at most " +
+                                   std::to_string(kMaxChildren) + " stages");
     }
     if (c.stages.size() < 2) {
       return Invalid("stages", "a funnel needs at least two stages");
@@ -1073,6 +1087,10 @@ Result<Events> DecideRecordMetric(const State& state, const RecordMetric& c,
   w.Key("points").BeginArray();
   for (size_t i = 0; i < c.points.size(); ++i) {
     const MetricPoint& p = c.points[i];
+    if (p.ts < 0) {
+      return Invalid("points[" + std::to_string(i) + "].ts",
+                     "ts may not be before 1970");
+    }
     if (!std::isfinite(p.value)) {
       return Invalid("points[" + std::to_string(i) + "].value",
                      "value must be finite");

@@ -307,6 +307,13 @@ TEST_F(DecideTest, EveryInvalidCommandIsRefusedWithItsField) {
            ErrorCode::kValidationFailed, "value"},
           {"at in the future", AddCheckIn{"kr", 1, {}, "", kNow + 1}, e,
            ErrorCode::kValidationFailed, "at"},
+          {"at before 1970", AddCheckIn{"kr", 1, {}, "", -1}, e,
+           ErrorCode::kValidationFailed, "at"},
+          {"decompose too many parts",
+           Decompose{.goal = "kr",
+                     .by = SplitBy::kOwners,
+                     .parts = std::vector<OwnerPart>(1001, {"ann", "ann", 1})},
+           a, ErrorCode::kValidationFailed, "parts"},
           {"check-in outside scope", AddCheckIn{"cac", 1, {}, "", {}}, ann,
            ErrorCode::kForbidden, ""},
           // Decompose.
@@ -389,6 +396,8 @@ TEST_F(DecideTest, EveryInvalidCommandIsRefusedWithItsField) {
           {"record too many points",
            RecordMetric{"cac-m", std::vector<MetricPoint>(10001), ""}, e,
            ErrorCode::kValidationFailed, "points"},
+          {"record ts before 1970", RecordMetric{"cac-m", {{-5, 1}}, ""}, e,
+           ErrorCode::kValidationFailed, "points[0].ts"},
           {"record NaN", RecordMetric{"cac-m", {{1, 1}, {2, NAN}}, ""}, e,
            ErrorCode::kValidationFailed, "points[1].value"},
           // Tokens.
