@@ -353,13 +353,14 @@ Result<Command> ParseChangeGoalStatus(std::string_view id,
 
 Result<Command> ParseCheckIn(std::string_view id, std::string_view body) {
   return WithObject(body, [id](const Reader& r) -> Result<Command> {
-    CAIRN_TRY(r.Only({"value", "confidence", "note", "at"}));
+    CAIRN_TRY(r.Only({"value", "confidence", "note", "at", "correction_of"}));
     AddCheckIn c;
     c.goal = id;
     CAIRN_TRY(r.Number("value", c.value));
     CAIRN_TRY(r.Integer("confidence", c.confidence));
     CAIRN_TRY(r.String("note", c.note));
     CAIRN_TRY(r.Time("at", c.at));
+    CAIRN_TRY(r.Integer("correction_of", c.correction_of));
     return Command{std::move(c)};
   });
 }

@@ -717,6 +717,16 @@ Result<Events> DecideCheckIn(const State& state, const AddCheckIn& c,
   if (c.confidence && (*c.confidence < 0 || *c.confidence > 10)) {
     return Invalid("confidence", "confidence is 0..10");
   }
+  if (c.correction_of) {
+    bool found = false;
+    for (const CheckIn& earlier : g->check_ins) {
+      found |= static_cast<int64_t>(earlier.position) == *c.correction_of;
+    }
+    if (!found) {
+      return Invalid("correction_of",
+                     "no check-in of this goal at that position");
+    }
+  }
   if (auto s = CheckText("note", c.note, kMaxText, false); !s) {
     return s.error();
   }
@@ -729,6 +739,7 @@ Result<Events> DecideCheckIn(const State& state, const AddCheckIn& c,
   if (c.confidence) w.Key("confidence").Int(*c.confidence);
   if (!c.note.empty()) w.Key("note").String(c.note);
   w.Key("at").String(FormatTime(at));
+  if (c.correction_of) w.Key("correction_of").Int(*c.correction_of);
   w.EndObject();
   return Events{
       {"goal-" + c.goal, "goal.checked_in", std::move(w).Take(), g->version}};

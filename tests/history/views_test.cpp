@@ -275,6 +275,42 @@ TEST_F(QuarterTest, CorrectedCheckInShowsBoth) {
   EXPECT_NE(json.find(R"("corrects":1000)"), std::string::npos);
 }
 
+TEST_F(QuarterTest, CorrectionDecidedByTheDomain) {
+  const Millis t = At("2026-03-12T09:00:00Z");
+  std::vector<Event> wrong =
+      s.Run(AddCheckIn{.goal = "hit", .value = 5, .at = t}, Editor("alice", t));
+  ASSERT_EQ(wrong.size(), 1u);
+  std::vector<Event> fix = s.Run(
+      AddCheckIn{.goal = "hit",
+                 .value = 50,
+                 .note = "typo",
+                 .at = t,
+                 .correction_of = static_cast<int64_t>(wrong[0].position)},
+      Editor("alice", t + 1000));
+  ASSERT_EQ(fix.size(), 1u);
+  // Both check-ins stay in the model and in the log.
+  EXPECT_EQ(s.state().FindGoal("hit")->check_ins.size(), 3u);
+  JsonWriter w;
+  ASSERT_TRUE(WriteGoalHistory(w, "hit", StreamOf(s.events(), "goal-hit"),
+                               s.state().position)
+                  .ok());
+  EXPECT_NE(
+      w.str().find(R"("corrected_by":)" + std::to_string(fix[0].position)),
+      std::string::npos)
+      << w.str();
+  EXPECT_NE(w.str().find(R"("corrects":)" + std::to_string(wrong[0].position)),
+            std::string::npos);
+  // A correction must name a check-in of the same goal.
+  Result<std::vector<PendingEvent>> bad = Decide(
+      s.state(),
+      AddCheckIn{.goal = "up",
+                 .value = 1,
+                 .correction_of = static_cast<int64_t>(wrong[0].position)},
+      Editor("alice", t + 2000));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().field, "correction_of");
+}
+
 TEST(GoalEditChangesTest, WholeMeasureAndBadData) {
   Event e;
   e.type = "goal.edited";

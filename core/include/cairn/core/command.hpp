@@ -137,6 +137,9 @@ struct AddCheckIn {
   std::optional<int64_t> confidence{};  // 0..10
   std::string note{};
   std::optional<Millis> at{};  // default: ctx.now
+  // Position of an earlier check-in of this goal that this one corrects
+  // (events are never rewritten; history shows both). Default: none.
+  std::optional<int64_t> correction_of{};
 };
 
 enum class SplitInto { kMonth, kWeek, kDay };
