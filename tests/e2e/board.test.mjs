@@ -25,6 +25,8 @@ const CAIRN_BIN = path.resolve(process.env.CAIRN_BIN ||
     path.join(HERE, '../../build/cairn'));
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const SHOTS = path.join(HERE, 'screenshots');
+// The browser files of this checkout (the server's CAIRN_STATIC).
+const WEB_STATIC = path.resolve(HERE, '../../web-static');
 const TOKEN = 'e2e-admin-token-' + Math.random().toString(36).slice(2);
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu',
   '--disable-background-networking', '--disable-component-update',
@@ -66,7 +68,7 @@ class Server {
     const proc = spawn(CAIRN_BIN, ['serve', '--data', this.dataDir,
       '--listen', `127.0.0.1:${this.port}`, '--admin-token', TOKEN],
     {stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env,
-      CAIRN_ADMIN_TOKEN: TOKEN}});
+      CAIRN_ADMIN_TOKEN: TOKEN, CAIRN_STATIC: WEB_STATIC}});
     this.proc = proc;
     const keep = (d) => {
       this.log = (this.log + d.toString()).slice(-20000);
