@@ -1,6 +1,4 @@
-#include <cstdio>
+// The `cairn` executable: the command line (cli.hpp).
+#include "cli.hpp"
 
-int main() {
-  std::puts("cairn " CAIRN_VERSION);
-  return 0;
-}
+int main(int argc, char** argv) { return cairn::gateway::RunCli(argc, argv); }

@@ -153,15 +153,12 @@ Result<std::shared_ptr<const State>> TimeTravel::StateAt(
       (!cached || live->position > cached->position)) {
     cached = live;
   }
-  uint64_t snap_pos = 0;
-  if (auto snap = store_.LatestSnapshot(position)) snap_pos = snap->first;
-
   State state;
-  if (cached && cached->position >= snap_pos + options_.min_cache_gain) {
-    state = *cached;
-  } else if (auto snap = NewestUsableSnapshot(store_, position)) {
+  if (cached && position - cached->position <= options_.cached_base_reach) {
+    state = *cached;  // close enough: no snapshot read at all
+  } else if (std::optional<State> snap = NewestUsableSnapshot(store_, position);
+             snap && (!cached || snap->position > cached->position)) {
     state = std::move(*snap);
-    if (cached && cached->position > state.position) state = *cached;
   } else if (cached) {
     state = *cached;
   }

@@ -18,8 +18,10 @@
 // DecodeState; one that fails its checksum, does not decode or names another
 // position is skipped, never trusted), or a cached as-of State that is
 // closer, plus Apply of the events (base, p]. Results are kept in a small
-// LRU. Snapshots are written by one background thread so the writer only
-// pays for encoding.
+// LRU. Cost: decoding a snapshot is linear in the size of the whole State
+// (every check-in and metric point), so a query far from any cached State
+// costs a snapshot read + decode + at most `snapshot_every` events. Snapshots
+// are written by one background thread so the writer only pays for encoding.
 //
 // Thread-safety: StateAt and ResolveAsOf may be called from any thread
 // concurrently; AfterBatch and SnapshotNow from the writer thread. The
@@ -49,9 +51,10 @@ struct TimeTravelOptions {
   uint64_t snapshot_every = 10'000;
   // As-of States kept in memory for reuse. Default: 8.
   size_t cache_states = 8;
-  // Replay from a cached State instead of a snapshot when it is at most this
-  // many events closer. Default: 1 (always prefer the closer base).
-  uint64_t min_cache_gain = 1;
+  // Replay from a cached State without reading any snapshot when it is at
+  // most this many events before the position asked for (a snapshot could
+  // save at most that much replay). Default: 10,000.
+  uint64_t cached_base_reach = 10'000;
 };
 
 // A parsed `as_of`: the position it names, and the time when a time was

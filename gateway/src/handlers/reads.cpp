@@ -1,0 +1,277 @@
+// Read endpoints: answer from the published State (or a replayed one for
+// `as_of`) without touching the writer. Anything outside the token's unit
+// scope is 404, exactly as if it did not exist.
+#include <limits>
+
+#include "cairn/core/json_writer.hpp"
+#include "cairn/projections/board.hpp"
+#include "cairn/projections/diff.hpp"
+#include "cairn/projections/entities.hpp"
+#include "cairn/projections/history.hpp"
+#include "cairn/projections/retro.hpp"
+#include "handlers/handlers.hpp"
+#include "http_errors.hpp"
+
+namespace cairn::gateway {
+
+namespace {
+
+void ReplyError(Call& call, const Error& e) { call.reply(ErrorResponse(e)); }
+
+// The unit named by a query parameter or path, checked against the scope.
+// Empty + replied when missing or out of scope.
+bool CheckUnit(Call& call, const State& state, const std::string& unit,
+               const char* field) {
+  if (unit.empty()) {
+    ReplyError(call,
+               Error::Validation(field, std::string(field) + " is required"));
+    return false;
+  }
+  if (state.FindUnit(unit) == nullptr || !InScope(call, state, unit)) {
+    ReplyError(call, Error::NotFound("no unit " + unit));
+    return false;
+  }
+  return true;
+}
+
+Result<int> DepthParam(const Call& call) {
+  std::string d = QueryParam(call, "depth");
+  if (d.empty()) return 0;
+  if (d.size() > 3 || d.find_first_not_of("0123456789") != std::string::npos) {
+    return Error::Validation("depth", "depth must be a whole number 0..999");
+  }
+  return std::stoi(d);
+}
+
+}  // namespace
+
+void ListUnits(Call call) {
+  auto view = ViewFor(call);
+  if (!view) return ReplyError(call, view.error());
+  JsonWriter w;
+  projections::WriteUnits(w, *view->state, call.principal.unit);
+  call.reply(JsonResponse(200, std::move(w).Take()));
+}
+
+void GetUnit(Call call) {
+  auto view = ViewFor(call);
+  if (!view) return ReplyError(call, view.error());
+  const State& s = *view->state;
+  const Unit* u = s.FindUnit(call.params[0]);
+  if (u == nullptr || !InScope(call, s, u->id)) {
+    return ReplyError(call, Error::NotFound("no unit " + call.params[0]));
+  }
+  JsonWriter w;
+  w.BeginObject();
+  projections::WriteUnitMembers(w, *u, true);
+  w.Key("position").Uint(s.position);
+  w.EndObject();
+  call.reply(JsonResponse(200, std::move(w).Take(), u->version));
+}
+
+void ListCycles(Call call) {
+  auto view = ViewFor(call);
+  if (!view) return ReplyError(call, view.error());
+  JsonWriter w;
+  projections::WriteCycles(w, *view->state);
+  call.reply(JsonResponse(200, std::move(w).Take()));
+}
+
+void GetCycle(Call call) {
+  auto view = ViewFor(call);
+  if (!view) return ReplyError(call, view.error());
+  const State& s = *view->state;
+  const Cycle* c = s.FindCycle(call.params[0]);
+  if (c == nullptr) {
+    return ReplyError(call, Error::NotFound("no cycle " + call.params[0]));
+  }
+  JsonWriter w;
+  w.BeginObject();
+  projections::WriteCycleMembers(w, s, *c);
+  w.Key("position").Uint(s.position);
+  w.EndObject();
+  call.reply(JsonResponse(200, std::move(w).Take(), c->version));
+}
+
+void ListGoals(Call call) {
+  auto view = ViewFor(call);
+  if (!view) return ReplyError(call, view.error());
+  const State& s = *view->state;
+  std::string unit = QueryParam(call, "unit");
+  std::string cycle = QueryParam(call, "cycle");
+  JsonWriter w;
+  w.BeginObject().Key("goals").BeginArray();
+  projections::GoalWriter goals(s, view->now);
+  for (const auto& [id, g] : s.goals) {
+    if (!unit.empty() && g.unit != unit) continue;
+    if (!cycle.empty() && g.cycle != cycle) continue;
+    if (!InScope(call, s, g.unit)) continue;
+    goals.Write(w, g);
+  }
+  w.EndArray();
+  w.Key("position").Uint(s.position);
+  w.EndObject();
+  call.reply(JsonResponse(200, std::move(w).Take()));
+}
+
+void GetGoal(Call call) {
+  auto view = ViewFor(call);
+  if (!view) return ReplyError(call, view.error());
+  const State& s = *view->state;
+  const Goal* g = s.FindGoal(call.params[0]);
+  if (g == nullptr || !InScope(call, s, g->unit)) {
+    return ReplyError(call, Error::NotFound("no goal " + call.params[0]));
+  }
+  JsonWriter w;
+  w.BeginObject();
+  projections::WriteGoalMembers(w, s, *g, view->now);
+  w.Key("position").Uint(s.position);
+  w.EndObject();
+  call.reply(JsonResponse(200, std::move(w).Take(), g->version));
+}
+
+void GetGoalHistory(Call call) {
+  auto view = ViewFor(call);
+  if (!view) return ReplyError(call, view.error());
+  const State& s = *view->state;
+  const std::string& id = call.params[0];
+  const Goal* g = s.FindGoal(id);
+  if (g == nullptr || !InScope(call, s, g->unit)) {
+    return ReplyError(call, Error::NotFound("no goal " + id));
+  }
+  auto events = call.services->store->ReadStream("goal-" + id, 1, false, 0);
+  if (!events) return ReplyError(call, events.error());
+  JsonWriter w;
+  Status st = projections::WriteGoalHistory(w, id, *events, s.position);
+  if (!st) return ReplyError(call, st.error());
+  call.reply(JsonResponse(200, std::move(w).Take(), g->version));
+}
+
+void GetMetric(Call call) {
+  auto view = ViewFor(call);
+  if (!view) return ReplyError(call, view.error());
+  const State& s = *view->state;
+  const Metric* m = s.FindMetric(call.params[0]);
+  if (m == nullptr) {
+    return ReplyError(call, Error::NotFound("no metric " + call.params[0]));
+  }
+  Millis from = std::numeric_limits<Millis>::min();
+  Millis to = std::numeric_limits<Millis>::max();
+  for (auto [name, bound] : {std::pair{"from", &from}, std::pair{"to", &to}}) {
+    std::string v = QueryParam(call, name);
+    if (v.empty()) continue;
+    Result<Millis> t = ParseTime(v);
+    if (!t) {
+      Result<Day> d = ParseDate(v);
+      if (!d) {
+        return ReplyError(call, Error::Validation(name, std::string(name) +
+                                                            " must be a time"));
+      }
+      *bound = StartOfDay(*d);
+    } else {
+      *bound = *t;
+    }
+  }
+  JsonWriter w;
+  w.BeginObject();
+  projections::WriteMetricMembers(w, *m, from, to);
+  w.Key("position").Uint(s.position);
+  w.EndObject();
+  call.reply(JsonResponse(200, std::move(w).Take(), m->version));
+}
+
+void GetBoard(Call call) {
+  auto view = ViewFor(call);
+  if (!view) return ReplyError(call, view.error());
+  const State& s = *view->state;
+  if (!CheckUnit(call, s, call.params[0], "unit")) return;
+  auto depth = DepthParam(call);
+  if (!depth) return ReplyError(call, depth.error());
+  std::string cycle = QueryParam(call, "cycle");
+  if (!cycle.empty() && s.FindCycle(cycle) == nullptr) {
+    return ReplyError(call, Error::NotFound("no cycle " + cycle));
+  }
+  JsonWriter w;
+  projections::WriteBoard(w, s, call.params[0], cycle, *depth, view->now);
+  call.reply(JsonResponse(200, std::move(w).Take()));
+}
+
+void GetScorecard(Call call) {
+  auto view = ViewFor(call);
+  if (!view) return ReplyError(call, view.error());
+  const State& s = *view->state;
+  if (!CheckUnit(call, s, call.params[0], "unit")) return;
+  auto depth = DepthParam(call);
+  if (!depth) return ReplyError(call, depth.error());
+  std::string cycle = QueryParam(call, "cycle");
+  if (!cycle.empty() && s.FindCycle(cycle) == nullptr) {
+    return ReplyError(call, Error::NotFound("no cycle " + cycle));
+  }
+  JsonWriter w;
+  projections::WriteScorecard(w, s, call.params[0], cycle, view->now, *depth);
+  call.reply(JsonResponse(200, std::move(w).Take()));
+}
+
+void GetRetro(Call call) {
+  auto view = ViewFor(call);
+  if (!view) return ReplyError(call, view.error());
+  const State& s = *view->state;
+  std::string unit = QueryParam(call, "unit");
+  std::string cycle = QueryParam(call, "cycle");
+  if (!CheckUnit(call, s, unit, "unit")) return;
+  if (cycle.empty()) {
+    return ReplyError(call, Error::Validation("cycle", "cycle is required"));
+  }
+  std::vector<Event> events;
+  for (const std::string& stream : projections::RetroStreams(s, unit, cycle)) {
+    auto r = call.services->store->ReadStream(stream, 1, false, 0);
+    if (!r) return ReplyError(call, r.error());
+    for (Event& e : *r) {
+      if (e.position <= s.position) events.push_back(std::move(e));
+    }
+  }
+  auto retro = projections::ComputeRetro(s, unit, cycle, events, view->now);
+  if (!retro) return ReplyError(call, retro.error());
+  JsonWriter w;
+  projections::WriteRetro(w, *retro);
+  call.reply(JsonResponse(200, std::move(w).Take()));
+}
+
+void GetDiff(Call call) {
+  std::string unit = QueryParam(call, "unit");
+  std::string cycle = QueryParam(call, "cycle");
+  std::string from = QueryParam(call, "from");
+  std::string to = QueryParam(call, "to");
+  // Each side is a view as_of that point (to defaults to the head).
+  Call side = call;
+  side.request.query.erase("now");
+  side.request.query["as_of"] = from.empty() ? "0" : from;
+  auto a = ViewFor(side);
+  if (!a) {
+    Error e = a.error();
+    if (e.field == "as_of") e.field = "from";
+    return ReplyError(call, e);
+  }
+  if (to.empty()) {
+    side.request.query.erase("as_of");
+  } else {
+    side.request.query["as_of"] = to;
+  }
+  auto b = ViewFor(side);
+  if (!b) {
+    Error e = b.error();
+    if (e.field == "as_of") e.field = "to";
+    return ReplyError(call, e);
+  }
+  if (!CheckUnit(call, *b->state, unit, "unit")) return;
+  if (cycle.empty()) {
+    return ReplyError(call, Error::Validation("cycle", "cycle is required"));
+  }
+  auto diff =
+      projections::DiffGoals(*a->state, *b->state, unit, cycle, a->now, b->now);
+  JsonWriter w;
+  projections::WriteDiff(w, diff);
+  call.reply(JsonResponse(200, std::move(w).Take()));
+}
+
+}  // namespace cairn::gateway

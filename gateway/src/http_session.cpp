@@ -1,0 +1,234 @@
+#include "http_session.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <optional>
+
+#include "http_errors.hpp"
+#include "limits.hpp"
+#include "router.hpp"
+#include "server_metrics.hpp"
+
+namespace cairn::gateway {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+namespace {
+
+std::string HeaderOf(const http::request<http::string_body>& req,
+                     http::field f) {
+  auto it = req.find(f);
+  return it == req.end() ? std::string() : std::string(it->value());
+}
+
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+ public:
+  HttpSession(tcp::socket&& socket, Router& router, ServerMetrics& metrics)
+      : stream_(std::move(socket)), router_(router), metrics_(metrics) {
+    metrics_.ConnectionOpened();
+  }
+  ~HttpSession() { metrics_.ConnectionClosed(); }
+
+  void Run() {
+    net::dispatch(
+        stream_.get_executor(),
+        beast::bind_front_handler(&HttpSession::DoRead, shared_from_this()));
+  }
+
+ private:
+  void DoRead() {
+    parser_.emplace();
+    parser_->header_limit(kMaxHeaderBytes);
+    parser_->body_limit(kMaxBodyBytes);
+    stream_.expires_after(kReadTimeout);
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        beast::bind_front_handler(&HttpSession::OnHeader, shared_from_this()));
+  }
+
+  void OnHeader(beast::error_code ec, size_t) {
+    if (ec) return OnReadError(ec);
+    started_ = std::chrono::steady_clock::now();
+    const auto& req = parser_->get();
+    // A declared body past the limit is refused before any of it is read.
+    if (auto len = parser_->content_length(); len && *len > kMaxBodyBytes) {
+      return Fail(ErrorResponse(ErrorCode::kPayloadTooLarge,
+                                "request bodies are limited to 1 MiB"),
+                  "body_limit");
+    }
+    if (req.target().size() > kMaxTargetBytes) {
+      Response r = ErrorResponse(ErrorCode::kValidationFailed,
+                                 "request target too long");
+      r.status = 414;
+      return Fail(std::move(r), "target_limit");
+    }
+    if (parser_->is_done()) return OnRead({}, 0);
+    http::async_read(
+        stream_, buffer_, *parser_,
+        beast::bind_front_handler(&HttpSession::OnRead, shared_from_this()));
+  }
+
+  void OnReadError(beast::error_code ec) {
+    if (ec == http::error::body_limit) {
+      return Fail(ErrorResponse(ErrorCode::kPayloadTooLarge,
+                                "request bodies are limited to 1 MiB"),
+                  "body_limit");
+    }
+    if (ec == http::error::header_limit) {
+      Response r =
+          ErrorResponse(ErrorCode::kValidationFailed, "request head too large");
+      r.status = 431;
+      return Fail(std::move(r), "header_limit");
+    }
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+        ec == net::error::operation_aborted ||
+        ec == net::error::connection_reset || ec == net::error::eof) {
+      return DoClose();
+    }
+    if (ec.category() ==
+            http::make_error_code(http::error::end_of_stream).category() ||
+        ec == http::error::bad_target || ec == http::error::bad_method) {
+      return Fail(ErrorResponse(ErrorCode::kBadJson,
+                                "malformed HTTP request: " + ec.message()),
+                  "bad_request");
+    }
+    DoClose();
+  }
+
+  // Answers `r` and closes the connection (the request was not read whole).
+  void Fail(Response r, const char* route) {
+    started_ = std::chrono::steady_clock::now();
+    method_ = "-";
+    r.route = route;
+    close_after_ = true;
+    Send(std::move(r));
+  }
+
+  void OnRead(beast::error_code ec, size_t) {
+    if (ec) return OnReadError(ec);
+    http::request<http::string_body> req = parser_->release();
+    Request r;
+    r.method = std::string(req.method_string());
+    r.target = std::string(req.target());
+    r.received = started_;
+    r.authorization = HeaderOf(req, http::field::authorization);
+    r.content_type = HeaderOf(req, http::field::content_type);
+    r.accept = HeaderOf(req, http::field::accept);
+    r.if_match = HeaderOf(req, http::field::if_match);
+    r.if_none_match = HeaderOf(req, http::field::if_none_match);
+    if (auto it = req.find("Idempotency-Key"); it != req.end()) {
+      r.has_idempotency_key = true;
+      r.idempotency_key = std::string(it->value());
+    }
+    r.body = std::move(req.body());
+    method_ = r.method;
+    close_after_ = !req.keep_alive();
+    version_ = req.version();
+    // The reply may come from the writer thread: hop back to our strand.
+    router_.Handle(std::move(r), [self = shared_from_this()](Response res) {
+      net::post(self->stream_.get_executor(),
+                [self, res = std::move(res)]() mutable {
+                  self->Send(std::move(res));
+                });
+    });
+  }
+
+  void Send(Response r) {
+    double secs = std::chrono::duration<double>(
+                      std::chrono::steady_clock::now() - started_)
+                      .count();
+    metrics_.RecordRequest(r.route.empty() ? "other" : r.route, r.status, secs);
+    spdlog::info("{} {} {} {:.3f}ms actor={}", method_,
+                 r.route.empty() ? "other" : r.route, r.status, secs * 1000,
+                 r.actor.empty() ? "-" : r.actor);
+    res_.emplace();
+    res_->version(version_);
+    res_->result(r.status);
+    res_->set(http::field::server, "cairn");
+    if (r.status != 304 && r.status != 204) {
+      res_->set(http::field::content_type, r.content_type);
+    }
+    for (auto& [name, value] : r.headers) res_->set(name, value);
+    res_->keep_alive(!close_after_);
+    if (r.head_only) {
+      res_->content_length(r.body.size());
+    } else {
+      res_->body() = std::move(r.body);
+      res_->prepare_payload();
+    }
+    stream_.expires_after(kReadTimeout);
+    if (r.head_only) {
+      serializer_.emplace(*res_);
+      http::async_write_header(
+          stream_, *serializer_,
+          beast::bind_front_handler(&HttpSession::OnWrite, shared_from_this()));
+      return;
+    }
+    http::async_write(
+        stream_, *res_,
+        beast::bind_front_handler(&HttpSession::OnWrite, shared_from_this()));
+  }
+
+  void OnWrite(beast::error_code ec, size_t) {
+    serializer_.reset();
+    res_.reset();
+    if (ec || close_after_) return DoClose();
+    DoRead();
+  }
+
+  void DoClose() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_{8192};
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::response<http::string_body>> res_;
+  std::optional<http::response_serializer<http::string_body>> serializer_;
+  Router& router_;
+  ServerMetrics& metrics_;
+  std::chrono::steady_clock::time_point started_;
+  std::string method_;
+  unsigned version_ = 11;
+  bool close_after_ = false;
+};
+
+}  // namespace
+
+void StartHttpSession(tcp::socket socket, Router& router,
+                      ServerMetrics& metrics) {
+  std::make_shared<HttpSession>(std::move(socket), router, metrics)->Run();
+}
+
+void RejectConnection(tcp::socket socket) {
+  struct Rejection {
+    tcp::socket socket;
+    std::string text;
+  };
+  auto r = std::make_shared<Rejection>(Rejection{std::move(socket), {}});
+  std::string body =
+      R"({"error":{"code":"unavailable","message":"too many connections"}})";
+  r->text =
+      "HTTP/1.1 503 Service Unavailable\r\nContent-Type: "
+      "application/json\r\nRetry-After: 1\r\nConnection: close\r\n"
+      "Content-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body;
+  net::async_write(r->socket, net::buffer(r->text),
+                   [r](beast::error_code, size_t) {
+                     beast::error_code ec;
+                     r->socket.shutdown(tcp::socket::shutdown_both, ec);
+                     r->socket.close(ec);
+                   });
+}
+
+}  // namespace cairn::gateway

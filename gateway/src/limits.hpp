@@ -1,0 +1,36 @@
+// The server's limits, each a named constant with its default. Options in
+// server.hpp may override some per server; these are the defaults.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+
+namespace cairn::gateway {
+
+// Largest request body read; larger ones get 413 before being read whole.
+inline constexpr size_t kMaxBodyBytes = 1 << 20;  // Default: 1 MiB.
+// Largest request head (request line + headers).
+inline constexpr size_t kMaxHeaderBytes = 16 * 1024;  // Default: 16 KiB.
+// Longest request target (path + query).
+inline constexpr size_t kMaxTargetBytes = 4096;  // Default: 4 KiB.
+// Time a client has to send a whole request (head and body), and to take a
+// response; a slow (slowloris) client is closed after it.
+inline constexpr std::chrono::seconds kReadTimeout{15};  // Default: 15 s.
+// Time an idle keep-alive connection is kept open between requests.
+inline constexpr std::chrono::seconds kIdleTimeout{60};  // Default: 60 s.
+// Connections served at once; past it new ones get 503 and are closed.
+inline constexpr size_t kMaxConnections = 4096;  // Default: 4096.
+// Commands queued for the Sequencer; past it writes get 503.
+inline constexpr size_t kMaxQueuedCommands = 65536;  // Default: 65536.
+// Commands decided and written in one batch (one fsync).
+inline constexpr size_t kMaxBatch = 1024;  // Default: 1024.
+// Per-token rate limit: sustained requests per second and burst.
+inline constexpr double kRateLimitPerSecond = 200;  // Default: 200/s.
+inline constexpr double kRateLimitBurst = 400;      // Default: 400.
+// Events listed by GET /api/v1/events.
+inline constexpr size_t kDefaultEventsLimit = 1000;  // Default: 1000.
+inline constexpr size_t kMaxEventsLimit = 10000;     // Default: 10000.
+// Idempotency-Key length bounds (printable ASCII).
+inline constexpr size_t kMaxIdempotencyKeyBytes = 128;
+
+}  // namespace cairn::gateway

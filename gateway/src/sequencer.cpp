@@ -1,0 +1,345 @@
+#include "sequencer.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+#include <unordered_set>
+
+#include "cairn/core/apply.hpp"
+#include "cairn/core/decide.hpp"
+#include "cairn/core/json_writer.hpp"
+#include "http_errors.hpp"
+#include "limits.hpp"
+#include "server_metrics.hpp"
+
+namespace cairn::gateway {
+
+namespace {
+
+// The stored reply of an idempotent write: fingerprint, status, ETag and
+// body, one per line (the body last; it may hold anything).
+std::string EncodeReply(const std::string& fingerprint, const Response& r) {
+  std::string etag;
+  for (const auto& [name, value] : r.headers) {
+    if (name == "ETag") etag = value;
+  }
+  return fingerprint + "\n" + std::to_string(r.status) + "\n" + etag + "\n" +
+         r.body;
+}
+
+Response ReplayReply(const std::string& stored,
+                     const std::string& fingerprint) {
+  size_t a = stored.find('\n');
+  size_t b = a == std::string::npos ? a : stored.find('\n', a + 1);
+  size_t c = b == std::string::npos ? b : stored.find('\n', b + 1);
+  if (c == std::string::npos) {
+    return ErrorResponse(ErrorCode::kInternal, "stored reply is damaged");
+  }
+  if (stored.compare(0, a, fingerprint) != 0 || a != fingerprint.size()) {
+    return ErrorResponse(ErrorCode::kIdempotencyKeyReused,
+                         "this Idempotency-Key was used for another request",
+                         "Idempotency-Key");
+  }
+  Response r;
+  r.status = static_cast<unsigned>(std::stoul(stored.substr(a + 1, b - a - 1)));
+  std::string etag = stored.substr(b + 1, c - b - 1);
+  if (!etag.empty()) r.headers.emplace_back("ETag", etag);
+  r.headers.emplace_back("Idempotent-Replayed", "true");
+  r.body = stored.substr(c + 1);
+  return r;
+}
+
+std::string EventMeta(const WriteRequest& w) {
+  JsonWriter m;
+  m.BeginObject();
+  if (!w.correlation_id.empty())
+    m.Key("correlation_id").String(w.correlation_id);
+  if (!w.raw_idempotency_key.empty()) {
+    m.Key("idempotency_key").String(w.raw_idempotency_key);
+  }
+  m.EndObject();
+  return std::move(m).Take();
+}
+
+Response Unavailable(std::string message) {
+  return ErrorResponse(ErrorCode::kUnavailable, std::move(message));
+}
+
+}  // namespace
+
+void AddTouchedGoals(const State& state, const Event& event,
+                     std::vector<std::string>& goals) {
+  auto add_with_ancestors = [&](std::string id) {
+    for (int guard = 0; !id.empty() && guard < 1000; ++guard) {
+      if (std::find(goals.begin(), goals.end(), id) == goals.end()) {
+        goals.push_back(id);
+      }
+      const Goal* g = state.FindGoal(id);
+      if (g == nullptr) break;
+      id = g->parent;
+    }
+  };
+  const std::string& s = event.stream;
+  if (s.rfind("goal-", 0) == 0) {
+    add_with_ancestors(s.substr(5));
+  } else if (s.rfind("metric-", 0) == 0) {
+    std::string metric = s.substr(7);
+    for (const auto& [id, g] : state.goals) {
+      if (g.measure && g.measure->metric == metric) add_with_ancestors(id);
+    }
+  }
+}
+
+Result<std::shared_ptr<const State>> ReplayState(
+    const eventstore::EventStore& store, uint64_t position) {
+  auto state = std::make_shared<State>();
+  Status st = store.ReadAll(0, [&](const Event& e) {
+    if (e.position > position) return false;
+    Apply(*state, e);
+    return true;
+  });
+  if (!st) return st.error();
+  return std::shared_ptr<const State>(std::move(state));
+}
+
+Sequencer::Sequencer(eventstore::EventStore& store, ChangeHub* hub,
+                     ServerMetrics* metrics)
+    : store_(store), hub_(hub), metrics_(metrics) {}
+
+Sequencer::~Sequencer() { Stop(); }
+
+Status Sequencer::Start() {
+  auto state = ReplayState(store_, store_.Head());
+  if (!state) return state.error();
+  {
+    std::lock_guard lock(state_mu_);
+    state_ = *state;
+  }
+  if (metrics_ != nullptr) metrics_->SetHead((*state)->position);
+  std::lock_guard lock(mu_);
+  started_ = true;
+  thread_ = std::thread([this] { Run(); });
+  return Status::Ok();
+}
+
+void Sequencer::Submit(WriteRequest request) {
+  bool stopping = false;
+  {
+    std::lock_guard lock(mu_);
+    if (started_ && !stopping_ && queue_.size() < kMaxQueuedCommands) {
+      queue_.push_back(std::move(request));
+      cv_.notify_one();
+      return;
+    }
+    stopping = stopping_ || !started_;
+  }
+  request.done(Unavailable(stopping ? "the server is shutting down"
+                                    : "too many writes queued"));
+}
+
+void Sequencer::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (!started_) return;
+    stopping_ = true;
+    cv_.notify_all();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+std::shared_ptr<const State> Sequencer::Snapshot() const {
+  std::lock_guard lock(state_mu_);
+  return state_;
+}
+
+void Sequencer::Run() {
+  std::vector<WriteRequest> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, all done
+      while (!queue_.empty() && batch.size() < kMaxBatch) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    ProcessBatch(batch);
+    batch.clear();
+  }
+}
+
+void Sequencer::ProcessBatch(std::vector<WriteRequest>& batch) {
+  std::shared_ptr<const State> base = Snapshot();
+  auto work = std::make_shared<State>(*base);
+  const Millis now = std::max(NowMillis(), base->at);
+  uint64_t head = base->position;
+
+  std::vector<eventstore::AppendRequest> requests;
+  std::vector<std::vector<Event>> predicted;  // per request
+  std::vector<int> request_of(batch.size(), -1);
+  std::vector<std::optional<Response>> replies(batch.size());
+  std::unordered_set<std::string> keys_in_batch;
+  std::vector<WriteRequest> deferred;
+  std::vector<bool> is_deferred(batch.size(), false);
+
+  for (size_t i = 0; i < batch.size(); ++i) {
+    WriteRequest& w = batch[i];
+    if (!w.idempotency_key.empty()) {
+      if (keys_in_batch.count(w.idempotency_key) != 0) {
+        // The same key twice in one batch: the second waits for the first.
+        is_deferred[i] = true;
+        continue;
+      }
+      if (store_.FindId(w.idempotency_key)) {
+        eventstore::AppendRequest probe;
+        probe.idempotency_key = w.idempotency_key;
+        Result<eventstore::AppendResult> r = store_.Append(probe);
+        if (!r) {
+          replies[i] = ErrorResponse(r.error());
+        } else {
+          replies[i] = ReplayReply(r->reply, w.fingerprint);
+        }
+        continue;
+      }
+      keys_in_batch.insert(w.idempotency_key);
+    }
+    w.ctx.now = now;
+    Result<std::vector<PendingEvent>> decided = Decide(*work, w.command, w.ctx);
+    if (!decided) {
+      replies[i] = ErrorResponse(decided.error());
+      continue;
+    }
+    eventstore::AppendRequest req;
+    std::vector<Event> events;
+    const std::string meta = EventMeta(w);
+    std::set<std::string> expected_streams;
+    for (const PendingEvent& p : *decided) {
+      Event e;
+      e.position = ++head;
+      e.stream = p.stream;
+      e.version = p.expected_version + 1;
+      e.type = p.type;
+      e.at = now;
+      e.actor = w.ctx.actor;
+      e.data = p.data;
+      e.meta = meta;
+      req.events.push_back(eventstore::NewEvent{.stream = p.stream,
+                                                .type = p.type,
+                                                .id = {},
+                                                .actor = w.ctx.actor,
+                                                .data = p.data,
+                                                .meta = meta});
+      if (expected_streams.insert(p.stream).second) {
+        req.expectations.push_back(
+            {p.stream,
+             p.expected_version == 0
+                 ? eventstore::ExpectedVersion::NoStream()
+                 : eventstore::ExpectedVersion::Exact(p.expected_version)});
+      }
+      Apply(*work, e);
+      events.push_back(std::move(e));
+    }
+    Response reply = w.render(*work, events);
+    if (req.events.empty() && w.idempotency_key.empty()) {
+      replies[i] = std::move(reply);  // nothing changed, nothing to write
+      continue;
+    }
+    if (!w.idempotency_key.empty()) {
+      req.idempotency_key = w.idempotency_key;
+      req.reply = EncodeReply(w.fingerprint, reply);
+    }
+    replies[i] = std::move(reply);
+    request_of[i] = static_cast<int>(requests.size());
+    requests.push_back(std::move(req));
+    predicted.push_back(std::move(events));
+  }
+
+  std::vector<Result<eventstore::AppendResult>> results;
+  if (!requests.empty()) {
+    auto t0 = std::chrono::steady_clock::now();
+    results = store_.AppendMany(requests);
+    double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+            .count();
+    if (metrics_ != nullptr) metrics_->RecordAppend(requests.size(), secs);
+  }
+
+  // Did the store assign exactly what was predicted?
+  bool exact = results.size() == requests.size();
+  for (size_t k = 0; exact && k < results.size(); ++k) {
+    if (!results[k] || results[k]->duplicate ||
+        results[k]->events.size() != predicted[k].size()) {
+      exact = false;
+      break;
+    }
+    for (size_t j = 0; j < predicted[k].size(); ++j) {
+      const Event& s = results[k]->events[j];
+      const Event& p = predicted[k][j];
+      if (s.position != p.position || s.version != p.version || s.at != p.at ||
+          s.stream != p.stream) {
+        exact = false;
+        break;
+      }
+    }
+  }
+
+  auto changes = std::make_shared<ChangeSet>();
+  for (auto& r : results) {
+    if (r && !r->duplicate) {
+      for (const Event& e : r->events) changes->events.push_back(e);
+    }
+  }
+  std::shared_ptr<const State> next;
+  if (exact) {
+    next = work;
+  } else {
+    // Advance the last durable State with exactly what was stored.
+    auto fixed = std::make_shared<State>(*base);
+    for (const Event& e : changes->events) Apply(*fixed, e);
+    next = fixed;
+  }
+  if (!changes->events.empty()) {
+    std::lock_guard lock(state_mu_);
+    state_ = next;
+  }
+  if (metrics_ != nullptr) metrics_->SetHead(next->position);
+
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (is_deferred[i]) {
+      deferred.push_back(std::move(batch[i]));
+      continue;
+    }
+    WriteRequest& w = batch[i];
+    int k = request_of[i];
+    if (k >= 0) {
+      Result<eventstore::AppendResult>& r = results[static_cast<size_t>(k)];
+      if (!r) {
+        w.done(ErrorResponse(r.error()));
+        continue;
+      }
+      if (r->duplicate) {
+        w.done(ReplayReply(r->reply, w.fingerprint));
+        continue;
+      }
+    }
+    w.done(std::move(*replies[i]));
+  }
+
+  if (!changes->events.empty() && hub_ != nullptr) {
+    for (const Event& e : changes->events) {
+      AddTouchedGoals(*next, e, changes->goals);
+    }
+    changes->state = next;
+    hub_->Publish(std::move(changes));
+  }
+
+  if (!deferred.empty()) {
+    std::lock_guard lock(mu_);
+    for (auto it = deferred.rbegin(); it != deferred.rend(); ++it) {
+      queue_.push_front(std::move(*it));
+    }
+  }
+}
+
+}  // namespace cairn::gateway

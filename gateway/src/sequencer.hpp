@@ -1,0 +1,123 @@
+// The single writer (ARCHITECTURE.md): one thread owns the live State and
+// the store's append.
+//
+//   Sequencer seq(store, &hub, &metrics);
+//   seq.Start();                                    // replays the log
+//   seq.Submit({.command = cmd, .ctx = ctx, .render = render,
+//               .done = [](Response r) { ... }});   // from any thread
+//   std::shared_ptr<const State> s = seq.Snapshot();  // readers, any thread
+//
+// Each turn takes everything queued (up to kMaxBatch), decides each command
+// against the State as it stands after the previous ones (their events are
+// applied tentatively to a private copy), writes the batch with one
+// AppendMany (one fsync), then completes every request and publishes the
+// change set to the hub. Nothing is acknowledged before it is durable.
+//
+// Readers never block the writer: the State is published copy-on-write as an
+// immutable std::shared_ptr<const State> after each durable batch; Snapshot()
+// only copies that pointer under a short lock. The writer copies the State
+// once per batch (into its private working copy) and publishes that copy;
+// if the store's assigned `at`/positions differ from the predicted ones, or
+// a write fails, the working copy is dropped and the published State is
+// advanced with exactly the stored events, so the live State always equals
+// a replay of the log.
+//
+// Idempotency: a request with a key (already scoped to its token) whose key
+// was stored answers the stored reply when the fingerprint matches, 422
+// idempotency_key_reused otherwise; only successful replies are stored, with
+// the events, in the same synced write.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cairn/core/command.hpp"
+#include "cairn/core/error.hpp"
+#include "cairn/core/model.hpp"
+#include "cairn/eventstore/event_store.hpp"
+#include "hub.hpp"
+#include "router.hpp"
+
+namespace cairn::gateway {
+
+class ServerMetrics;
+
+// Renders the HTTP reply of a decided command from the State right after
+// its events were applied (`events` as predicted; positions and versions
+// exact). Runs on the writer thread: keep it short.
+using Renderer = std::function<Response(const State& state,
+                                        const std::vector<Event>& events)>;
+
+struct WriteRequest {
+  Command command;
+  CommandContext ctx;  // ctx.now is set by the Sequencer (batch clock)
+  // Scoped idempotency key ("<token>\n<key>"); empty = none.
+  std::string idempotency_key;
+  std::string raw_idempotency_key;  // as the client sent it, for event meta
+  // Identifies the request (method, path, body hash) for key reuse checks.
+  std::string fingerprint;
+  // False: the reply is not stored with the key (it holds a secret).
+  bool keep_reply = true;
+  std::string correlation_id;
+  Renderer render;
+  // Called exactly once, on the writer thread; must not block.
+  std::function<void(Response)> done;
+};
+
+class Sequencer {
+ public:
+  Sequencer(eventstore::EventStore& store, ChangeHub* hub,
+            ServerMetrics* metrics);
+  ~Sequencer();
+  Sequencer(const Sequencer&) = delete;
+  Sequencer& operator=(const Sequencer&) = delete;
+
+  // Rebuilds the State by replaying the log, then starts the writer thread.
+  Status Start();
+  // Queues a write. When stopped or the queue is full, `done` is called at
+  // once with 503 unavailable.
+  void Submit(WriteRequest request);
+  // Finishes every queued write, then stops the thread. Idempotent.
+  void Stop();
+
+  // The State after the last durable batch.
+  std::shared_ptr<const State> Snapshot() const;
+  void SetHub(ChangeHub* hub) { hub_ = hub; }
+
+ private:
+  struct Decided;
+  void Run();
+  void ProcessBatch(std::vector<WriteRequest>& batch);
+
+  eventstore::EventStore& store_;
+  ChangeHub* hub_;
+  ServerMetrics* metrics_;
+
+  mutable std::mutex state_mu_;
+  std::shared_ptr<const State> state_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<WriteRequest> queue_;
+  bool stopping_ = false;
+  bool started_ = false;
+  std::thread thread_;
+};
+
+// A State rebuilt by replaying the store's events 1..position.
+Result<std::shared_ptr<const State>> ReplayState(
+    const eventstore::EventStore& store, uint64_t position);
+
+// Ids of the goals an event touches: the goal of a goal stream and its
+// ancestors, the goals bound to a recorded metric.
+void AddTouchedGoals(const State& state, const Event& event,
+                     std::vector<std::string>& goals);
+
+}  // namespace cairn::gateway

@@ -1,0 +1,123 @@
+#include "server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "auth.hpp"
+#include "cairn/eventstore/event_store.hpp"
+#include "demo_feed.hpp"
+#include "listener.hpp"
+#include "router.hpp"
+#include "sequencer.hpp"
+#include "server_metrics.hpp"
+#include "services.hpp"
+#include "static_files.hpp"
+
+namespace cairn::gateway {
+
+namespace net = boost::asio;
+
+struct Server::Impl {
+  ServerOptions options;
+  std::unique_ptr<eventstore::EventStore> store;
+  ServerMetrics metrics;
+  std::unique_ptr<Auth> auth;
+  std::unique_ptr<StaticFiles> static_files;
+  std::unique_ptr<Sequencer> sequencer;
+  Services services;
+  std::unique_ptr<Router> router;
+  std::unique_ptr<net::io_context> ioc;
+  std::shared_ptr<Listener> listener;
+  std::vector<std::thread> threads;
+  bool stopped = false;
+};
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Server::~Server() { Stop(); }
+
+Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  if (!options.access_log) spdlog::set_level(spdlog::level::warn);
+  eventstore::Options store_options;
+  store_options.path = options.data_dir;
+  store_options.sync = options.sync;
+  auto store = eventstore::EventStore::Open(store_options);
+  if (!store) return store.error();
+  impl->store = std::move(*store);
+  impl->auth = std::make_unique<Auth>(options.admin_token, options.rate_limit,
+                                      options.rate_burst);
+  impl->static_files = std::make_unique<StaticFiles>(options.static_dir);
+  impl->sequencer =
+      std::make_unique<Sequencer>(*impl->store, nullptr, &impl->metrics);
+  if (Status st = impl->sequencer->Start(); !st) return st.error();
+  if (options.demo && impl->store->Head() == 0) {
+    if (Status st = FeedDemo(*impl->sequencer); !st) return st.error();
+  }
+  impl->services.store = impl->store.get();
+  impl->services.sequencer = impl->sequencer.get();
+  impl->services.auth = impl->auth.get();
+  impl->services.metrics = &impl->metrics;
+  impl->services.static_files = impl->static_files.get();
+  impl->router = std::make_unique<Router>(impl->services);
+
+  unsigned n = options.io_threads;
+  if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
+  impl->ioc = std::make_unique<net::io_context>(static_cast<int>(n));
+  boost::system::error_code ec;
+  auto address = net::ip::make_address(options.host, ec);
+  if (ec) {
+    return Error{ErrorCode::kValidationFailed,
+                 "bad listen address " + options.host, "listen"};
+  }
+  impl->listener = std::make_shared<Listener>(
+      *impl->ioc, *impl->router, impl->metrics, options.max_connections);
+  if (Status st = impl->listener->Open({address, options.port}); !st) {
+    return st.error();
+  }
+  impl->listener->Run();
+  for (unsigned i = 0; i < n; ++i) {
+    impl->threads.emplace_back([ioc = impl->ioc.get()] { ioc->run(); });
+  }
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+uint16_t Server::port() const { return impl_->listener->port(); }
+
+std::string Server::url() const {
+  return "http://" + impl_->options.host + ":" + std::to_string(port());
+}
+
+uint64_t Server::Head() const { return impl_->store->Head(); }
+eventstore::EventStore& Server::store() { return *impl_->store; }
+Sequencer& Server::sequencer() { return *impl_->sequencer; }
+
+void Server::Stop() {
+  if (impl_ == nullptr || impl_->stopped) return;
+  impl_->stopped = true;
+  impl_->listener->Stop();
+  impl_->services.stopping = true;
+  // Every queued write is decided, made durable and answered.
+  impl_->sequencer->Stop();
+  // Let the answers already routed reach their clients.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (impl_->services.in_flight.load() > 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  impl_->ioc->stop();
+  for (std::thread& t : impl_->threads) t.join();
+  impl_->threads.clear();
+  impl_->listener.reset();
+  impl_->ioc.reset();
+  impl_->store.reset();  // flushes and closes RocksDB
+}
+
+}  // namespace cairn::gateway

@@ -1,0 +1,79 @@
+// The server process: opens the store, rebuilds the State, starts the
+// Sequencer, N I/O threads and the listener.
+//
+//   ServerOptions opts{.data_dir = "cairn-data", .port = 0};
+//   Result<std::unique_ptr<Server>> s = Server::Start(opts);
+//   std::cout << (*s)->url();     // http://127.0.0.1:<port>
+//   (*s)->Stop();                 // graceful; also done by the destructor
+//
+// Stop: stops accepting, finishes every queued write (each durable and
+// answered), waits briefly for in-flight replies, then stops the I/O threads
+// and closes the store.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "cairn/core/error.hpp"
+#include "limits.hpp"
+
+namespace cairn::eventstore {
+class EventStore;
+}
+
+namespace cairn::gateway {
+
+class Sequencer;
+
+struct ServerOptions {
+  // The store's folder. Default: "cairn-data" under the working directory.
+  std::string data_dir = "cairn-data";
+  // Default: 127.0.0.1:8080. Port 0 picks a free port (see Server::port()).
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;
+  // The start-up admin token's secret. Default: empty (no admin token).
+  std::string admin_token;
+  // Feed the demo company on first start of an empty store. Default: false.
+  bool demo = false;
+  // Folder of the browser files. Default: empty (everything static is 404).
+  std::string static_dir;
+  // I/O threads. Default: 0 = the number of cores.
+  unsigned io_threads = 0;
+  // Default: kMaxConnections.
+  size_t max_connections = kMaxConnections;
+  // Per-token requests per second (<= 0: off) and burst.
+  // Default: kRateLimitPerSecond, kRateLimitBurst.
+  double rate_limit = kRateLimitPerSecond;
+  double rate_burst = kRateLimitBurst;
+  // fsync every append (only speed-ceiling benchmarks turn it off).
+  // Default: true.
+  bool sync = true;
+  // Write the access log (spdlog, one line per request). Default: true.
+  bool access_log = true;
+};
+
+class Server {
+ public:
+  // Opens the store and starts serving. kUnavailable when the store is held
+  // by another process or the address cannot be bound.
+  static Result<std::unique_ptr<Server>> Start(const ServerOptions& options);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  uint16_t port() const;
+  std::string url() const;
+  uint64_t Head() const;
+  eventstore::EventStore& store();
+  Sequencer& sequencer();
+  // Graceful stop (see above). Idempotent.
+  void Stop();
+
+ private:
+  struct Impl;
+  explicit Server(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cairn::gateway

@@ -1,0 +1,95 @@
+#include "server_metrics.hpp"
+
+#include "cairn/core/json_writer.hpp"
+
+namespace cairn::gateway {
+
+namespace {
+
+template <size_t N, typename H>
+void Observe(const std::array<double, N>& bounds, H& h, double v) {
+  for (size_t i = 0; i < N; ++i) {
+    if (v <= bounds[i]) ++h.counts[i];
+  }
+  ++h.count;
+  h.sum += v;
+}
+
+std::string Num(double d) {
+  std::string s;
+  JsonWriter::AppendNumber(s, d);
+  return s;
+}
+
+template <size_t N, typename H>
+void WriteHistogram(std::string& out, const std::string& name,
+                    const std::string& labels,
+                    const std::array<double, N>& bounds, const H& h) {
+  std::string sep = labels.empty() ? "" : ",";
+  for (size_t i = 0; i < N; ++i) {
+    out += name + "_bucket{" + labels + sep + "le=\"" + Num(bounds[i]) +
+           "\"} " + std::to_string(h.counts[i]) + "\n";
+  }
+  out += name + "_bucket{" + labels + sep + "le=\"+Inf\"} " +
+         std::to_string(h.count) + "\n";
+  std::string lb = labels.empty() ? "" : "{" + labels + "}";
+  out += name + "_sum" + lb + " " + Num(h.sum) + "\n";
+  out += name + "_count" + lb + " " + std::to_string(h.count) + "\n";
+}
+
+}  // namespace
+
+void ServerMetrics::RecordRequest(const std::string& route, unsigned status,
+                                  double seconds) {
+  std::lock_guard lock(mu_);
+  ++requests_[{route, status}];
+  Observe(kLatencyBuckets, latency_[route], seconds);
+}
+
+void ServerMetrics::RecordAppend(size_t batch_size, double seconds) {
+  std::lock_guard lock(mu_);
+  Observe(kBatchBuckets, batch_sizes_, static_cast<double>(batch_size));
+  Observe(kLatencyBuckets, append_latency_, seconds);
+}
+
+std::string ServerMetrics::Render() const {
+  std::string out;
+  std::lock_guard lock(mu_);
+  out +=
+      "# HELP cairn_http_requests_total HTTP requests by route and status.\n";
+  out += "# TYPE cairn_http_requests_total counter\n";
+  for (const auto& [key, n] : requests_) {
+    out += "cairn_http_requests_total{route=\"" + key.first + "\",status=\"" +
+           std::to_string(key.second) + "\"} " + std::to_string(n) + "\n";
+  }
+  out +=
+      "# HELP cairn_http_request_duration_seconds Request latency by route.\n";
+  out += "# TYPE cairn_http_request_duration_seconds histogram\n";
+  for (const auto& [route, h] : latency_) {
+    WriteHistogram(out, "cairn_http_request_duration_seconds",
+                   "route=\"" + route + "\"", kLatencyBuckets, h);
+  }
+  out +=
+      "# HELP cairn_append_batch_size Commands written per append (one "
+      "fsync).\n";
+  out += "# TYPE cairn_append_batch_size histogram\n";
+  WriteHistogram(out, "cairn_append_batch_size", "", kBatchBuckets,
+                 batch_sizes_);
+  out += "# HELP cairn_append_duration_seconds Synced append latency.\n";
+  out += "# TYPE cairn_append_duration_seconds histogram\n";
+  WriteHistogram(out, "cairn_append_duration_seconds", "", kLatencyBuckets,
+                 append_latency_);
+  out += "# HELP cairn_http_connections Live HTTP connections.\n";
+  out += "# TYPE cairn_http_connections gauge\n";
+  out += "cairn_http_connections " + std::to_string(connections_.load()) + "\n";
+  out += "# HELP cairn_websocket_connections Live WebSocket connections.\n";
+  out += "# TYPE cairn_websocket_connections gauge\n";
+  out += "cairn_websocket_connections " + std::to_string(websockets_.load()) +
+         "\n";
+  out += "# HELP cairn_log_head Position of the last event.\n";
+  out += "# TYPE cairn_log_head gauge\n";
+  out += "cairn_log_head " + std::to_string(head_.load()) + "\n";
+  return out;
+}
+
+}  // namespace cairn::gateway

@@ -1,0 +1,52 @@
+// The server's counters for `GET /metrics` (Prometheus text format 0.0.4):
+// requests by route and status, request latency histograms by route,
+// append batch sizes, append (fsync) latency, live connections, WebSocket
+// connections. Thread-safe; each record takes one short lock.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+
+namespace cairn::gateway {
+
+class ServerMetrics {
+ public:
+  void RecordRequest(const std::string& route, unsigned status, double seconds);
+  void RecordAppend(size_t batch_size, double seconds);
+  void ConnectionOpened() { connections_.fetch_add(1); }
+  void ConnectionClosed() { connections_.fetch_sub(1); }
+  int64_t connections() const { return connections_.load(); }
+  void SetWebSocketConnections(int64_t n) { websockets_.store(n); }
+  void SetHead(uint64_t head) { head_.store(head); }
+
+  // The whole exposition, text format.
+  std::string Render() const;
+
+ private:
+  static constexpr std::array<double, 12> kLatencyBuckets = {
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+  static constexpr std::array<double, 9> kBatchBuckets = {1,  2,  4,   8,  16,
+                                                          32, 64, 128, 256};
+  template <size_t N>
+  struct Histogram {
+    std::array<uint64_t, N> counts{};
+    uint64_t count = 0;
+    double sum = 0;
+  };
+
+  mutable std::mutex mu_;
+  std::map<std::pair<std::string, unsigned>, uint64_t> requests_;
+  std::map<std::string, Histogram<kLatencyBuckets.size()>> latency_;
+  Histogram<kBatchBuckets.size()> batch_sizes_;
+  Histogram<kLatencyBuckets.size()> append_latency_;
+  std::atomic<int64_t> connections_{0};
+  std::atomic<int64_t> websockets_{0};
+  std::atomic<uint64_t> head_{0};
+};
+
+}  // namespace cairn::gateway

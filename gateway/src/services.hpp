@@ -1,0 +1,28 @@
+// What the router and the handlers reach: the store, the Sequencer, auth,
+// metrics, static files and the server's options. Owned by Server; every
+// member outlives the requests.
+#pragma once
+
+#include <atomic>
+#include <string>
+
+#include "auth.hpp"
+#include "cairn/eventstore/event_store.hpp"
+#include "sequencer.hpp"
+#include "server_metrics.hpp"
+#include "static_files.hpp"
+
+namespace cairn::gateway {
+
+struct Services {
+  eventstore::EventStore* store = nullptr;
+  Sequencer* sequencer = nullptr;
+  Auth* auth = nullptr;
+  ServerMetrics* metrics = nullptr;
+  StaticFiles* static_files = nullptr;
+  std::atomic<bool> stopping{false};
+  // Requests routed and not yet answered.
+  std::atomic<int64_t> in_flight{0};
+};
+
+}  // namespace cairn::gateway

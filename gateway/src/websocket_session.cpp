@@ -1,0 +1,475 @@
+#include "websocket_session.hpp"
+
+#include <algorithm>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket.hpp>
+#include <deque>
+#include <map>
+#include <set>
+#include <utility>
+
+#include "cairn/core/apply.hpp"
+#include "cairn/core/json_writer.hpp"
+#include "live_message.hpp"
+
+namespace cairn::gateway {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using tcp = net::ip::tcp;
+using Request = http::request<http::string_body>;
+
+// Close code for a client whose unsent data passed the bound (API.md).
+constexpr auto kCloseSlowConsumer = static_cast<websocket::close_code>(4008);
+
+// The value of query parameter `name` in `target`, percent-decoding not
+// needed for tokens (URL-safe by construction); empty when absent.
+std::string_view QueryParam(std::string_view target, std::string_view name) {
+  const size_t q = target.find('?');
+  if (q == std::string_view::npos) return {};
+  std::string_view query = target.substr(q + 1);
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    const size_t eq = pair.find('=');
+    if (eq != std::string_view::npos && pair.substr(0, eq) == name) {
+      return pair.substr(eq + 1);
+    }
+    if (amp == std::string_view::npos) break;
+    query = query.substr(amp + 1);
+  }
+  return {};
+}
+
+std::string_view TokenOf(const Request& req) {
+  auto it = req.find(http::field::authorization);
+  if (it != req.end()) {
+    std::string_view v = it->value();
+    constexpr std::string_view kBearer = "Bearer ";
+    if (v.size() > kBearer.size() && v.substr(0, kBearer.size()) == kBearer) {
+      return v.substr(kBearer.size());
+    }
+    return {};
+  }
+  return QueryParam(req.target(), "access_token");
+}
+
+// A browser's Origin must name the Host it connects to (scheme stripped).
+bool OriginAllowed(const Request& req) {
+  auto origin = req.find(http::field::origin);
+  if (origin == req.end()) return true;  // not a browser
+  std::string_view o = origin->value();
+  const size_t scheme = o.find("://");
+  if (scheme == std::string_view::npos) return false;
+  o = o.substr(scheme + 3);
+  auto host = req.find(http::field::host);
+  return host != req.end() && host->value() == o;
+}
+
+// Writes an HTTP error response on a socket that will not be upgraded.
+void RejectUpgrade(tcp::socket&& socket, const Request& req,
+                   http::status status, const Error& error) {
+  auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
+  auto res = std::make_shared<http::response<http::string_body>>(status,
+                                                                 req.version());
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("error").BeginObject();
+  w.Key("code").String(ErrorCodeName(error.code));
+  w.Key("message").String(error.message);
+  w.EndObject();
+  w.EndObject();
+  res->set(http::field::content_type, "application/json");
+  res->keep_alive(false);
+  res->body() = std::move(w).Take();
+  res->prepare_payload();
+  stream->expires_after(std::chrono::seconds(10));
+  http::async_write(*stream, *res, [stream, res](beast::error_code, size_t) {
+    beast::error_code ec;
+    stream->socket().shutdown(tcp::socket::shutdown_send, ec);
+  });
+}
+
+class WebSocketSession : public LiveSink,
+                         public std::enable_shared_from_this<WebSocketSession> {
+ public:
+  WebSocketSession(tcp::socket&& socket, const LiveContext& ctx,
+                   LivePrincipal principal)
+      : ws_(std::move(socket)),
+        ctx_(ctx),
+        principal_(std::move(principal)),
+        close_timer_(ws_.get_executor()) {}
+
+  ~WebSocketSession() override {
+    if (sink_id_ != 0) ctx_.hub->Detach(sink_id_);
+  }
+
+  void Run(Request req) {
+    ws_.set_option(websocket::stream_base::timeout{
+        std::chrono::seconds(30), ctx_.options.ping_interval * 2, true});
+    ws_.set_option(
+        websocket::stream_base::decorator([](websocket::response_type& res) {
+          res.set(http::field::server, "cairn");
+        }));
+    ws_.read_message_max(ctx_.options.max_message_bytes);
+    ws_.auto_fragment(false);
+    beast::get_lowest_layer(ws_).expires_never();
+    auto req_ptr = std::make_shared<Request>(std::move(req));
+    ws_.async_accept(
+        *req_ptr, [self = shared_from_this(), req_ptr](beast::error_code ec) {
+          self->OnAccept(ec);
+        });
+  }
+
+  void Deliver(std::shared_ptr<const LiveBatch> cs) override {
+    net::post(ws_.get_executor(),
+              [self = shared_from_this(), cs = std::move(cs)] {
+                self->OnLiveBatch(*cs);
+              });
+  }
+
+  void Shutdown() override {
+    net::post(ws_.get_executor(), [self = shared_from_this()] {
+      self->StartClose({websocket::close_code::going_away, "shutting down"});
+    });
+  }
+
+ private:
+  struct Sub {
+    LiveFilter filter;
+    uint64_t cursor = 0;  // last position sent or covered
+  };
+  struct Outgoing {
+    std::string text;
+    bool counted;  // live traffic, bounded by max_queue_bytes
+  };
+
+  void OnAccept(beast::error_code ec) {
+    if (ec) return;
+    sink_id_ = ctx_.hub->Attach(weak_from_this());
+    DoRead();
+  }
+
+  void DoRead() {
+    ws_.async_read(buffer_,
+                   [self = shared_from_this()](beast::error_code ec, size_t) {
+                     self->OnRead(ec);
+                   });
+  }
+
+  void OnRead(beast::error_code ec) {
+    if (ec) {
+      // Closed by the peer, timed out, or a protocol violation (Beast has
+      // already failed the connection with the RFC's code).
+      Finish();
+      return;
+    }
+    if (!ws_.got_text()) {
+      Send(WriteError(Error{ErrorCode::kBadJson,
+                            "binary frames are not part of the protocol",
+                            {}},
+                      ""),
+           false);
+    } else {
+      std::string text = beast::buffers_to_string(buffer_.data());
+      HandleMessage(text);
+    }
+    buffer_.consume(buffer_.size());
+    // Keep reading while closing: the peer's close frame ends the session.
+    DoRead();
+  }
+
+  void HandleMessage(std::string_view text) {
+    std::string sub;
+    Result<ClientMessage> m = ParseClientMessage(text, &sub);
+    if (!m) {
+      Send(WriteError(m.error(), sub), false);
+      return;
+    }
+    switch (m->op) {
+      case ClientMessage::Op::kPing:
+        Send(WritePong(), false);
+        return;
+      case ClientMessage::Op::kUnsubscribe:
+        if (subs_.erase(m->sub) == 0) {
+          Send(WriteError(Error::NotFound("no such subscription"), m->sub),
+               false);
+          return;
+        }
+        ctx_.hub->RemoveSubscription(sink_id_, m->sub);
+        return;
+      case ClientMessage::Op::kSubscribe:
+        Subscribe(*m);
+        return;
+    }
+  }
+
+  void Subscribe(const ClientMessage& m) {
+    if (subs_.count(m.sub) != 0) {
+      Send(WriteError(Error{ErrorCode::kAlreadyExists,
+                            "subscription id already in use", "sub"},
+                      m.sub),
+           false);
+      return;
+    }
+    if (subs_.size() >= ctx_.options.max_subscriptions) {
+      Send(WriteError(Error{ErrorCode::kRateLimited,
+                            "too many subscriptions on this connection", "sub"},
+                      m.sub),
+           false);
+      return;
+    }
+    // Live from H first, so nothing published after H is missed; events up
+    // to H come from the store below. Deliveries queue behind this handler
+    // on the strand and skip what the cursor covers.
+    const uint64_t head = ctx_.hub->AddSubscription(sink_id_, m.sub, m.filter);
+    std::shared_ptr<const State> at_head = StateAt(head);
+    const std::vector<std::string> chain = UnitChain(*at_head, m.filter.unit);
+    const bool in_scope =
+        principal_.unit.empty() ||
+        std::find(chain.begin(), chain.end(), principal_.unit) != chain.end();
+    if (at_head->FindUnit(m.filter.unit) == nullptr || !in_scope) {
+      ctx_.hub->RemoveSubscription(sink_id_, m.sub);
+      Send(WriteError(Error{ErrorCode::kNotFound, "no such unit", "unit"},
+                      m.sub),
+           false);
+      return;
+    }
+    if (!m.filter.cycle.empty() &&
+        at_head->FindCycle(m.filter.cycle) == nullptr) {
+      ctx_.hub->RemoveSubscription(sink_id_, m.sub);
+      Send(WriteError(Error{ErrorCode::kNotFound, "no such cycle", "cycle"},
+                      m.sub),
+           false);
+      return;
+    }
+
+    const std::string epoch = ctx_.store->Epoch();
+    Sub& sub = subs_[m.sub];
+    sub.filter = m.filter;
+    sub.cursor = head;
+    const bool want_snapshot =
+        m.snapshot ||
+        (m.from && ((!m.epoch.empty() && m.epoch != epoch) || *m.from > head ||
+                    head - *m.from > ctx_.options.max_replay_events));
+    if (want_snapshot) {
+      const std::string board = ctx_.write_board
+                                    ? ctx_.write_board(*at_head, m.filter)
+                                    : WriteFlatBoard(*at_head, m.filter);
+      Send(WriteSnapshot(m.sub, head, board), false);
+    } else if (m.from && *m.from < head) {
+      Replay(m.sub, m.filter, *m.from, head);
+    }
+    Send(WriteSynced(m.sub, head, epoch), false);
+  }
+
+  // Sends every event in (from, head] that matches, with goal views as of
+  // each event, computed by applying the backlog to the State as of `from`.
+  void Replay(const std::string& sub_id, const LiveFilter& filter,
+              uint64_t from, uint64_t head) {
+    State state = *StateAt(from);
+    Status st = ctx_.store->ReadAll(from, [&](const Event& e) {
+      if (e.position > head) return false;
+      Apply(state, e);
+      LiveEvent live = ctx_.hub->Describe(state, e);
+      if (Matches(filter, live)) {
+        Send(WriteEventMessage(sub_id, filter, live), false);
+      }
+      return true;
+    });
+    if (!st) {
+      Send(WriteError(Error{ErrorCode::kUnavailable,
+                            "could not read the backlog: " + st.error().message,
+                            {}},
+                      sub_id),
+           false);
+    }
+  }
+
+  std::shared_ptr<const State> StateAt(uint64_t position) {
+    return ctx_.state_at ? ctx_.state_at(position)
+                         : ReplayStateAt(*ctx_.store, position);
+  }
+
+  void OnLiveBatch(const LiveBatch& cs) {
+    if (closing_) return;
+    for (const LiveEvent& e : cs.events) {
+      for (auto& [id, sub] : subs_) {
+        if (e.position <= sub.cursor) continue;
+        sub.cursor = e.position;
+        if (Matches(sub.filter, e)) {
+          Send(WriteEventMessage(id, sub.filter, e), true);
+        }
+      }
+    }
+    if (counted_bytes_ > ctx_.options.max_queue_bytes) {
+      StartClose({kCloseSlowConsumer, "slow consumer"});
+    }
+  }
+
+  void Send(std::string text, bool counted) {
+    if (closing_) return;
+    if (counted) counted_bytes_ += text.size();
+    queue_.push_back({std::move(text), counted});
+    if (!writing_) DoWrite();
+  }
+
+  void DoWrite() {
+    writing_ = true;
+    ws_.text(true);
+    ws_.async_write(net::buffer(queue_.front().text),
+                    [self = shared_from_this()](beast::error_code ec, size_t) {
+                      self->OnWrite(ec);
+                    });
+  }
+
+  void OnWrite(beast::error_code ec) {
+    writing_ = false;
+    if (!queue_.empty()) {
+      if (queue_.front().counted) {
+        counted_bytes_ -= queue_.front().text.size();
+      }
+      queue_.pop_front();
+    }
+    if (ec) {
+      Finish();
+      return;
+    }
+    if (close_reason_) {
+      DoClose();
+      return;
+    }
+    if (!queue_.empty()) DoWrite();
+  }
+
+  // Drops what is queued and closes once the write in flight (if any) ends;
+  // the socket is shut after close_timeout whatever the peer does.
+  void StartClose(websocket::close_reason reason) {
+    if (closing_) return;
+    closing_ = true;
+    close_reason_ = std::move(reason);
+    if (writing_) {
+      while (queue_.size() > 1) queue_.pop_back();
+    } else {
+      queue_.clear();
+      DoClose();
+    }
+    close_timer_.expires_after(ctx_.options.close_timeout);
+    close_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec) return;
+      beast::error_code ignored;
+      beast::get_lowest_layer(self->ws_).socket().close(ignored);
+    });
+  }
+
+  void DoClose() {
+    ws_.async_close(*close_reason_,
+                    [self = shared_from_this()](beast::error_code) {
+                      self->close_timer_.cancel();
+                    });
+  }
+
+  void Finish() {
+    closing_ = true;
+    // The frame in flight (if any) stays until its handler runs.
+    while (queue_.size() > (writing_ ? 1 : 0)) queue_.pop_back();
+    close_timer_.cancel();
+    if (sink_id_ != 0) {
+      ctx_.hub->Detach(sink_id_);
+      sink_id_ = 0;
+    }
+  }
+
+  websocket::stream<beast::tcp_stream> ws_;
+  const LiveContext& ctx_;
+  const LivePrincipal principal_;
+  net::steady_timer close_timer_;
+  beast::flat_buffer buffer_;
+  uint64_t sink_id_ = 0;
+  std::map<std::string, Sub> subs_;
+  std::deque<Outgoing> queue_;
+  size_t counted_bytes_ = 0;
+  bool writing_ = false;
+  bool closing_ = false;
+  std::optional<websocket::close_reason> close_reason_;
+};
+
+}  // namespace
+
+void RunWebSocketSession(tcp::socket&& socket, Request&& request,
+                         const LiveContext& context) {
+  // A strand of our own, whatever executor the socket came with.
+  beast::error_code ec;
+  const tcp::endpoint local = socket.local_endpoint(ec);
+  if (ec) return;
+  auto strand = net::make_strand(socket.get_executor());
+  const tcp::socket::native_handle_type fd = socket.release(ec);
+  if (ec) return;
+  tcp::socket on_strand(strand, local.protocol(), fd);
+
+  if (!OriginAllowed(request)) {
+    RejectUpgrade(
+        std::move(on_strand), request, http::status::forbidden,
+        Error{ErrorCode::kForbidden, "Origin does not match the Host", {}});
+    return;
+  }
+  std::string_view token = TokenOf(request);
+  Result<LivePrincipal> principal =
+      token.empty() ? Result<LivePrincipal>(Error{
+                          ErrorCode::kUnauthorized, "a token is required", {}})
+                    : context.authenticate(token);
+  if (!principal) {
+    RejectUpgrade(std::move(on_strand), request, http::status::unauthorized,
+                  Error{ErrorCode::kUnauthorized, "invalid token", {}});
+    return;
+  }
+  std::make_shared<WebSocketSession>(std::move(on_strand), context,
+                                     std::move(*principal))
+      ->Run(std::move(request));
+}
+
+std::shared_ptr<const State> ReplayStateAt(const eventstore::EventStore& store,
+                                           uint64_t position) {
+  auto state = std::make_shared<State>();
+  if (position == 0) return state;
+  store
+      .ReadAll(0,
+               [&](const Event& e) {
+                 if (e.position > position) return false;
+                 Apply(*state, e);
+                 return true;
+               })
+      .IgnoreError();
+  return state;
+}
+
+std::string WriteFlatBoard(const State& state, const LiveFilter& filter) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("unit").String(filter.unit);
+  w.Key("cycle").String(filter.cycle);
+  w.Key("goals").BeginArray();
+  for (const auto& [id, g] : state.goals) {
+    LiveTouch where{UnitChain(state, g.unit), g.cycle};
+    if (where.units.empty()) where.units.push_back(g.unit);
+    if (InScope(filter, where)) {
+      w.Raw(DefaultWriteGoal(state, g, state.at));
+    }
+  }
+  w.EndArray();
+  w.Key("position").Uint(state.position);
+  w.EndObject();
+  return std::move(w).Take();
+}
+
+}  // namespace cairn::gateway

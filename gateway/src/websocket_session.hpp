@@ -1,0 +1,98 @@
+// `GET /api/v1/live`: one WebSocket connection speaking the live protocol
+// (../shared/API.md, "Live updates"), in the style of Beast's chat-multi
+// example: a strand per connection and a bounded outbound queue.
+//
+//   // In the HTTP session, when the router sees an upgrade to /api/v1/live:
+//   if (boost::beast::websocket::is_upgrade(req)) {
+//     RunWebSocketSession(stream.release_socket(), std::move(req), live_ctx);
+//     return;  // the WebSocket session owns the socket now
+//   }
+//
+// Authentication: `Authorization: Bearer <token>` or `?access_token=`; a
+// browser's `Origin` must name the request's `Host`. A failed check answers
+// with the contract's HTTP error (401/403) and closes.
+//
+// Per subscription: registers live at the hub's last published position H,
+// then sends a snapshot of the board at H (`snapshot: true`, an epoch
+// mismatch, `from` past H or older than `max_replay_events`) or replays
+// (from, H] from the store, then `synced`; live events > H follow. Positions
+// strictly increase per subscription; nothing is sent twice or skipped.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "cairn/core/error.hpp"
+#include "cairn/core/model.hpp"
+#include "cairn/eventstore/event_store.hpp"
+#include "hub.hpp"
+
+namespace cairn::gateway {
+
+struct LiveOptions {
+  // Largest client message (frame payload) read. Default: 64 KiB.
+  size_t max_message_bytes = 64 * 1024;
+  // Subscriptions one connection may hold. Default: 32.
+  size_t max_subscriptions = 32;
+  // Live bytes waiting to be sent to one client; past it the client is
+  // closed with 4008 `slow consumer`. Default: 4 MiB.
+  size_t max_queue_bytes = 4 * 1024 * 1024;
+  // The server pings a quiet client this often; a client silent for twice
+  // this long is dropped. Default: 15 s.
+  std::chrono::milliseconds ping_interval{15'000};
+  // After the server starts a close, the socket is shut this long later
+  // whether or not the client answered. Default: 5 s.
+  std::chrono::milliseconds close_timeout{5'000};
+  // Most events one `from` replays; an older `from` gets a snapshot.
+  // Default: 100000.
+  uint64_t max_replay_events = 100'000;
+};
+
+// Who holds the connection's token.
+struct LivePrincipal {
+  std::string name;
+  std::string unit;  // scope: empty for the whole organisation
+};
+
+// What every live session shares; must outlive every session (stop the
+// io_context first). The members are set once at start-up.
+struct LiveContext {
+  Hub* hub = nullptr;
+  eventstore::EventStore* store = nullptr;
+  LiveOptions options;
+  // Token (without "Bearer ") to principal; kUnauthorized when unknown or
+  // revoked. Required.
+  std::function<Result<LivePrincipal>(std::string_view token)> authenticate;
+  // The State as of `position` (<= the hub's last published position).
+  // Called on I/O threads. Default: replays the store from 0.
+  std::function<std::shared_ptr<const State>(uint64_t position)> state_at;
+  // The board response (API.md, "Views") of the filter's unit, cycle and
+  // depth for `state`. Default: a flat list of the goals in scope.
+  std::function<std::string(const State& state, const LiveFilter& filter)>
+      write_board;
+};
+
+// Takes over `socket` (any executor; the session makes its own strand) and
+// the upgrade request already read from it, authenticates, and runs the
+// session until either side closes. Returns at once.
+void RunWebSocketSession(
+    boost::asio::ip::tcp::socket&& socket,
+    boost::beast::http::request<boost::beast::http::string_body>&& request,
+    const LiveContext& context);
+
+// The State as of `position`, replayed from the store from 0 (the default
+// LiveContext::state_at).
+std::shared_ptr<const State> ReplayStateAt(const eventstore::EventStore& store,
+                                           uint64_t position);
+// The default LiveContext::write_board.
+std::string WriteFlatBoard(const State& state, const LiveFilter& filter);
+
+}  // namespace cairn::gateway
