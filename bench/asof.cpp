@@ -1,0 +1,349 @@
+// bench/asof: boards as of random past positions, and start-up time, on a
+// real store.
+//
+// Generates a log through Decide (200 units, 20,000 goals, then check-ins,
+// metric points, edits and status changes up to N events), appends it to a
+// RocksDB store in a temp dir in batches of 10,000 events, with the
+// TimeTravel taking a snapshot every 10,000 events as the Sequencer would.
+// Then: random `as_of` board queries (StateAt + WriteBoard of a random unit
+// and cycle) timed one by one (p50, p99), and start-up timed twice after
+// reopening the store: LoadAtHead (newest snapshot + tail) and a replay from
+// position 0. The last line is one JSON object.
+//
+//   build/bench/asof [events] [queries]     (default 1000000 500)
+//   CAIRN_BENCH_KEEP=1 keeps the store for a look afterwards.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "cairn/core/apply.hpp"
+#include "cairn/core/decide.hpp"
+#include "cairn/eventstore/event_store.hpp"
+#include "cairn/projections/board.hpp"
+#include "time_travel.hpp"
+
+namespace cairn {
+namespace {
+
+constexpr int kUnits = 200;
+constexpr int kGoals = 20'000;
+constexpr int kMetrics = 200;
+constexpr size_t kBatch = 10'000;
+
+double Seconds(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since)
+      .count();
+}
+
+[[noreturn]] void Die(const std::string& what) {
+  std::fprintf(stderr, "asof: %s\n", what.c_str());
+  std::exit(1);
+}
+
+// Decides commands against its own State (with provisional events) and
+// appends them to the store in batches; the live State is built from the
+// events as stored, and the TimeTravel sees it after every batch.
+class Generator {
+ public:
+  Generator(eventstore::EventStore& store, gateway::TimeTravel& tt,
+            size_t target)
+      : store_(store), tt_(tt), target_(target), rng_(20270201) {}
+
+  void Run() {
+    Setup();
+    std::vector<std::string> goal_ids;
+    for (const auto& [id, g] : draft_.goals) {
+      if (g.measure) goal_ids.push_back(id);
+    }
+    auto any_goal = [&] {
+      return goal_ids[Int(0, static_cast<int>(goal_ids.size()) - 1)];
+    };
+    while (count_ < target_) {
+      int r = Int(0, 999);
+      if (r < 860) {
+        AddCheckIn c;
+        c.goal = any_goal();
+        c.value = std::round(Real(0, 1000) * 100) / 100;
+        if (Int(0, 2) > 0) c.confidence = Int(3, 10);
+        if (Int(0, 9) == 0) c.note = "Steady progress; two deals in review";
+        c.at = now_ - Int(0, 3 * 86'400) * int64_t{1000};
+        Do(c, Editor());
+      } else if (r < 960) {
+        RecordMetric m;
+        m.id = "metric-" + std::to_string(Int(0, kMetrics - 1));
+        int n = Int(0, 9) == 0 ? Int(20, 200) : Int(1, 5);
+        for (int i = 0; i < n; ++i) {
+          m.points.push_back(
+              {now_ - Int(0, 7 * 86'400) * int64_t{1000}, Real(0, 500)});
+        }
+        m.source = "warehouse";
+        Do(m, Editor());
+      } else if (r < 990) {
+        EditGoal e;
+        e.id = any_goal();
+        const Goal& g = draft_.goals.at(e.id);
+        if (Int(0, 1) == 0) {
+          e.measure = MeasurePatch{};
+          e.measure->target = g.measure->target + (Int(0, 1) ? 10 : -5);
+          e.reason = "replanned after the quarterly review";
+        } else {
+          e.title = g.title + " (revised)";
+        }
+        Do(e, Editor());
+      } else if (r < 998) {
+        ChangeGoalStatus s;
+        s.id = any_goal();
+        static const GoalStatus kTo[] = {
+            GoalStatus::kActive, GoalStatus::kAchieved, GoalStatus::kMissed};
+        s.status = kTo[Int(0, 2)];
+        Do(s, Editor());
+      } else {
+        NoteRetro n;
+        n.unit = "u" + std::to_string(Int(0, kUnits - 1));
+        n.cycle = "q" + std::to_string(Int(1, 4));
+        n.kind = static_cast<RetroNoteKind>(Int(0, 3));
+        n.text = "We learned to agree weights before splitting targets";
+        Do(n, Editor());
+      }
+    }
+    Flush();
+  }
+
+  const State& live() const { return live_; }
+
+ private:
+  int Int(int lo, int hi) {
+    return std::uniform_int_distribution<int>(lo, hi)(rng_);
+  }
+  double Real(double lo, double hi) {
+    return std::uniform_real_distribution<double>(lo, hi)(rng_);
+  }
+  CommandContext Admin() {
+    CommandContext c;
+    c.actor = "admin";
+    c.now = now_;
+    c.role = Role::kAdmin;
+    return c;
+  }
+  CommandContext Editor() {
+    CommandContext c;
+    c.actor = "user" + std::to_string(Int(0, 149));
+    c.now = now_;
+    c.role = Role::kEditor;
+    return c;
+  }
+
+  void Do(const Command& cmd, const CommandContext& ctx) {
+    auto r = Decide(draft_, cmd, ctx);
+    if (!r.ok()) return;  // invalid commands append nothing
+    for (const PendingEvent& p : *r) {
+      if (count_ >= target_) return;
+      Event e;
+      e.position = ++count_;
+      e.stream = p.stream;
+      e.version = p.expected_version + 1;
+      e.type = p.type;
+      e.at = now_;
+      e.actor = ctx.actor;
+      e.data = p.data;
+      Apply(draft_, e);
+      eventstore::NewEvent n;
+      n.stream = std::move(e.stream);
+      n.type = std::move(e.type);
+      n.actor = std::move(e.actor);
+      n.data = std::move(e.data);
+      batch_.events.push_back(std::move(n));
+      if (batch_.events.size() >= kBatch) Flush();
+    }
+  }
+
+  void Flush() {
+    if (batch_.events.empty()) return;
+    Result<eventstore::AppendResult> r = store_.Append(batch_);
+    if (!r.ok()) Die("append: " + r.error().message);
+    for (const Event& e : r->events) Apply(live_, e);
+    batch_.events.clear();
+    tt_.AfterBatch(live_);
+  }
+
+  void Setup() {
+    // Units: a company, 9 departments, 40 teams, 150 people.
+    for (int i = 0; i < kUnits; ++i) {
+      CreateUnit u;
+      u.id = "u" + std::to_string(i);
+      u.name = "Unit " + std::to_string(i);
+      u.kind = i == 0   ? UnitKind::kCompany
+               : i < 10 ? UnitKind::kDepartment
+               : i < 50 ? UnitKind::kTeam
+                        : UnitKind::kPerson;
+      u.parent = i == 0   ? ""
+                 : i < 10 ? "u0"
+                 : i < 50 ? "u" + std::to_string(1 + (i - 10) % 9)
+                          : "u" + std::to_string(10 + (i - 50) % 40);
+      Do(u, Admin());
+    }
+    Do(CreateCycle{"y", "2026", CycleKind::kYear, MakeDay(2026, 1, 1),
+                   MakeDay(2026, 12, 31), ""},
+       Admin());
+    for (int q = 1; q <= 4; ++q) {
+      Do(CreateCycle{"q" + std::to_string(q), "Q" + std::to_string(q),
+                     CycleKind::kQuarter, MakeDay(2026, q * 3 - 2, 1),
+                     MakeDay(2026, q * 3, DaysInMonth(2026, q * 3)), "y"},
+         Admin());
+    }
+    for (int i = 0; i < kMetrics; ++i) {
+      Do(DefineMetric{"metric-" + std::to_string(i), "Metric", "USD",
+                      Aggregate::kLast},
+         Editor());
+    }
+    for (int i = 0; i < kGoals; ++i) {
+      CreateGoal g;
+      g.id = "g" + std::to_string(i);
+      const bool objective = i % 5 == 0;
+      g.kind = objective ? GoalKind::kObjective : GoalKind::kKeyResult;
+      g.title = objective ? "Grow the business efficiently this year"
+                          : "Raise weekly active teams from 100 to 250";
+      g.unit = "u" + std::to_string(i / 5 % kUnits);
+      g.cycle = "q" + std::to_string(1 + i / 5 % 4);
+      g.owner = "u" + std::to_string(50 + i % 150);
+      if (!objective) {
+        g.parent = "g" + std::to_string(i - i % 5);
+        MeasureInput m;
+        m.start = 100;
+        m.target = 250 + i % 50;
+        m.direction = Direction::kIncrease;
+        m.unit = "teams";
+        if (i % 7 == 0) m.metric = "metric-" + std::to_string(i % kMetrics);
+        g.measure = m;
+      }
+      g.committed = i % 3 == 0;
+      Do(g, Editor());
+    }
+  }
+
+  eventstore::EventStore& store_;
+  gateway::TimeTravel& tt_;
+  size_t target_;
+  size_t count_ = 0;
+  std::mt19937_64 rng_;
+  State draft_;  // provisional: positions and times of our own
+  State live_;   // from the events as stored
+  eventstore::AppendRequest batch_;
+  Millis now_ = NowMillis();
+};
+
+double Percentile(std::vector<double> v, double q) {
+  std::sort(v.begin(), v.end());
+  size_t i = static_cast<size_t>(std::ceil(q * v.size())) - 1;
+  return v[std::min(i, v.size() - 1)];
+}
+
+}  // namespace
+}  // namespace cairn
+
+int main(int argc, char** argv) {
+  using namespace cairn;
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress lines show at once
+  const size_t events =
+      argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 1'000'000;
+  const int queries = argc > 2 ? std::atoi(argv[2]) : 500;
+  std::string dir = (std::filesystem::temp_directory_path() /
+                     ("cairn-asof-" + std::to_string(NowMillis())))
+                        .string();
+  eventstore::Options opts;
+  opts.path = dir;
+  opts.sync = false;  // the bench measures reads; appends are set-up
+
+  auto t0 = std::chrono::steady_clock::now();
+  State live;
+  {
+    auto store = eventstore::EventStore::Open(opts);
+    if (!store.ok()) Die("open: " + store.error().message);
+    gateway::TimeTravel tt(**store);
+    Generator gen(**store, tt, events);
+    gen.Run();
+    live = gen.live();
+    // Clean shutdown: a snapshot at the head.
+    if (Status s = tt.SnapshotNow(live); !s.ok()) Die(s.error().message);
+  }
+  std::printf("generated and appended %llu events in %.1f s\n",
+              static_cast<unsigned long long>(live.position), Seconds(t0));
+
+  // One open and close first, so that neither timing below pays for
+  // RocksDB recovering the set-up's write-ahead log.
+  {
+    auto warm = eventstore::EventStore::Open(opts);
+    if (!warm.ok()) Die("reopen: " + warm.error().message);
+  }
+
+  // Start-up with snapshots: open + newest snapshot + tail.
+  auto t1 = std::chrono::steady_clock::now();
+  auto store = eventstore::EventStore::Open(opts);
+  if (!store.ok()) Die("reopen: " + store.error().message);
+  Result<State> loaded = gateway::LoadAtHead(**store);
+  const double startup_s = Seconds(t1);
+  if (!loaded.ok()) Die("load: " + loaded.error().message);
+  if (!(*loaded == live)) Die("LoadAtHead differs from the live state");
+  store->reset();
+
+  // Start-up without snapshots: open + replay from position 0.
+  auto t2 = std::chrono::steady_clock::now();
+  store = eventstore::EventStore::Open(opts);
+  if (!store.ok()) Die("reopen: " + store.error().message);
+  State replayed;
+  Status rs = (*store)->ReadAll(0, [&](const Event& e) {
+    Apply(replayed, e);
+    return true;
+  });
+  const double startup_no_snapshot_s = Seconds(t2);
+  if (!rs.ok()) Die("replay: " + rs.error().message);
+  if (!(replayed == live)) Die("replay differs from the live state");
+  std::printf("startup: %.3f s with a snapshot, %.3f s replaying from 0\n",
+              startup_s, startup_no_snapshot_s);
+
+  // Random as_of board queries.
+  gateway::TimeTravel tt(**store, {.snapshot_every = 0});
+  auto live_ptr = std::make_shared<const State>(std::move(live));
+  std::mt19937_64 rng(7);
+  std::vector<double> ms;
+  size_t bytes = 0;
+  for (int i = 0; i < queries; ++i) {
+    uint64_t p = 1 + rng() % live_ptr->position;
+    std::string unit = "u" + std::to_string(rng() % kUnits);
+    std::string cycle = "q" + std::to_string(1 + rng() % 4);
+    auto q0 = std::chrono::steady_clock::now();
+    auto s = tt.StateAt(p, live_ptr);
+    if (!s.ok()) Die("as_of: " + s.error().message);
+    JsonWriter w;
+    projections::WriteBoard(w, **s, unit, cycle, 1, (*s)->at);
+    bytes += w.str().size();
+    ms.push_back(Seconds(q0) * 1000);
+  }
+  const double p50 = Percentile(ms, 0.5), p99 = Percentile(ms, 0.99);
+  std::printf(
+      "%d as_of board queries: p50 %.2f ms, p99 %.2f ms, max %.2f ms "
+      "(%.1f KB per board)\n",
+      queries, p50, p99, *std::max_element(ms.begin(), ms.end()),
+      bytes / 1024.0 / queries);
+  store->reset();
+  if (std::getenv("CAIRN_BENCH_KEEP")) {
+    std::printf("store kept in %s\n", dir.c_str());
+  } else {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+  std::printf(
+      "{\"bench\":\"asof\",\"events\":%llu,\"p50_ms\":%.2f,\"p99_ms\":%.2f,"
+      "\"startup_s\":%.3f,\"startup_no_snapshot_s\":%.3f}\n",
+      static_cast<unsigned long long>(live_ptr->position), p50, p99, startup_s,
+      startup_no_snapshot_s);
+  return 0;
+}
