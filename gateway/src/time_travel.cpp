@@ -168,22 +168,34 @@ Result<std::shared_ptr<const State>> TimeTravel::StateAt(
   return result;
 }
 
-void TimeTravel::AfterBatch(const State& live) {
-  if (options_.snapshot_every == 0) return;
-  {
-    std::lock_guard lock(snap_mu_);
-    if (live.position < last_snapshot_ + options_.snapshot_every) return;
-    last_snapshot_ = live.position;
-  }
-  std::string bytes = EncodeState(live);
+bool TimeTravel::Due(uint64_t position) {
+  if (options_.snapshot_every == 0) return false;
+  std::lock_guard lock(snap_mu_);
+  if (position < last_snapshot_ + options_.snapshot_every) return false;
+  last_snapshot_ = position;
+  return true;
+}
+
+void TimeTravel::Enqueue(Job job) {
   {
     // At most one snapshot waits while another is written; the writer
     // only waits here when the disk is slower than N events.
     std::unique_lock lock(snap_mu_);
     snap_cv_.wait(lock, [&] { return !pending_.has_value(); });
-    pending_.emplace(live.position, std::move(bytes));
+    pending_.emplace(std::move(job));
   }
   snap_cv_.notify_all();
+}
+
+void TimeTravel::AfterBatch(const State& live) {
+  if (!Due(live.position)) return;
+  Enqueue(Job{live.position, EncodeState(live), nullptr});
+}
+
+void TimeTravel::AfterBatch(std::shared_ptr<const State> live) {
+  if (!live || !Due(live->position)) return;
+  uint64_t position = live->position;
+  Enqueue(Job{position, {}, std::move(live)});
 }
 
 Status TimeTravel::SnapshotNow(const State& live) {
@@ -212,13 +224,17 @@ void TimeTravel::WriterLoop() {
   for (;;) {
     snap_cv_.wait(lock, [&] { return stop_ || pending_.has_value(); });
     if (!pending_) return;  // stop_ and nothing left to write
-    auto [position, bytes] = std::move(*pending_);
+    Job job = std::move(*pending_);
     pending_.reset();
     writing_ = true;
     lock.unlock();
     snap_cv_.notify_all();
-    Status s = store_.PutSnapshot(position, bytes);
-    s.IgnoreError();  // retried at the next interval; the log is the truth
+    if (job.state) {
+      job.bytes = EncodeState(*job.state);
+      job.state.reset();
+    }
+    Status s = store_.PutSnapshot(job.position, job.bytes);
+    s.IgnoreError();  // the next interval takes another; the log is the truth
     lock.lock();
     writing_ = false;
     snap_cv_.notify_all();

@@ -8,7 +8,7 @@
 //   Millis now = a->time.value_or((*s)->at);          // pacing clock
 //
 //   // The Sequencer, after each applied batch and on clean shutdown:
-//   tt.AfterBatch(live_state);       // snapshot when N events have passed
+//   tt.AfterBatch(published_state);  // snapshot when N events have passed
 //   tt.SnapshotNow(live_state);      // synchronous
 //
 //   // Start-up, instead of replaying from position 0:
@@ -88,9 +88,13 @@ class TimeTravel {
   // Called by the writer after each applied batch. When `snapshot_every`
   // events have passed since the last snapshot, encodes `live` (on the
   // calling thread) and hands the bytes to the background writer; returns
-  // at once otherwise. A failed snapshot write is logged nowhere and simply
-  // retried at the next interval: snapshots are an optimisation.
+  // at once otherwise. Waits only when the previous snapshot is still
+  // queued. A failed snapshot write is dropped (the next interval takes
+  // another): snapshots are an optimisation, the log is the truth.
   void AfterBatch(const State& live);
+  // The same for an immutable published State: it is kept alive and encoded
+  // on the background thread, so the writer pays nothing but a pointer copy.
+  void AfterBatch(std::shared_ptr<const State> live);
   // Encodes and writes a snapshot of `live` now, waiting for it (clean
   // shutdown). No-op when a snapshot at that position exists.
   [[nodiscard]] Status SnapshotNow(const State& live);
@@ -111,10 +115,17 @@ class TimeTravel {
 
   mutable std::mutex snap_mu_;
   std::condition_variable snap_cv_;
-  std::optional<std::pair<uint64_t, std::string>> pending_;  // guarded
-  bool writing_ = false;                                     // guarded
-  bool stop_ = false;                                        // guarded
-  uint64_t last_snapshot_ = 0;                               // guarded
+  struct Job {
+    uint64_t position = 0;
+    std::string bytes;                   // encoded, or
+    std::shared_ptr<const State> state;  // to encode on the writer thread
+  };
+  bool Due(uint64_t position);  // claims the interval when due
+  void Enqueue(Job job);
+  std::optional<Job> pending_;  // guarded
+  bool writing_ = false;        // guarded
+  bool stop_ = false;           // guarded
+  uint64_t last_snapshot_ = 0;  // guarded
   std::thread writer_;
 };
 
