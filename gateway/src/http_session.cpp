@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <chrono>
 #include <optional>
 
@@ -13,6 +14,8 @@
 #include "limits.hpp"
 #include "router.hpp"
 #include "server_metrics.hpp"
+#include "services.hpp"
+#include "websocket_session.hpp"
 
 namespace cairn::gateway {
 
@@ -114,6 +117,14 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   void OnRead(beast::error_code ec, size_t) {
     if (ec) return OnReadError(ec);
+    const LiveContext* live = router_.services().live;
+    if (live != nullptr && beast::websocket::is_upgrade(parser_->get()) &&
+        parser_->get().target().starts_with("/api/v1/live")) {
+      // The WebSocket session owns the socket from here on.
+      stream_.expires_never();
+      RunWebSocketSession(stream_.release_socket(), parser_->release(), *live);
+      return;
+    }
     http::request<http::string_body> req = parser_->release();
     Request r;
     r.method = std::string(req.method_string());

@@ -62,6 +62,7 @@ class Router {
 
   // Routes the request and replies exactly once.
   void Handle(Request request, Reply reply);
+  Services& services() { return services_; }
 
  private:
   Services& services_;

@@ -8,9 +8,11 @@
 #include "cairn/core/apply.hpp"
 #include "cairn/core/decide.hpp"
 #include "cairn/core/json_writer.hpp"
+#include "cairn/projections/touched.hpp"
 #include "http_errors.hpp"
 #include "limits.hpp"
 #include "server_metrics.hpp"
+#include "time_travel.hpp"
 
 namespace cairn::gateway {
 
@@ -109,7 +111,15 @@ Sequencer::Sequencer(eventstore::EventStore& store, ChangeHub* hub,
 Sequencer::~Sequencer() { Stop(); }
 
 Status Sequencer::Start() {
-  auto state = ReplayState(store_, store_.Head());
+  Result<std::shared_ptr<const State>> state = Error::Internal("unset");
+  if (time_travel_ != nullptr) {
+    Result<State> loaded = LoadAtHead(store_);
+    if (!loaded) return loaded.error();
+    state = std::shared_ptr<const State>(
+        std::make_shared<State>(std::move(*loaded)));
+  } else {
+    state = ReplayState(store_, store_.Head());
+  }
   if (!state) return state.error();
   {
     std::lock_guard lock(state_mu_);
@@ -145,6 +155,13 @@ void Sequencer::Stop() {
     cv_.notify_all();
   }
   if (thread_.joinable()) thread_.join();
+  if (time_travel_ != nullptr) {
+    auto state = Snapshot();
+    if (state && state->position > 0)
+      time_travel_->SnapshotNow(*state).IgnoreError();
+  }
+  std::lock_guard lock(mu_);
+  started_ = false;
 }
 
 std::shared_ptr<const State> Sequencer::Snapshot() const {
@@ -304,6 +321,9 @@ void Sequencer::ProcessBatch(std::vector<WriteRequest>& batch) {
     state_ = next;
   }
   if (metrics_ != nullptr) metrics_->SetHead(next->position);
+  if (time_travel_ != nullptr && !changes->events.empty()) {
+    time_travel_->AfterBatch(*next);
+  }
 
   for (size_t i = 0; i < batch.size(); ++i) {
     if (is_deferred[i]) {
@@ -328,7 +348,12 @@ void Sequencer::ProcessBatch(std::vector<WriteRequest>& batch) {
 
   if (!changes->events.empty() && hub_ != nullptr) {
     for (const Event& e : changes->events) {
-      AddTouchedGoals(*next, e, changes->goals);
+      for (std::string& id : projections::GoalsTouchedBy(*next, e)) {
+        if (std::find(changes->goals.begin(), changes->goals.end(), id) ==
+            changes->goals.end()) {
+          changes->goals.push_back(std::move(id));
+        }
+      }
     }
     changes->state = next;
     hub_->Publish(std::move(changes));

@@ -48,6 +48,7 @@
 namespace cairn::gateway {
 
 class ServerMetrics;
+class TimeTravel;
 
 // Renders the HTTP reply of a decided command from the State right after
 // its events were applied (`events` as predicted; positions and versions
@@ -79,7 +80,8 @@ class Sequencer {
   Sequencer(const Sequencer&) = delete;
   Sequencer& operator=(const Sequencer&) = delete;
 
-  // Rebuilds the State by replaying the log, then starts the writer thread.
+  // Rebuilds the State (newest snapshot + replay when a TimeTravel is set,
+  // else a replay from 0), then starts the writer thread.
   Status Start();
   // Queues a write. When stopped or the queue is full, `done` is called at
   // once with 503 unavailable.
@@ -90,6 +92,9 @@ class Sequencer {
   // The State after the last durable batch.
   std::shared_ptr<const State> Snapshot() const;
   void SetHub(ChangeHub* hub) { hub_ = hub; }
+  // Snapshots for fast time travel: loaded at Start (LoadAtHead), taken
+  // after batches (AfterBatch) and at Stop (SnapshotNow). Call before Start.
+  void SetTimeTravel(TimeTravel* time_travel) { time_travel_ = time_travel; }
 
  private:
   struct Decided;
@@ -99,6 +104,7 @@ class Sequencer {
   eventstore::EventStore& store_;
   ChangeHub* hub_;
   ServerMetrics* metrics_;
+  TimeTravel* time_travel_ = nullptr;
 
   mutable std::mutex state_mu_;
   std::shared_ptr<const State> state_;

@@ -9,14 +9,21 @@
 #include <vector>
 
 #include "auth.hpp"
+#include "cairn/core/json_writer.hpp"
 #include "cairn/eventstore/event_store.hpp"
+#include "cairn/projections/board.hpp"
+#include "cairn/projections/entities.hpp"
+#include "cairn/projections/touched.hpp"
 #include "demo_feed.hpp"
+#include "hub.hpp"
 #include "listener.hpp"
 #include "router.hpp"
 #include "sequencer.hpp"
 #include "server_metrics.hpp"
 #include "services.hpp"
 #include "static_files.hpp"
+#include "time_travel.hpp"
+#include "websocket_session.hpp"
 
 namespace cairn::gateway {
 
@@ -28,7 +35,10 @@ struct Server::Impl {
   ServerMetrics metrics;
   std::unique_ptr<Auth> auth;
   std::unique_ptr<StaticFiles> static_files;
+  std::unique_ptr<TimeTravel> time_travel;
+  std::unique_ptr<Hub> hub;
   std::unique_ptr<Sequencer> sequencer;
+  LiveContext live;
   Services services;
   std::unique_ptr<Router> router;
   std::unique_ptr<net::io_context> ioc;
@@ -54,8 +64,20 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   impl->auth = std::make_unique<Auth>(options.admin_token, options.rate_limit,
                                       options.rate_burst);
   impl->static_files = std::make_unique<StaticFiles>(options.static_dir);
-  impl->sequencer =
-      std::make_unique<Sequencer>(*impl->store, nullptr, &impl->metrics);
+  impl->time_travel = std::make_unique<TimeTravel>(*impl->store);
+  LiveRenderer renderer;
+  renderer.goals_touched_by = [](const State& after, const Event& e) {
+    return projections::GoalsTouchedBy(after, e);
+  };
+  renderer.write_goal = [](const State& after, const Goal& g, Millis now) {
+    JsonWriter w;
+    projections::WriteGoal(w, after, g, now);
+    return std::move(w).Take();
+  };
+  impl->hub = std::make_unique<Hub>(impl->store->Head(), renderer);
+  impl->sequencer = std::make_unique<Sequencer>(*impl->store, impl->hub.get(),
+                                                &impl->metrics);
+  impl->sequencer->SetTimeTravel(impl->time_travel.get());
   if (Status st = impl->sequencer->Start(); !st) return st.error();
   if (options.demo && impl->store->Head() == 0) {
     if (Status st = FeedDemo(*impl->sequencer); !st) return st.error();
@@ -65,6 +87,27 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   impl->services.auth = impl->auth.get();
   impl->services.metrics = &impl->metrics;
   impl->services.static_files = impl->static_files.get();
+  impl->services.time_travel = impl->time_travel.get();
+  Impl* raw = impl.get();
+  impl->live.hub = impl->hub.get();
+  impl->live.store = impl->store.get();
+  impl->live.authenticate =
+      [raw](std::string_view token) -> Result<LivePrincipal> {
+    auto who = raw->auth->Authenticate("Bearer " + std::string(token),
+                                       *raw->sequencer->Snapshot());
+    if (!who) return who.error();
+    return LivePrincipal{who->name, who->unit};
+  };
+  impl->live.state_at = [raw](uint64_t position) {
+    auto s = raw->time_travel->StateAt(position, raw->sequencer->Snapshot());
+    return s ? *s : ReplayStateAt(*raw->store, position);
+  };
+  impl->live.write_board = [](const State& state, const LiveFilter& f) {
+    JsonWriter w;
+    projections::WriteBoard(w, state, f.unit, f.cycle, f.depth, state.at);
+    return std::move(w).Take();
+  };
+  impl->services.live = &impl->live;
   impl->router = std::make_unique<Router>(impl->services);
 
   unsigned n = options.io_threads;
@@ -111,7 +154,9 @@ void Server::Stop() {
          std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  // Live sessions close with 1001 (going away).
+  impl_->hub->Shutdown();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
   impl_->ioc->stop();
   for (std::thread& t : impl_->threads) t.join();
   impl_->threads.clear();

@@ -11,6 +11,7 @@
 #include "sequencer.hpp"
 #include "server_metrics.hpp"
 #include "static_files.hpp"
+#include "time_travel.hpp"
 
 namespace cairn::gateway {
 
@@ -20,6 +21,9 @@ struct Services {
   Auth* auth = nullptr;
   ServerMetrics* metrics = nullptr;
   StaticFiles* static_files = nullptr;
+  TimeTravel* time_travel = nullptr;
+  // The live WebSocket sessions' shared context; null: no /api/v1/live.
+  const struct LiveContext* live = nullptr;
   std::atomic<bool> stopping{false};
   // Requests routed and not yet answered.
   std::atomic<int64_t> in_flight{0};

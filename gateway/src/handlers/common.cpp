@@ -58,7 +58,15 @@ Result<ReadView> ViewFor(const Call& call) {
   view.state = call.services->sequencer->Snapshot();
   std::optional<Millis> as_of_time;
   std::string as_of = QueryParam(call, "as_of");
-  if (!as_of.empty()) {
+  if (!as_of.empty() && call.services->time_travel != nullptr) {
+    TimeTravel& tt = *call.services->time_travel;
+    Result<AsOf> a = tt.ResolveAsOf(as_of);
+    if (!a) return a.error();
+    as_of_time = a->time;
+    auto s = tt.StateAt(a->position, view.state);
+    if (!s) return s.error();
+    view.state = std::move(*s);
+  } else if (!as_of.empty()) {
     uint64_t position = 0;
     uint64_t head = call.services->store->Head();
     if (AllDigits(as_of)) {
