@@ -322,7 +322,7 @@ void Sequencer::ProcessBatch(std::vector<WriteRequest>& batch) {
   }
   if (metrics_ != nullptr) metrics_->SetHead(next->position);
   if (time_travel_ != nullptr && !changes->events.empty()) {
-    time_travel_->AfterBatch(*next);
+    time_travel_->AfterBatch(next);  // encoded off the writer thread
   }
 
   for (size_t i = 0; i < batch.size(); ++i) {
