@@ -10,7 +10,7 @@
 // reopening the store: LoadAtHead (newest snapshot + tail) and a replay from
 // position 0. The last line is one JSON object.
 //
-//   build/bench/asof [events] [queries]     (default 1000000 500)
+//   build/bench/asof [events] [queries]     (default 1000000 100)
 //   CAIRN_BENCH_KEEP=1 keeps the store for a look afterwards.
 #include <algorithm>
 #include <chrono>
@@ -254,7 +254,7 @@ int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress lines show at once
   const size_t events =
       argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 1'000'000;
-  const int queries = argc > 2 ? std::atoi(argv[2]) : 500;
+  const int queries = argc > 2 ? std::atoi(argv[2]) : 100;
   std::string dir = (std::filesystem::temp_directory_path() /
                      ("cairn-asof-" + std::to_string(NowMillis())))
                         .string();
