@@ -222,6 +222,12 @@ void Sequencer::ProcessBatch(std::vector<WriteRequest>& batch) {
       keys_in_batch.insert(w.idempotency_key);
     }
     w.ctx.now = now;
+    if (w.precheck) {
+      if (std::optional<Error> refused = w.precheck(*work)) {
+        replies[i] = ErrorResponse(*refused);
+        continue;
+      }
+    }
     Result<std::vector<PendingEvent>> decided = Decide(*work, w.command, w.ctx);
     if (!decided) {
       replies[i] = ErrorResponse(decided.error());

@@ -34,6 +34,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -68,6 +69,9 @@ struct WriteRequest {
   bool keep_reply = true;
   std::string correlation_id;
   Renderer render;
+  // Optional check against the State the command is decided on, before
+  // Decide (e.g. visibility: an entity outside the token's scope is 404).
+  std::function<std::optional<Error>(const State&)> precheck;
   // Called exactly once, on the writer thread; must not block.
   std::function<void(Response)> done;
 };

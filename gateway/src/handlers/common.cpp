@@ -106,8 +106,33 @@ Result<ReadView> ViewFor(const Call& call) {
   return view;
 }
 
+std::function<std::optional<Error>(const State&)> GoalVisible(
+    std::string id, std::string scope) {
+  return [id = std::move(id), scope = std::move(scope)](
+             const State& state) -> std::optional<Error> {
+    const Goal* g = state.FindGoal(id);
+    if (g == nullptr || !UnitInScope(state, scope, g->unit)) {
+      return Error::NotFound("no goal " + id);
+    }
+    return std::nullopt;
+  };
+}
+
+std::function<std::optional<Error>(const State&)> UnitVisible(
+    std::string id, std::string scope) {
+  return [id = std::move(id), scope = std::move(scope)](
+             const State& state) -> std::optional<Error> {
+    if (scope.empty() || id.empty() || state.FindUnit(id) == nullptr) {
+      return std::nullopt;
+    }
+    if (!UnitInScope(state, scope, id)) return Error::NotFound("no unit " + id);
+    return std::nullopt;
+  };
+}
+
 void SubmitWrite(Call call, Result<Command> command, Renderer render,
-                 bool idempotent) {
+                 bool idempotent,
+                 std::function<std::optional<Error>(const State&)> precheck) {
   const Request& req = call.request;
   if (!req.body.empty() && !req.content_type.empty() &&
       req.content_type.rfind("application/json", 0) != 0) {
@@ -140,6 +165,7 @@ void SubmitWrite(Call call, Result<Command> command, Renderer render,
   w.ctx.scope_unit = call.principal.unit;
   w.ctx.if_match = *if_match;
   w.render = std::move(render);
+  w.precheck = std::move(precheck);
   w.done = std::move(call.reply);
   call.services->sequencer->Submit(std::move(w));
 }

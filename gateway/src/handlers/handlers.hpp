@@ -46,8 +46,17 @@ Response JsonResponse(unsigned status, std::string body,
 bool InScope(const Call& call, const State& state, const std::string& unit);
 // Hands a parsed command to the Sequencer (If-Match, Idempotency-Key,
 // content type checked here) and answers with `render`'s response.
-void SubmitWrite(Call call, Result<Command> command, Renderer render,
-                 bool idempotent = true);
+// `precheck` (may be empty) runs on the writer thread before Decide.
+void SubmitWrite(
+    Call call, Result<Command> command, Renderer render, bool idempotent = true,
+    std::function<std::optional<Error>(const State&)> precheck = {});
+// A precheck: 404 when goal `id` does not exist or lies outside `scope`.
+std::function<std::optional<Error>(const State&)> GoalVisible(
+    std::string id, std::string scope);
+// A precheck: 404 when unit `id` lies outside `scope` (an unknown unit is
+// left to Decide).
+std::function<std::optional<Error>(const State&)> UnitVisible(
+    std::string id, std::string scope);
 // The query parameter or "" when absent.
 std::string QueryParam(const Call& call, const std::string& name);
 

@@ -107,25 +107,34 @@ void CloseCycleHandler(Call call) {
 void CreateGoalHandler(Call call) {
   Result<Command> cmd = ParseCreateGoal(call.request.body);
   std::string id = IdOf<CreateGoal>(cmd, &CreateGoal::id);
-  SubmitWrite(std::move(call), std::move(cmd), GoalRenderer(id, 201));
+  std::string unit = IdOf<CreateGoal>(cmd, &CreateGoal::unit);
+  std::string scope = call.principal.unit;
+  SubmitWrite(std::move(call), std::move(cmd), GoalRenderer(id, 201), true,
+              UnitVisible(unit, scope));
 }
 
 void EditGoalHandler(Call call) {
   std::string id = call.params[0];
   Result<Command> cmd = ParseEditGoal(id, call.request.body);
-  SubmitWrite(std::move(call), std::move(cmd), GoalRenderer(id, 200));
+  std::string scope = call.principal.unit;
+  SubmitWrite(std::move(call), std::move(cmd), GoalRenderer(id, 200), true,
+              GoalVisible(id, scope));
 }
 
 void ChangeGoalStatusHandler(Call call) {
   std::string id = call.params[0];
   Result<Command> cmd = ParseChangeGoalStatus(id, call.request.body);
-  SubmitWrite(std::move(call), std::move(cmd), GoalRenderer(id, 200));
+  std::string scope = call.principal.unit;
+  SubmitWrite(std::move(call), std::move(cmd), GoalRenderer(id, 200), true,
+              GoalVisible(id, scope));
 }
 
 void CheckInHandler(Call call) {
   std::string id = call.params[0];
   Result<Command> cmd = ParseCheckIn(id, call.request.body);
-  SubmitWrite(std::move(call), std::move(cmd), GoalRenderer(id, 201));
+  std::string scope = call.principal.unit;
+  SubmitWrite(std::move(call), std::move(cmd), GoalRenderer(id, 201), true,
+              GoalVisible(id, scope));
 }
 
 void DecomposeHandler(Call call) {
@@ -145,7 +154,9 @@ void DecomposeHandler(Call call) {
     w.EndObject();
     return JsonResponse(201, std::move(w).Take());
   };
-  SubmitWrite(std::move(call), std::move(cmd), std::move(render));
+  std::string scope = call.principal.unit;
+  SubmitWrite(std::move(call), std::move(cmd), std::move(render), true,
+              GoalVisible(id, scope));
 }
 
 void NoteRetroHandler(Call call) {

@@ -1,0 +1,451 @@
+// Integration tests: the real server (in-process) on a loopback port with a
+// temp RocksDB store, called over real sockets with a small HTTP client.
+#include "server.hpp"
+
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+
+#include "http_client.hpp"
+
+namespace cairn::gateway {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kAdmin[] = "test-admin-secret";
+
+class TempDir {
+ public:
+  TempDir() {
+    std::random_device rd;
+    path_ = fs::temp_directory_path() /
+            ("cairn-gw-" + std::to_string(rd()) + std::to_string(rd()));
+    fs::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+// Reads one member of a JSON object as text ("" when absent).
+std::string Member(const std::string& json, const std::string& key) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(json).get(doc) != simdjson::SUCCESS) return "<bad json>";
+  simdjson::dom::element v;
+  if (doc.at_pointer(key).get(v) != simdjson::SUCCESS) return "";
+  if (v.is_string()) return std::string(v.get_string().value());
+  return simdjson::minify(v);
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    fs::create_directories(dir_.path() / "static" / "sub");
+    std::ofstream(dir_.path() / "static" / "index.html") << "<h1>cairn</h1>";
+    std::ofstream(dir_.path() / "static" / "app.js") << "export {};";
+    std::ofstream(dir_.path() / "secret.txt") << "outside";
+    fs::create_symlink(dir_.path() / "secret.txt",
+                       dir_.path() / "static" / "sub" / "link.txt");
+    StartServer();
+  }
+
+  void StartServer(double rate = 0) {
+    ServerOptions o;
+    o.data_dir = (dir_.path() / "data").string();
+    o.port = 0;
+    o.admin_token = kAdmin;
+    o.static_dir = (dir_.path() / "static").string();
+    o.io_threads = 2;
+    o.rate_limit = rate;
+    o.rate_burst = rate;
+    o.access_log = false;
+    auto s = Server::Start(o);
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    server_ = std::move(*s);
+    client_ = std::make_unique<HttpClient>("127.0.0.1", server_->port());
+  }
+
+  void StopServer() {
+    client_.reset();
+    server_.reset();
+  }
+
+  ClientResponse Call(const std::string& method, const std::string& target,
+                      const std::string& body = {},
+                      const std::string& token = kAdmin,
+                      HeaderList extra = {}) {
+    HeaderList h = std::move(extra);
+    if (!token.empty()) h.emplace_back("Authorization", "Bearer " + token);
+    return client_->Send(method, target, body, h);
+  }
+
+  // An organisation: co > {sales, eng}, a quarter, one goal in sales.
+  void Seed() {
+    ASSERT_EQ(Call("POST", "/api/v1/units",
+                   R"({"id":"co","name":"Co","kind":"company"})")
+                  .status,
+              201);
+    ASSERT_EQ(
+        Call(
+            "POST", "/api/v1/units",
+            R"({"id":"sales","name":"Sales","kind":"department","parent":"co"})")
+            .status,
+        201);
+    ASSERT_EQ(
+        Call("POST", "/api/v1/units",
+             R"({"id":"eng","name":"Eng","kind":"department","parent":"co"})")
+            .status,
+        201);
+    ASSERT_EQ(
+        Call(
+            "POST", "/api/v1/cycles",
+            R"({"id":"q1","name":"Q1","kind":"quarter","start":"2026-01-01","end":"2026-03-31"})")
+            .status,
+        201);
+    auto r = Call("POST", "/api/v1/goals", kGoal);
+    ASSERT_EQ(r.status, 201) << r.body;
+  }
+
+  uint64_t Head() { return server_->Head(); }
+
+  static constexpr char kGoal[] =
+      R"({"id":"kr-1","kind":"key_result","title":"Sign ten new customers","unit":"sales","cycle":"q1","owner":"ann","measure":{"start":0,"target":10}})";
+
+  TempDir dir_;
+  std::unique_ptr<Server> server_;
+  std::unique_ptr<HttpClient> client_;
+};
+
+TEST_F(ServerTest, HealthzAnswersOkWithPositionAndEpoch) {
+  auto r = Call("GET", "/healthz", "", "");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(Member(r.body, "/status"), "ok");
+  EXPECT_EQ(Member(r.body, "/position"), "0");
+  EXPECT_EQ(Member(r.body, "/epoch").size(), 32u);
+}
+
+TEST_F(ServerTest, CreateGoalThenReadItAndTheBoard) {
+  Seed();
+  auto g = Call("GET", "/api/v1/goals/kr-1");
+  ASSERT_EQ(g.status, 200);
+  EXPECT_EQ(g.Header("ETag"), "\"1\"");
+  EXPECT_EQ(Member(g.body, "/title"), "Sign ten new customers");
+  EXPECT_EQ(Member(g.body, "/position"), std::to_string(Head()));
+  auto c = Call("POST", "/api/v1/goals/kr-1/check-ins",
+                R"({"value":4,"confidence":7,"at":"2026-02-01T00:00:00Z"})");
+  ASSERT_EQ(c.status, 201) << c.body;
+  EXPECT_EQ(Member(c.body, "/current"), "4");
+  EXPECT_EQ(Member(c.body, "/version"), "2");
+  auto b = Call("GET", "/api/v1/boards/sales?cycle=q1");
+  ASSERT_EQ(b.status, 200) << b.body;
+  EXPECT_EQ(Member(b.body, "/goals/0/id"), "kr-1");
+  EXPECT_EQ(Member(b.body, "/summary/count"), "1");
+  auto units = Call("GET", "/api/v1/units");
+  EXPECT_EQ(units.status, 200);
+  EXPECT_NE(units.body.find("\"sales\""), std::string::npos);
+  // as_of before the goal existed: 404; past the head: 422.
+  EXPECT_EQ(Call("GET", "/api/v1/goals/kr-1?as_of=4").status, 404);
+  EXPECT_EQ(Call("GET", "/api/v1/goals/kr-1?as_of=5").status, 200);
+  auto past = Call("GET", "/api/v1/goals/kr-1?as_of=999");
+  EXPECT_EQ(past.status, 422);
+  EXPECT_EQ(Member(past.body, "/error/field"), "as_of");
+  auto events = Call("GET", "/api/v1/events?from=5");
+  EXPECT_EQ(events.status, 200);
+  EXPECT_EQ(Member(events.body, "/events/0/type"), "goal.checked_in");
+  EXPECT_EQ(Member(events.body, "/head"), std::to_string(Head()));
+  auto nd = Call("GET", "/api/v1/events", "", kAdmin,
+                 {{"Accept", "application/x-ndjson"}});
+  EXPECT_EQ(std::count(nd.body.begin(), nd.body.end(), '\n'),
+            static_cast<long>(Head()));
+}
+
+TEST_F(ServerTest, EveryErrorCodeAppendsNothing) {
+  Seed();
+  const uint64_t head = Head();
+  struct Case {
+    const char* name;
+    std::string method, target, body, token;
+    HeaderList headers;
+    unsigned status;
+    const char* code;
+  };
+  std::vector<Case> cases = {
+      {"bad json",
+       "POST",
+       "/api/v1/goals",
+       "{nope",
+       kAdmin,
+       {},
+       400,
+       "bad_json"},
+      {"validation",
+       "POST",
+       "/api/v1/goals",
+       R"({"kind":"key_result","title":"x","unit":"sales","cycle":"q1","weight":-1})",
+       kAdmin,
+       {},
+       422,
+       "validation_failed"},
+      {"no token", "GET", "/api/v1/units", "", "", {}, 401, "unauthorized"},
+      {"bad token",
+       "GET",
+       "/api/v1/units",
+       "",
+       "wrong",
+       {},
+       401,
+       "unauthorized"},
+      {"not found",
+       "POST",
+       "/api/v1/goals/nope/check-ins",
+       R"({"value":1})",
+       kAdmin,
+       {},
+       404,
+       "not_found"},
+      {"conflict",
+       "POST",
+       "/api/v1/goals/kr-1/check-ins",
+       R"({"value":1})",
+       kAdmin,
+       {{"If-Match", "\"7\""}},
+       409,
+       "version_conflict"},
+      {"exists",
+       "POST",
+       "/api/v1/goals",
+       kGoal,
+       kAdmin,
+       {},
+       409,
+       "already_exists"},
+      {"media type",
+       "POST",
+       "/api/v1/goals",
+       kGoal,
+       kAdmin,
+       {{"Content-Type", "text/plain"}},
+       415,
+       "unsupported_media_type"},
+      {"too large",
+       "POST",
+       "/api/v1/goals",
+       std::string(2 << 20, ' '),
+       kAdmin,
+       {},
+       413,
+       "payload_too_large"},
+      {"bad idempotency key",
+       "POST",
+       "/api/v1/goals/kr-1/check-ins",
+       R"({"value":1})",
+       kAdmin,
+       {{"Idempotency-Key", "has space"}},
+       422,
+       "validation_failed"},
+  };
+  for (const Case& c : cases) {
+    auto r = Call(c.method, c.target, c.body, c.token, c.headers);
+    EXPECT_EQ(r.status, c.status) << c.name << ": " << r.body;
+    EXPECT_EQ(Member(r.body, "/error/code"), c.code) << c.name;
+    EXPECT_FALSE(Member(r.body, "/error/message").empty()) << c.name;
+    EXPECT_EQ(Head(), head) << c.name;
+    if (c.status == 413) client_->Close();  // the server closed it
+  }
+  // A viewer may read but not write: 403.
+  auto t = Call("POST", "/api/v1/tokens", R"({"name":"vera","role":"viewer"})");
+  ASSERT_EQ(t.status, 201) << t.body;
+  std::string viewer = Member(t.body, "/token");
+  const uint64_t head2 = Head();
+  EXPECT_EQ(Call("GET", "/api/v1/goals/kr-1", "", viewer).status, 200);
+  auto w =
+      Call("POST", "/api/v1/goals/kr-1/check-ins", R"({"value":1})", viewer);
+  EXPECT_EQ(w.status, 403) << w.body;
+  EXPECT_EQ(Member(w.body, "/error/code"), "forbidden");
+  EXPECT_EQ(Head(), head2);
+}
+
+TEST_F(ServerTest, IfMatchAcceptsTheCurrentVersionOnly) {
+  Seed();
+  auto ok = Call("PATCH", "/api/v1/goals/kr-1",
+                 R"({"title":"Sign twelve new customers"})", kAdmin,
+                 {{"If-Match", "\"1\""}});
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(ok.Header("ETag"), "\"2\"");
+  const uint64_t head = Head();
+  auto stale =
+      Call("PATCH", "/api/v1/goals/kr-1", R"({"title":"Other title here"})",
+           kAdmin, {{"If-Match", "\"1\""}});
+  EXPECT_EQ(stale.status, 409);
+  EXPECT_EQ(Member(stale.body, "/error/code"), "version_conflict");
+  EXPECT_EQ(Head(), head);
+}
+
+TEST_F(ServerTest, IdempotentRetryReplaysTheFirstResponse) {
+  Seed();
+  HeaderList key = {{"Idempotency-Key", "retry-1"}};
+  auto first = Call("POST", "/api/v1/goals/kr-1/check-ins", R"({"value":3})",
+                    kAdmin, key);
+  ASSERT_EQ(first.status, 201) << first.body;
+  const uint64_t head = Head();
+  auto again = Call("POST", "/api/v1/goals/kr-1/check-ins", R"({"value":3})",
+                    kAdmin, key);
+  EXPECT_EQ(again.status, first.status);
+  EXPECT_EQ(again.body, first.body);
+  EXPECT_EQ(again.Header("ETag"), first.Header("ETag"));
+  EXPECT_EQ(Head(), head);
+  auto other = Call("POST", "/api/v1/goals/kr-1/check-ins", R"({"value":5})",
+                    kAdmin, key);
+  EXPECT_EQ(other.status, 422);
+  EXPECT_EQ(Member(other.body, "/error/code"), "idempotency_key_reused");
+  EXPECT_EQ(Head(), head);
+  // A failed first try is not kept: the same key may be retried.
+  HeaderList key2 = {{"Idempotency-Key", "retry-2"}};
+  EXPECT_EQ(Call("POST", "/api/v1/goals/nope/check-ins", R"({"value":1})",
+                 kAdmin, key2)
+                .status,
+            404);
+  EXPECT_EQ(Call("POST", "/api/v1/goals/kr-1/check-ins", R"({"value":1})",
+                 kAdmin, key2)
+                .status,
+            201);
+  EXPECT_EQ(Head(), head + 1);
+}
+
+TEST_F(ServerTest, ScopedTokenSeesOnlyItsSubtree) {
+  Seed();
+  auto t = Call("POST", "/api/v1/tokens",
+                R"({"name":"eve","role":"editor","unit":"eng"})");
+  ASSERT_EQ(t.status, 201) << t.body;
+  std::string eve = Member(t.body, "/token");
+  EXPECT_EQ(Call("GET", "/api/v1/goals/kr-1", "", eve).status, 404);
+  EXPECT_EQ(Call("GET", "/api/v1/boards/sales", "", eve).status, 404);
+  auto units = Call("GET", "/api/v1/units", "", eve);
+  EXPECT_EQ(units.body.find("\"sales\""), std::string::npos) << units.body;
+  const uint64_t head = Head();
+  auto w = Call("POST", "/api/v1/goals/kr-1/check-ins", R"({"value":1})", eve);
+  EXPECT_EQ(w.status, 404) << w.body;
+  EXPECT_EQ(Head(), head);
+  auto mine = Call(
+      "POST", "/api/v1/goals",
+      R"({"id":"eng-1","kind":"objective","title":"Ship the thing","unit":"eng","cycle":"q1"})",
+      eve);
+  EXPECT_EQ(mine.status, 201) << mine.body;
+  // Revoked tokens stop working.
+  EXPECT_EQ(Call("DELETE", "/api/v1/tokens/eve").status, 200);
+  EXPECT_EQ(Call("GET", "/api/v1/units", "", eve).status, 401);
+  auto list = Call("GET", "/api/v1/tokens");
+  EXPECT_EQ(list.status, 200);
+  EXPECT_EQ(list.body.find(eve), std::string::npos);  // never the secret
+}
+
+TEST_F(ServerTest, RateLimitAnswers429WithRetryAfter) {
+  StopServer();
+  StartServer(/*rate=*/5);
+  unsigned limited = 0;
+  std::string retry_after;
+  for (int i = 0; i < 30; ++i) {
+    auto r = Call("GET", "/api/v1/units");
+    if (r.status == 429) {
+      ++limited;
+      retry_after = r.Header("Retry-After");
+      EXPECT_EQ(Member(r.body, "/error/code"), "rate_limited");
+    }
+  }
+  EXPECT_GT(limited, 0u);
+  EXPECT_FALSE(retry_after.empty());
+  EXPECT_GE(std::stoi(retry_after), 1);
+}
+
+TEST_F(ServerTest, StaticFilesAndNoPathEscape) {
+  auto index = Call("GET", "/", "", "");
+  EXPECT_EQ(index.status, 200);
+  EXPECT_EQ(index.body, "<h1>cairn</h1>");
+  EXPECT_EQ(index.Header("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_FALSE(index.Header("ETag").empty());
+  EXPECT_FALSE(index.Header("Last-Modified").empty());
+  auto js = Call("GET", "/app.js", "", "");
+  EXPECT_EQ(js.Header("Content-Type"), "text/javascript; charset=utf-8");
+  auto again =
+      Call("GET", "/", "", "", {{"If-None-Match", index.Header("ETag")}});
+  EXPECT_EQ(again.status, 304);
+  for (const char* bad :
+       {"/../secret.txt", "/%2e%2e/secret.txt", "/%2E%2E%2Fsecret.txt",
+        "/sub/..%2f..%2fsecret.txt", "/sub/link.txt", "/..%5csecret.txt",
+        "/%00", "/nope.html"}) {
+    auto r = client_->SendRaw(std::string("GET ") + bad +
+                              " HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(r.status, 404) << bad;
+    EXPECT_EQ(r.body.find("outside"), std::string::npos) << bad;
+  }
+}
+
+TEST_F(ServerTest, RestartLosesNothingAcknowledged) {
+  Seed();
+  for (int i = 1; i <= 20; ++i) {
+    auto r = Call("POST", "/api/v1/goals/kr-1/check-ins",
+                  R"({"value":)" + std::to_string(i) + "}");
+    ASSERT_EQ(r.status, 201);
+  }
+  const uint64_t head = Head();
+  auto before = Call("GET", "/api/v1/goals/kr-1?now=2026-02-01T00:00:00Z");
+  StopServer();
+  StartServer();
+  EXPECT_EQ(Head(), head);
+  auto after = Call("GET", "/api/v1/goals/kr-1?now=2026-02-01T00:00:00Z");
+  EXPECT_EQ(after.status, 200);
+  EXPECT_EQ(after.body, before.body);
+  EXPECT_EQ(Member(after.body, "/current"), "20");
+}
+
+TEST_F(ServerTest, ConcurrentWritersAreAllDurableAndOrdered) {
+  Seed();
+  const uint64_t head = Head();
+  constexpr int kThreads = 8, kEach = 10;
+  std::vector<std::thread> threads;
+  std::atomic<int> created{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, port = server_->port()] {
+      HttpClient c("127.0.0.1", port);
+      for (int i = 0; i < kEach; ++i) {
+        auto r =
+            c.Send("POST", "/api/v1/goals/kr-1/check-ins", R"({"value":1})",
+                   {{"Authorization", std::string("Bearer ") + kAdmin}});
+        if (r.status == 201) ++created;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(created.load(), kThreads * kEach);
+  EXPECT_EQ(Head(), head + kThreads * kEach);
+  auto g = Call("GET", "/api/v1/goals/kr-1");
+  EXPECT_EQ(Member(g.body, "/version"), std::to_string(1 + kThreads * kEach));
+}
+
+TEST_F(ServerTest, MetricsExposition) {
+  Seed();
+  auto m = Call("GET", "/metrics", "", "");
+  EXPECT_EQ(m.status, 200);
+  EXPECT_NE(m.body.find("cairn_http_requests_total{route=\"/api/v1/"
+                        "goals\",status=\"201\"} 1"),
+            std::string::npos)
+      << m.body;
+  EXPECT_NE(m.body.find("cairn_append_duration_seconds_count"),
+            std::string::npos);
+  EXPECT_NE(m.body.find("cairn_http_connections"), std::string::npos);
+  EXPECT_EQ(m.body.find(kAdmin), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cairn::gateway
