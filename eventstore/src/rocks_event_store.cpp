@@ -71,23 +71,27 @@ std::string FolderIdentity(const std::string& path) {
   return id;
 }
 
+class EventStoreImpl;
+
 struct SubState {
   std::atomic<bool> stop{false};
   std::thread thread;
   std::mutex join_mu;
+  // Cleared (under join_mu) by the store's destructor, so that a
+  // Subscription outliving its store cancels as a no-op.
+  EventStoreImpl* store = nullptr;
 };
 
 class EventStoreImpl;
 
 class SubscriptionImpl final : public Subscription {
  public:
-  SubscriptionImpl(EventStoreImpl* store, std::shared_ptr<SubState> state)
-      : store_(store), state_(std::move(state)) {}
+  explicit SubscriptionImpl(std::shared_ptr<SubState> state)
+      : state_(std::move(state)) {}
   ~SubscriptionImpl() override { Cancel(); }
   void Cancel() override;
 
  private:
-  EventStoreImpl* store_;
   std::shared_ptr<SubState> state_;
 };
 
@@ -152,7 +156,8 @@ class EventStoreImpl final : public EventStore {
   Status Import(const std::vector<Event>& events) override;
   Status SetEpoch(const std::string& epoch) override;
 
-  void CancelSubscription(SubState* s);
+  // With s->join_mu held.
+  void CancelLocked(SubState* s);
 
  private:
   void Submit(Pending* p);
@@ -363,7 +368,12 @@ EventStoreImpl::~EventStoreImpl() {
     std::lock_guard lock(subs_mu_);
     subs.swap(subs_);
   }
-  for (auto& s : subs) CancelSubscription(s.get());
+  for (auto& s : subs) {
+    std::lock_guard jl(s->join_mu);
+    CancelLocked(s.get());
+    if (s->thread.joinable()) s->thread.join();  // also self-cancelled ones
+    s->store = nullptr;
+  }
   CloseDb();
 }
 
@@ -867,10 +877,12 @@ std::optional<uint64_t> EventStoreImpl::FindId(const std::string& id) const {
 
 // ---------------------------------------------------------------- tail
 
-void SubscriptionImpl::Cancel() { store_->CancelSubscription(state_.get()); }
+void SubscriptionImpl::Cancel() {
+  std::lock_guard jl(state_->join_mu);
+  if (state_->store) state_->store->CancelLocked(state_.get());
+}
 
-void EventStoreImpl::CancelSubscription(SubState* s) {
-  std::lock_guard jl(s->join_mu);
+void EventStoreImpl::CancelLocked(SubState* s) {
   {
     std::lock_guard lock(notify_mu_);
     s->stop.store(true);
@@ -887,8 +899,19 @@ void EventStoreImpl::CancelSubscription(SubState* s) {
 std::unique_ptr<Subscription> EventStoreImpl::Subscribe(uint64_t after,
                                                         EventVisitor on_event) {
   auto state = std::make_shared<SubState>();
+  state->store = this;
   {
     std::lock_guard lock(subs_mu_);
+    // Forget subscriptions whose handle is gone (already cancelled).
+    std::erase_if(subs_, [](const std::shared_ptr<SubState>& s) {
+      if (s.use_count() != 1) return false;
+      std::lock_guard jl(s->join_mu);
+      if (s->thread.joinable()) {
+        if (s->thread.get_id() == std::this_thread::get_id()) return false;
+        s->thread.join();
+      }
+      return true;
+    });
     subs_.push_back(state);
   }
   std::lock_guard jl(state->join_mu);
@@ -896,7 +919,7 @@ std::unique_ptr<Subscription> EventStoreImpl::Subscribe(uint64_t after,
       [this, s = state.get(), after, cb = std::move(on_event)]() mutable {
         SubscriptionLoop(s, after, std::move(cb));
       });
-  return std::make_unique<SubscriptionImpl>(this, state);
+  return std::make_unique<SubscriptionImpl>(state);
 }
 
 void EventStoreImpl::SubscriptionLoop(SubState* s, uint64_t after,

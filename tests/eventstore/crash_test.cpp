@@ -36,8 +36,13 @@ std::map<uint64_t, std::string> RunAndKill(const std::string& store,
   }
   ::close(fds[1]);
   std::string buf;
-  auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(run_ms);
+  // The random run starts once the child is appending (its first
+  // acknowledgement), so a slow start (sanitizers, a busy machine) still
+  // gets killed mid-append.
+  auto start_limit =
+      std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  auto deadline = start_limit;
+  bool started = false;
   char chunk[65536];
   while (std::chrono::steady_clock::now() < deadline) {
     pollfd p{fds[0], POLLIN, 0};
@@ -45,6 +50,11 @@ std::map<uint64_t, std::string> RunAndKill(const std::string& store,
       ssize_t n = ::read(fds[0], chunk, sizeof chunk);
       if (n <= 0) break;
       buf.append(chunk, static_cast<size_t>(n));
+      if (!started) {
+        started = true;
+        deadline = std::chrono::steady_clock::now() +
+                   std::chrono::milliseconds(run_ms);
+      }
     }
   }
   ::kill(pid, SIGKILL);
@@ -75,7 +85,7 @@ TEST(Crash, AcknowledgedAppendsSurviveSigkill) {
   testing::TempDir dir;
   std::string path = dir.Sub("store");
   std::mt19937 rng(std::random_device{}());
-  std::uniform_int_distribution<int> run_ms(30, 400);
+  std::uniform_int_distribution<int> run_ms(5, 200);
   std::map<uint64_t, std::string> all_acked;
   for (int round = 0; round < 20; ++round) {
     auto acked = RunAndKill(path, run_ms(rng));
