@@ -119,8 +119,11 @@ std::optional<double> Forecast(const State& state, const Goal& goal) {
     // The goal's value after each point: the aggregate of the cycle's points
     // so far (the point itself for `last`, a running total for `sum`, ...).
     double sum = 0, lo = 0, hi = 0, k = 0;
-    for (const MetricPoint& p : metric->points) {
-      if (p.ts < w->from || p.ts >= w->to) continue;
+    auto it = std::lower_bound(
+        metric->points.begin(), metric->points.end(), w->from,
+        [](const MetricPoint& p, Millis t) { return p.ts < t; });
+    for (; it != metric->points.end() && it->ts < w->to; ++it) {
+      const MetricPoint& p = *it;
       k += 1;
       sum += p.value;
       lo = k == 1 ? p.value : std::min(lo, p.value);
