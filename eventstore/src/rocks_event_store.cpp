@@ -772,14 +772,15 @@ Status EventStoreImpl::ReadAllLocked(uint64_t after,
   ro.fill_cache = false;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf_[kEvents]));
   uint64_t expect = after + 1;
+  Event e;
   for (it->Seek(keys::Position(after + 1)); it->Valid(); it->Next()) {
-    auto e = DecodeStored(it->value().ToStringView());
-    if (!e) {
+    Status st = DecodeStoredInto(it->value().ToStringView(), &e);
+    if (!st.ok()) {
       return Corrupt("event " + std::to_string(expect) +
-                     " does not decode: " + e.error().message);
+                     " does not decode: " + st.error().message);
     }
     ++expect;
-    if (!visitor(*e)) return Status::Ok();
+    if (!visitor(e)) return Status::Ok();
   }
   if (!it->status().ok()) return ReadError(it->status(), "read");
   return Status::Ok();

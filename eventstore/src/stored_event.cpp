@@ -206,6 +206,14 @@ Result<Event> DecodeStored(std::string_view json) {
   return DecodeEnvelope(json);
 }
 
+Status DecodeStoredInto(std::string_view json, Event* e) {
+  if (FastDecode(json, e)) return Status::Ok();
+  auto slow = DecodeEnvelope(json);
+  if (!slow) return slow.error();
+  *e = std::move(*slow);
+  return Status::Ok();
+}
+
 std::string NewEpoch() {
   std::random_device rd;
   std::string out;

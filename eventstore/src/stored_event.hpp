@@ -31,6 +31,9 @@ bool CanonicalObject(std::string_view in, std::string* out);
 // EncodeEnvelope's fixed member order for the common case (no escapes),
 // DecodeEnvelope otherwise. Same result as DecodeEnvelope.
 Result<Event> DecodeStored(std::string_view json);
+// The same into *e, reusing its strings' storage (no allocation per event on
+// a scan).
+Status DecodeStoredInto(std::string_view json, Event* e);
 
 // 32 lowercase hex characters from a random 128-bit number.
 std::string NewEpoch();
