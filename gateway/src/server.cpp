@@ -162,6 +162,9 @@ void Server::Stop() {
   impl_->threads.clear();
   impl_->listener.reset();
   impl_->ioc.reset();
+  // The snapshot writer thread uses the store: finish it first.
+  impl_->services.time_travel = nullptr;
+  impl_->time_travel.reset();
   impl_->store.reset();  // flushes and closes RocksDB
 }
 
