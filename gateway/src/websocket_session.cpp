@@ -258,10 +258,15 @@ class WebSocketSession : public LiveSink,
     Sub& sub = subs_[m.sub];
     sub.filter = m.filter;
     sub.cursor = head;
+    // A `from` between H and the store's head is already durable but not yet
+    // published (HTTP replies go out before the hub hears of a batch): no
+    // replay, live traffic up to `from` is skipped by the cursor.
     const bool want_snapshot =
         m.snapshot ||
-        (m.from && ((!m.epoch.empty() && m.epoch != epoch) || *m.from > head ||
-                    head - *m.from > ctx_.options.max_replay_events));
+        (m.from &&
+         ((!m.epoch.empty() && m.epoch != epoch) ||
+          (*m.from > head && *m.from > ctx_.store->Head()) ||
+          (*m.from < head && head - *m.from > ctx_.options.max_replay_events)));
     if (want_snapshot) {
       const std::string board = ctx_.write_board
                                     ? ctx_.write_board(*at_head, m.filter)
@@ -269,8 +274,10 @@ class WebSocketSession : public LiveSink,
       Send(WriteSnapshot(m.sub, head, board), false);
     } else if (m.from && *m.from < head) {
       Replay(m.sub, m.filter, *m.from, head);
+    } else if (m.from) {
+      sub.cursor = *m.from;
     }
-    Send(WriteSynced(m.sub, head, epoch), false);
+    Send(WriteSynced(m.sub, sub.cursor, epoch), false);
   }
 
   // Sends every event in (from, head] that matches, with goal views as of
