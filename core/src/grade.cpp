@@ -28,14 +28,10 @@ void ForEachPart(const State& state, const Goal& goal, F&& f) {
 }
 
 std::optional<double> LatestCheckInValue(const Goal& goal) {
-  const CheckIn* best = nullptr;
-  for (const CheckIn& c : goal.check_ins) {
-    if (!c.value) continue;
-    // check_ins are in position order, so >= keeps the later position on ties.
-    if (best == nullptr || c.at >= best->at) best = &c;
-  }
-  if (best == nullptr) return std::nullopt;
-  return best->value;
+  const CheckIn* c =
+      LatestCheckIn(goal, [](const CheckIn& c) { return c.value.has_value(); });
+  if (c == nullptr) return std::nullopt;
+  return c->value;
 }
 
 double Clamp01(double v) {
@@ -46,10 +42,6 @@ double Clamp01(double v) {
 double LinearProgress(double start, double target, double current) {
   if (target == start) return current == target ? 1 : 0;
   return Clamp01((current - start) / (target - start));
-}
-
-bool Counts(const Goal& g) {
-  return g.status != GoalStatus::kDropped && g.status != GoalStatus::kArchived;
 }
 
 // Shared by GradeBook and the free functions. `current` and `grade` recurse
@@ -132,7 +124,7 @@ class Evaluator {
       if (depth <= kMaxDepth) {
         for (const std::string& id : goal.children) {
           const Goal* child = state_.FindGoal(id);
-          if (child == nullptr || !Counts(*child)) continue;
+          if (child == nullptr || !CountsInRollUp(*child)) continue;
           double g = Figures(*child, depth + 1).grade;
           if (child->kind == GoalKind::kMilestone) g = g >= 1 ? 1 : 0;
           sum_w += child->weight;
@@ -184,14 +176,10 @@ Color GradeColor(double grade, bool committed) {
 
 std::optional<double> MetricAggregate(const Metric& metric, Aggregate agg,
                                       Millis from, Millis to) {
-  // Points are sorted by ts: find the range by binary search.
-  auto lo =
-      std::lower_bound(metric.points.begin(), metric.points.end(), from,
-                       [](const MetricPoint& p, Millis t) { return p.ts < t; });
-  auto hi =
-      std::lower_bound(lo, metric.points.end(), to,
-                       [](const MetricPoint& p, Millis t) { return p.ts < t; });
-  if (lo == hi) return std::nullopt;
+  const std::span<const MetricPoint> points = PointsIn(metric, from, to);
+  if (points.empty()) return std::nullopt;
+  auto lo = points.begin();
+  auto hi = points.end();
   switch (agg) {
     case Aggregate::kLast:
       return std::prev(hi)->value;
@@ -213,6 +201,21 @@ std::optional<double> MetricAggregate(const Metric& metric, Aggregate agg,
     }
   }
   return std::nullopt;
+}
+
+std::span<const MetricPoint> PointsIn(const Metric& metric, Millis from,
+                                      Millis to) {
+  auto lo =
+      std::lower_bound(metric.points.begin(), metric.points.end(), from,
+                       [](const MetricPoint& p, Millis t) { return p.ts < t; });
+  auto hi =
+      std::lower_bound(lo, metric.points.end(), to,
+                       [](const MetricPoint& p, Millis t) { return p.ts < t; });
+  return {lo, hi};
+}
+
+bool CountsInRollUp(const Goal& g) {
+  return g.status != GoalStatus::kDropped && g.status != GoalStatus::kArchived;
 }
 
 std::optional<TimeWindow> CycleWindow(const State& state,

@@ -119,11 +119,7 @@ std::optional<double> Forecast(const State& state, const Goal& goal) {
     // The goal's value after each point: the aggregate of the cycle's points
     // so far (the point itself for `last`, a running total for `sum`, ...).
     double sum = 0, lo = 0, hi = 0, k = 0;
-    auto it = std::lower_bound(
-        metric->points.begin(), metric->points.end(), w->from,
-        [](const MetricPoint& p, Millis t) { return p.ts < t; });
-    for (; it != metric->points.end() && it->ts < w->to; ++it) {
-      const MetricPoint& p = *it;
+    for (const MetricPoint& p : PointsIn(*metric, w->from, w->to)) {
       k += 1;
       sum += p.value;
       lo = k == 1 ? p.value : std::min(lo, p.value);
@@ -183,10 +179,7 @@ bool RecentCheckIn(const State& state, const Goal& goal, Millis from,
   }
   if (goal.measure && !goal.measure->metric.empty()) {
     if (const Metric* m = state.FindMetric(goal.measure->metric)) {
-      auto it = std::upper_bound(
-          m->points.begin(), m->points.end(), from,
-          [](Millis t, const MetricPoint& p) { return t < p.ts; });
-      if (it != m->points.end() && it->ts <= now) return true;
+      if (!PointsIn(*m, from + 1, now + 1).empty()) return true;
     }
   }
   if (goal.split != SplitBy::kNone && depth < 16) {
@@ -220,15 +213,10 @@ bool Achievable(const State& state, const Goal& goal) {
   const Day days = c->end - c->start + 1;
   const Millis from = StartOfDay(c->start - days);
   const Millis to = StartOfDay(c->start);
-  auto lo =
-      std::lower_bound(metric->points.begin(), metric->points.end(), from,
-                       [](const MetricPoint& p, Millis t) { return p.ts < t; });
-  auto hi =
-      std::lower_bound(lo, metric->points.end(), to,
-                       [](const MetricPoint& p, Millis t) { return p.ts < t; });
-  if (hi - lo < 2) return true;
-  const double history =
-      std::abs(std::prev(hi)->value - lo->value) / static_cast<double>(days);
+  const std::span<const MetricPoint> before = PointsIn(*metric, from, to);
+  if (before.size() < 2) return true;
+  const double history = std::abs(before.back().value - before.front().value) /
+                         static_cast<double>(days);
   const double asked = std::abs(goal.measure->target - goal.measure->start) /
                        static_cast<double>(days);
   return asked <= 3 * history + kEpsilon;

@@ -17,17 +17,13 @@ namespace {
 // Roll-ups and tree walks stop here even if a corrupted State had a cycle.
 constexpr int kMaxTreeDepth = 256;
 
-bool Counts(const Goal& g) {
-  return g.status != GoalStatus::kDropped && g.status != GoalStatus::kArchived;
-}
-
 // Weighted mean of the counted goals' grades; nullopt when none count.
 template <typename Goals>
 std::optional<double> WeightedGrade(GradeBook& book, const Goals& goals) {
   double sum_w = 0;
   double sum_wg = 0;
   for (const Goal* g : goals) {
-    if (!Counts(*g)) continue;
+    if (!CountsInRollUp(*g)) continue;
     sum_w += g->weight;
     sum_wg += g->weight * book.Of(*g).grade;
   }

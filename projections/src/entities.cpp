@@ -43,24 +43,6 @@ void WriteMeasure(JsonWriter& w, const Measure& m) {
   w.EndObject();
 }
 
-// The check-in with the latest effective time (ties: later position), and
-// the latest one that carried a confidence.
-struct LatestCheckIns {
-  const CheckIn* last = nullptr;
-  const CheckIn* confidence = nullptr;
-};
-
-LatestCheckIns FindLatest(const Goal& goal) {
-  LatestCheckIns l;
-  for (const CheckIn& c : goal.check_ins) {
-    if (l.last == nullptr || c.at >= l.last->at) l.last = &c;
-    if (c.confidence && (l.confidence == nullptr || c.at >= l.confidence->at)) {
-      l.confidence = &c;
-    }
-  }
-  return l;
-}
-
 }  // namespace
 
 void GoalWriter::Write(JsonWriter& w, const Goal& goal) {
@@ -103,7 +85,9 @@ void GoalWriter::WriteMembers(JsonWriter& w, const Goal& g) {
   StringOrNull(w, "split_from", g.split_from);
 
   const GoalFigures& f = book_.Of(g);
-  const LatestCheckIns latest = FindLatest(g);
+  const CheckIn* last = LatestCheckIn(g, [](const CheckIn&) { return true; });
+  const CheckIn* confident = LatestCheckIn(
+      g, [](const CheckIn& c) { return c.confidence.has_value(); });
   w.Key("current");
   if (g.measure) {
     w.Number(f.current);
@@ -111,14 +95,14 @@ void GoalWriter::WriteMembers(JsonWriter& w, const Goal& g) {
     w.Null();
   }
   w.Key("confidence");
-  if (latest.confidence != nullptr) {
-    w.Int(*latest.confidence->confidence);
+  if (confident != nullptr) {
+    w.Int(*confident->confidence);
   } else {
     w.Null();
   }
   w.Key("last_check_in");
-  if (latest.last != nullptr) {
-    w.String(FormatTime(latest.last->at));
+  if (last != nullptr) {
+    w.String(FormatTime(last->at));
   } else {
     w.Null();
   }
@@ -273,14 +257,11 @@ void WriteMetricMembers(JsonWriter& w, const Metric& m, Millis from,
   w.Key("name").String(m.name);
   StringOrNull(w, "unit", m.unit);
   w.Key("aggregate").String(AggregateName(m.aggregate));
-  auto lo =
-      std::lower_bound(m.points.begin(), m.points.end(), from,
-                       [](const MetricPoint& p, Millis t) { return p.ts < t; });
   w.Key("points").BeginArray();
-  for (auto it = lo; it != m.points.end() && it->ts < to; ++it) {
+  for (const MetricPoint& p : PointsIn(m, from, to)) {
     w.BeginObject();
-    w.Key("ts").String(FormatTime(it->ts));
-    w.Key("value").Number(it->value);
+    w.Key("ts").String(FormatTime(p.ts));
+    w.Key("value").Number(p.value);
     w.EndObject();
   }
   w.EndArray();

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string_view>
 #include <unordered_map>
 
@@ -37,6 +38,25 @@ Color GradeColor(double grade, bool committed);
 // point lies there.
 std::optional<double> MetricAggregate(const Metric& metric, Aggregate agg,
                                       Millis from, Millis to);
+
+// The points with from <= ts < to (points are sorted by ts).
+std::span<const MetricPoint> PointsIn(const Metric& metric, Millis from,
+                                      Millis to);
+
+// False for dropped and archived goals, which roll-ups and summaries leave
+// out.
+bool CountsInRollUp(const Goal& goal);
+
+// The check-in with the latest effective `at` (ties: the later position)
+// among those that pass `keep`; nullptr when none does.
+template <typename Keep>
+const CheckIn* LatestCheckIn(const Goal& goal, Keep keep) {
+  const CheckIn* best = nullptr;
+  for (const CheckIn& c : goal.check_ins) {  // in position order
+    if (keep(c) && (best == nullptr || c.at >= best->at)) best = &c;
+  }
+  return best;
+}
 
 // [00:00 UTC of start, 24:00 UTC of end) of the goal's cycle; nullopt when
 // the goal's cycle is unknown.
