@@ -44,7 +44,11 @@ Response JsonResponse(unsigned status, std::string body,
   r.status = status;
   r.body = std::move(body);
   if (etag_version) {
-    r.headers.emplace_back("ETag", "\"" + std::to_string(*etag_version) + "\"");
+    // Built piecewise: GCC 12 -O3 warns (falsely) on "\"" + to_string(v).
+    std::string etag(1, '"');
+    etag += std::to_string(*etag_version);
+    etag.push_back('"');
+    r.headers.emplace_back("ETag", std::move(etag));
   }
   return r;
 }
