@@ -282,28 +282,33 @@ TEST(HubTest, DeliversOnlyMatchingAndReportsHead) {
 // after the H it was given and none at or before it.
 TEST(HubTest, RegistrationIsAtomicWithPublish) {
   Hub hub(0);
-  std::atomic<bool> stop{false};
-  std::atomic<int> registered{0};
+  constexpr uint64_t kEvents = 20000;
+  std::atomic<uint64_t> published{0};
+  std::atomic<uint64_t> registered{0};
+  // Writer and subscriber pace each other so the registrations spread over
+  // the whole run (about one every 100 to 200 events) on any machine.
   std::thread writer([&] {
-    for (uint64_t p = 1; p <= 20000; ++p) {
-      // Interleave with the registrations even on a busy machine.
-      while (registered < static_cast<int>(p / 200)) std::this_thread::yield();
+    for (uint64_t p = 1; p <= kEvents; ++p) {
+      while (registered < p / 200) std::this_thread::yield();
       hub.PublishBatch(OneEvent(p, {{"sales"}, ""}));
+      published = p;
     }
-    stop = true;
   });
   std::vector<std::pair<std::shared_ptr<RecordingSink>, uint64_t>> subs;
-  while (!stop) {
+  while (published < kEvents) {
+    if (published < registered * 100) {
+      std::this_thread::yield();
+      continue;
+    }
     auto sink = std::make_shared<RecordingSink>();
     const uint64_t id = hub.Attach(sink);
     subs.emplace_back(sink, hub.AddSubscription(id, "s", {"sales", 0, ""}));
     ++registered;
-    std::this_thread::yield();
   }
   writer.join();
   ASSERT_GE(subs.size(), 100u);
   for (auto& [sink, h] : subs) {
-    ASSERT_EQ(sink->positions.size(), 20000 - h);
+    ASSERT_EQ(sink->positions.size(), kEvents - h);
     for (size_t i = 0; i < sink->positions.size(); ++i) {
       ASSERT_EQ(sink->positions[i], h + 1 + i);
     }
