@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/core.hpp>
@@ -112,6 +113,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     method_ = "-";
     r.route = route;
     close_after_ = true;
+    linger_ = true;
     Send(std::move(r));
   }
 
@@ -191,8 +193,28 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void OnWrite(beast::error_code ec, size_t) {
     serializer_.reset();
     res_.reset();
+    if (!ec && linger_) return DoLingeringClose();
     if (ec || close_after_) return DoClose();
     DoRead();
+  }
+
+  // After refusing a request whose body was not read, closing at once would
+  // make the kernel reset the connection while the client is still sending,
+  // and the client would lose the reply. Half-close, then discard what the
+  // client still sends, for a bounded time and amount.
+  void DoLingeringClose() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.expires_after(kLingerTimeout);
+    DrainSome({}, 0);
+  }
+
+  void DrainSome(beast::error_code ec, size_t n) {
+    drained_ += n;
+    if (ec || drained_ > kLingerMaxBytes) return stream_.close();
+    stream_.async_read_some(
+        net::buffer(drain_buf_),
+        beast::bind_front_handler(&HttpSession::DrainSome, shared_from_this()));
   }
 
   void DoClose() {
@@ -211,6 +233,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::chrono::steady_clock::time_point started_;
   std::string method_;
   unsigned version_ = 11;
+  bool linger_ = false;
+  size_t drained_ = 0;
+  std::array<char, 16384> drain_buf_{};
   bool close_after_ = false;
 };
 

@@ -13,6 +13,12 @@ inline constexpr size_t kMaxBodyBytes = 1 << 20;  // Default: 1 MiB.
 inline constexpr size_t kMaxHeaderBytes = 16 * 1024;  // Default: 16 KiB.
 // Longest request target (path + query).
 inline constexpr size_t kMaxTargetBytes = 4096;  // Default: 4 KiB.
+// After refusing a request unread (413, 431, ...): how long and how much of
+// the rest of it is read and discarded before closing, so the client gets
+// the reply instead of a reset.
+inline constexpr auto kLingerTimeout =
+    std::chrono::seconds(2);                        // Default: 2 s.
+inline constexpr size_t kLingerMaxBytes = 8 << 20;  // Default: 8 MiB.
 // Time a client has to send a whole request (head and body), and to take a
 // response; a slow (slowloris) client is closed after it.
 inline constexpr std::chrono::seconds kReadTimeout{15};  // Default: 15 s.
