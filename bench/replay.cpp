@@ -26,13 +26,14 @@
 #include "cairn/core/apply.hpp"
 #include "cairn/core/decide.hpp"
 #include "cairn/core/event.hpp"
+#include "realistic_org.hpp"
 
 namespace cairn {
 namespace {
 
-constexpr int kUnits = 200;
-constexpr int kGoals = 20'000;
-constexpr int kMetrics = 200;
+using bench::kGoals;
+using bench::kMetrics;
+using bench::kUnits;
 
 // The log as stored: envelopes back to back, with their offsets.
 struct Log {
@@ -160,58 +161,8 @@ class Generator {
   }
 
   void Setup() {
-    // Units: a company, 9 departments, 40 teams, 150 people.
-    for (int i = 0; i < kUnits; ++i) {
-      CreateUnit u;
-      u.id = "u" + std::to_string(i);
-      u.name = "Unit " + std::to_string(i);
-      u.kind = i == 0   ? UnitKind::kCompany
-               : i < 10 ? UnitKind::kDepartment
-               : i < 50 ? UnitKind::kTeam
-                        : UnitKind::kPerson;
-      u.parent = i == 0   ? ""
-                 : i < 10 ? "u0"
-                 : i < 50 ? "u" + std::to_string(1 + (i - 10) % 9)
-                          : "u" + std::to_string(10 + (i - 50) % 40);
-      Do(u, Admin());
-    }
-    Do(CreateCycle{"y", "2026", CycleKind::kYear, MakeDay(2026, 1, 1),
-                   MakeDay(2026, 12, 31), ""},
-       Admin());
-    for (int q = 1; q <= 4; ++q) {
-      Do(CreateCycle{"q" + std::to_string(q), "Q" + std::to_string(q),
-                     CycleKind::kQuarter, MakeDay(2026, q * 3 - 2, 1),
-                     MakeDay(2026, q * 3, DaysInMonth(2026, q * 3)), "y"},
-         Admin());
-    }
-    for (int i = 0; i < kMetrics; ++i) {
-      Do(DefineMetric{"metric-" + std::to_string(i), "Metric", "USD",
-                      Aggregate::kLast},
-         Editor());
-    }
-    // Goals: per unit objectives, each with key results below it.
-    for (int i = 0; i < kGoals; ++i) {
-      CreateGoal g;
-      g.id = "g" + std::to_string(i);
-      const bool objective = i % 5 == 0;
-      g.kind = objective ? GoalKind::kObjective : GoalKind::kKeyResult;
-      g.title = objective ? "Grow the business efficiently this year"
-                          : "Raise weekly active teams from 100 to 250";
-      g.unit = "u" + std::to_string(i / 5 % kUnits);
-      g.cycle = "q" + std::to_string(1 + i / 5 % 4);
-      g.owner = "u" + std::to_string(50 + i % 150);
-      if (!objective) {
-        g.parent = "g" + std::to_string(i - i % 5);
-        MeasureInput m;
-        m.start = 100;
-        m.target = 250 + i % 50;
-        m.direction = Direction::kIncrease;
-        m.unit = "teams";
-        if (i % 7 == 0) m.metric = "metric-" + std::to_string(i % kMetrics);
-        g.measure = m;
-      }
-      g.committed = i % 3 == 0;
-      Do(g, Editor());
+    for (const bench::OrgCommand& c : bench::RealisticOrgCommands()) {
+      Do(c.command, c.admin ? Admin() : Editor());
     }
   }
 
