@@ -11,121 +11,12 @@
 #include <string>
 
 #include "http_client.hpp"
+#include "server_fixture.hpp"
 
 namespace cairn::gateway {
 namespace {
 
 namespace fs = std::filesystem;
-
-constexpr char kAdmin[] = "test-admin-secret";
-
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ = fs::temp_directory_path() /
-            ("cairn-gw-" + std::to_string(rd()) + std::to_string(rd()));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-// Reads one member of a JSON object as text ("" when absent).
-std::string Member(const std::string& json, const std::string& key) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  if (parser.parse(json).get(doc) != simdjson::SUCCESS) return "<bad json>";
-  simdjson::dom::element v;
-  if (doc.at_pointer(key).get(v) != simdjson::SUCCESS) return "";
-  if (v.is_string()) return std::string(v.get_string().value());
-  return simdjson::minify(v);
-}
-
-class ServerTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    fs::create_directories(dir_.path() / "static" / "sub");
-    std::ofstream(dir_.path() / "static" / "index.html") << "<h1>cairn</h1>";
-    std::ofstream(dir_.path() / "static" / "app.js") << "export {};";
-    std::ofstream(dir_.path() / "secret.txt") << "outside";
-    fs::create_symlink(dir_.path() / "secret.txt",
-                       dir_.path() / "static" / "sub" / "link.txt");
-    StartServer();
-  }
-
-  void StartServer(double rate = 0) {
-    ServerOptions o;
-    o.data_dir = (dir_.path() / "data").string();
-    o.port = 0;
-    o.admin_token = kAdmin;
-    o.static_dir = (dir_.path() / "static").string();
-    o.io_threads = 2;
-    o.rate_limit = rate;
-    o.rate_burst = rate;
-    o.access_log = false;
-    auto s = Server::Start(o);
-    ASSERT_TRUE(s.ok()) << s.error().message;
-    server_ = std::move(*s);
-    client_ = std::make_unique<HttpClient>("127.0.0.1", server_->port());
-  }
-
-  void StopServer() {
-    client_.reset();
-    server_.reset();
-  }
-
-  ClientResponse Call(const std::string& method, const std::string& target,
-                      const std::string& body = {},
-                      const std::string& token = kAdmin,
-                      HeaderList extra = {}) {
-    HeaderList h = std::move(extra);
-    if (!token.empty()) h.emplace_back("Authorization", "Bearer " + token);
-    return client_->Send(method, target, body, h);
-  }
-
-  // An organisation: co > {sales, eng}, a quarter, one goal in sales.
-  void Seed() {
-    ASSERT_EQ(Call("POST", "/api/v1/units",
-                   R"({"id":"co","name":"Co","kind":"company"})")
-                  .status,
-              201);
-    ASSERT_EQ(
-        Call(
-            "POST", "/api/v1/units",
-            R"({"id":"sales","name":"Sales","kind":"department","parent":"co"})")
-            .status,
-        201);
-    ASSERT_EQ(
-        Call("POST", "/api/v1/units",
-             R"({"id":"eng","name":"Eng","kind":"department","parent":"co"})")
-            .status,
-        201);
-    ASSERT_EQ(
-        Call(
-            "POST", "/api/v1/cycles",
-            R"({"id":"q1","name":"Q1","kind":"quarter","start":"2026-01-01","end":"2026-03-31"})")
-            .status,
-        201);
-    auto r = Call("POST", "/api/v1/goals", kGoal);
-    ASSERT_EQ(r.status, 201) << r.body;
-  }
-
-  uint64_t Head() { return server_->Head(); }
-
-  static constexpr char kGoal[] =
-      R"({"id":"kr-1","kind":"key_result","title":"Sign ten new customers","unit":"sales","cycle":"q1","owner":"ann","measure":{"start":0,"target":10}})";
-
-  TempDir dir_;
-  std::unique_ptr<Server> server_;
-  std::unique_ptr<HttpClient> client_;
-};
 
 TEST_F(ServerTest, HealthzAnswersOkWithPositionAndEpoch) {
   auto r = Call("GET", "/healthz", "", "");
