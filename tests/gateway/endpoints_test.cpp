@@ -387,5 +387,44 @@ TEST_F(EndpointsTest, TokensCreateListRevoke) {
                 head2);
 }
 
+TEST_F(EndpointsTest, CyclesListValidateAndGoalStatus) {
+  Seed();
+  const uint64_t head = Head();
+  ExpectRefused(
+      Call(
+          "POST", "/api/v1/cycles",
+          R"({"id":"bad","name":"Bad","kind":"month","start":"2026-02-10","end":"2026-02-01"})"),
+      422, "validation_failed", head);
+  ExpectRefused(
+      Call(
+          "POST", "/api/v1/cycles",
+          R"({"id":"out","name":"Out","kind":"month","start":"2026-03-01","end":"2026-04-30","parent":"q1"})"),
+      422, "validation_failed", head);
+  ASSERT_EQ(
+      Call(
+          "POST", "/api/v1/cycles",
+          R"({"id":"jan","name":"Jan","kind":"month","start":"2026-01-01","end":"2026-01-31","parent":"q1"})")
+          .status,
+      201);
+  auto l = Call("GET", "/api/v1/cycles");
+  ASSERT_EQ(l.status, 200) << l.body;
+  EXPECT_NE(l.body.find("\"jan\""), std::string::npos);
+  EXPECT_NE(l.body.find("\"q1\""), std::string::npos);
+  EXPECT_EQ(Member(Call("GET", "/api/v1/cycles/jan").body, "/parent"), "q1");
+  EXPECT_EQ(Call("GET", "/api/v1/cycles/nope").status, 404);
+  // Status changes: a bad status is refused; achieved grades 1.
+  const uint64_t head2 = Head();
+  ExpectRefused(
+      Call("POST", "/api/v1/goals/kr-1/status", R"({"status":"finished"})"),
+      422, "validation_failed", head2);
+  auto st = Call("POST", "/api/v1/goals/kr-1/status",
+                 R"({"status":"dropped","reason":"market closed"})");
+  ASSERT_EQ(st.status, 200) << st.body;
+  EXPECT_EQ(Member(st.body, "/status"), "dropped");
+  EXPECT_EQ(Head(), head2 + 1);
+  auto retro = Call("GET", "/api/v1/retro?unit=sales&cycle=q1");
+  EXPECT_EQ(Member(retro.body, "/dropped/0/id"), "kr-1");
+}
+
 }  // namespace
 }  // namespace cairn::gateway
