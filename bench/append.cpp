@@ -259,8 +259,10 @@ int main(int argc, char** argv) {
   w.Key("bench").String("append");
   w.Key("appenders").Int(appenders.back());
   w.Key("events_per_s").Number(cairn::Round4(last.events_per_s));
-  w.Key("ceiling_events_per_s").Number(cairn::Round4(last_ceiling.events_per_s));
-  w.Key("ratio").Number(cairn::Round4(last.events_per_s / last_ceiling.events_per_s));
+  w.Key("ceiling_events_per_s")
+      .Number(cairn::Round4(last_ceiling.events_per_s));
+  w.Key("ratio").Number(
+      cairn::Round4(last.events_per_s / last_ceiling.events_per_s));
   w.Key("p50_ms").Number(cairn::Round4(last.p50_ms));
   w.Key("p99_ms").Number(cairn::Round4(last.p99_ms));
   w.Key("read_events_per_s").Number(cairn::Round4(read));

@@ -26,8 +26,8 @@ std::string EncodeEnvelope(const Event& e, bool with_hash) {
 namespace {
 
 Error Corrupt(std::string_view what) {
-  return Error{ErrorCode::kCorruption,
-               "event envelope: " + std::string(what), ""};
+  return Error{ErrorCode::kCorruption, "event envelope: " + std::string(what),
+               ""};
 }
 
 }  // namespace

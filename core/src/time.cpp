@@ -89,8 +89,8 @@ std::string FormatTime(Millis t) {
 Result<Day> ParseDate(std::string_view s) {
   int y, m, d;
   if (s.size() != 10 || s[4] != '-' || s[7] != '-' || !Digits(s, 0, 4, y) ||
-      !Digits(s, 5, 2, m) || !Digits(s, 8, 2, d) || m < 1 || m > 12 ||
-      d < 1 || d > DaysInMonth(y, m)) {
+      !Digits(s, 5, 2, m) || !Digits(s, 8, 2, d) || m < 1 || m > 12 || d < 1 ||
+      d > DaysInMonth(y, m)) {
     return BadTime("date (YYYY-MM-DD)");
   }
   return MakeDay(y, m, d);

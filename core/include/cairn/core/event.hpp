@@ -28,9 +28,9 @@ struct Event {
   std::string id;
   Millis at = 0;
   std::string actor;
-  std::string hash;          // 64 lowercase hex characters
-  std::string data = "{}";   // raw JSON object
-  std::string meta = "{}";   // raw JSON object
+  std::string hash;         // 64 lowercase hex characters
+  std::string data = "{}";  // raw JSON object
+  std::string meta = "{}";  // raw JSON object
 
   bool operator==(const Event&) const = default;
 };

@@ -50,13 +50,25 @@ struct Cycle {
 };
 
 enum class GoalKind {
-  kObjective, kKeyResult, kSmart, kKpi, kBscObjective, kBhag, kMilestone,
+  kObjective,
+  kKeyResult,
+  kSmart,
+  kKpi,
+  kBscObjective,
+  kBhag,
+  kMilestone,
   kInitiative
 };
 enum class Direction { kIncrease, kDecrease, kAtLeast, kAtMost, kBinary };
 enum class Aggregate { kLast, kSum, kAvg, kMin, kMax };
 enum class GoalStatus {
-  kDraft, kProposed, kActive, kAchieved, kMissed, kDropped, kArchived
+  kDraft,
+  kProposed,
+  kActive,
+  kAchieved,
+  kMissed,
+  kDropped,
+  kArchived
 };
 enum class Perspective { kNone, kFinancial, kCustomer, kInternal, kLearning };
 

@@ -32,12 +32,12 @@ Result<Millis> ParseTime(std::string_view s);
 std::string FormatDate(Day d);
 Result<Day> ParseDate(std::string_view s);
 
-Day DayOf(Millis t);           // the UTC date containing t
-Millis StartOfDay(Day d);      // 00:00 UTC of d
-int Weekday(Day d);            // ISO: 1 = Monday ... 7 = Sunday
+Day DayOf(Millis t);       // the UTC date containing t
+Millis StartOfDay(Day d);  // 00:00 UTC of d
+int Weekday(Day d);        // ISO: 1 = Monday ... 7 = Sunday
 int YearOf(Day d);
-int MonthOf(Day d);            // 1..12
-int DayOfMonth(Day d);         // 1..31
+int MonthOf(Day d);                         // 1..12
+int DayOfMonth(Day d);                      // 1..31
 Day MakeDay(int year, int month, int day);  // no range check
 int DaysInMonth(int year, int month);
 
