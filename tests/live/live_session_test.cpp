@@ -685,23 +685,38 @@ TEST(LiveSessionTest, CrossOriginBrowserIsRefused) {
 }
 
 TEST(LiveSessionTest, HeartbeatsAndDeadPeersDropped) {
+  // Sinks attach after the handshake completes on the server's strand, and
+  // the dead one is dropped two quiet intervals later; both are waited for
+  // with deadlines rather than assumed, so a slow (sanitized, loaded) run
+  // sees the same sequence.
+  const auto wait_for_sinks = [](LiveServer& s, size_t want) {
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (s.hub().sink_count() != want &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(5ms);
+    }
+    return s.hub().sink_count();
+  };
   LiveOptions opts;
-  opts.ping_interval = 150ms;
+  opts.ping_interval = 400ms;
   LiveServer server(opts);
   server.SeedOrg();
   Client alive(server.port());
   Client dead(server.port());  // never reads, so never answers a ping
+  EXPECT_EQ(wait_for_sinks(server, 2), 2u);
   alive.Send(SubscribeMsg("s", "sales", 1));
   EXPECT_EQ(alive.Read().op, "synced");
-  EXPECT_EQ(server.hub().sink_count(), 2u);
   // While the alive client waits in a read, Beast answers the server's
   // pings; the dead one is dropped after two quiet intervals.
+  size_t sinks_before_checkin = 0;
   std::thread later([&] {
-    std::this_thread::sleep_for(900ms);
+    std::this_thread::sleep_for(1200ms);
+    sinks_before_checkin = wait_for_sinks(server, 1);
     server.CheckIn("kr-a", 5);
   });
-  Msg m = alive.Read(5s);
+  Msg m = alive.Read(15s);
   later.join();
+  EXPECT_EQ(sinks_before_checkin, 1u);
   EXPECT_EQ(m.op, "event");
   EXPECT_GE(alive.pings.load(), 2);
   EXPECT_EQ(server.hub().sink_count(), 1u);
