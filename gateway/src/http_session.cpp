@@ -145,16 +145,21 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     method_ = r.method;
     close_after_ = !req.keep_alive();
     version_ = req.version();
-    // The reply may come from the writer thread: hop back to our strand.
-    router_.Handle(std::move(r), [self = shared_from_this()](Response res) {
-      net::post(self->stream_.get_executor(),
-                [self, res = std::move(res)]() mutable {
-                  self->Send(std::move(res));
-                });
-    });
+    // The reply may come from the writer thread, unrendered: hop back to
+    // our strand, where Send renders it (the writer never renders bodies).
+    router_.Handle(
+        std::move(r),
+        [self = shared_from_this()](Response res) {
+          net::post(self->stream_.get_executor(),
+                    [self, res = std::move(res)]() mutable {
+                      self->Send(std::move(res));
+                    });
+        },
+        /*defer_rendering=*/true);
   }
 
   void Send(Response r) {
+    r = FinishResponse(std::move(r));
     double secs = std::chrono::duration<double>(
                       std::chrono::steady_clock::now() - started_)
                       .count();

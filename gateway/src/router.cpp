@@ -152,13 +152,23 @@ bool ParseTarget(const std::string& target, Request& request) {
   return true;
 }
 
+Response FinishResponse(Response r) {
+  if (!r.render_later) return r;
+  Response done = r.render_later();
+  done.route = std::move(r.route);
+  done.actor = std::move(r.actor);
+  done.head_only = done.head_only || r.head_only;
+  return done;
+}
+
 Router::Router(Services& services) : services_(services) {}
 
-void Router::Handle(Request request, Reply reply) {
+void Router::Handle(Request request, Reply reply, bool defer_rendering) {
   services_.in_flight.fetch_add(1);
   Services* services = &services_;
-  Reply answer = [services, reply = std::move(reply)](Response r) {
-    reply(std::move(r));
+  Reply answer = [services, reply = std::move(reply),
+                  defer_rendering](Response r) {
+    reply(defer_rendering ? std::move(r) : FinishResponse(std::move(r)));
     services->in_flight.fetch_sub(1);
   };
   if (!ParseTarget(request.target, request)) {

@@ -47,7 +47,15 @@ struct Response {
   std::string route;
   std::string actor;
   bool head_only = false;  // HEAD: send headers, no body
+  // When set, the reply is not rendered yet: FinishResponse calls this (on
+  // the thread that sends the reply, off the writer thread) and its status,
+  // content type, headers and body replace the ones above.
+  std::function<Response()> render_later;
 };
+
+// Renders a reply whose rendering was deferred (render_later); route, actor
+// and head_only are kept. Returns `r` unchanged otherwise.
+Response FinishResponse(Response r);
 
 // Called once with the response; may be called from any thread.
 using Reply = std::function<void(Response)>;
@@ -60,8 +68,11 @@ class Router {
   Router(const Router&) = delete;
   Router& operator=(const Router&) = delete;
 
-  // Routes the request and replies exactly once.
-  void Handle(Request request, Reply reply);
+  // Routes the request and replies exactly once. With `defer_rendering`,
+  // a write's reply may come unrendered (Response::render_later set, from
+  // the writer thread): the caller runs FinishResponse on its own thread.
+  // Without it, every reply is finished before `reply` is called.
+  void Handle(Request request, Reply reply, bool defer_rendering = false);
   Services& services() { return services_; }
 
  private:

@@ -104,9 +104,31 @@ Result<std::shared_ptr<const State>> ReplayState(
   return std::shared_ptr<const State>(std::move(state));
 }
 
+// Published States that no reader holds any more, ready to be brought up
+// to date and reused as a batch's working State.
+struct Sequencer::Pool {
+  std::mutex mu;
+  std::vector<std::unique_ptr<State>> free;
+};
+
+namespace {
+
+// Free States kept for reuse (more are deleted).
+constexpr size_t kPooledStates = 3;
+// Events kept to bring a recycled State up to date; an older State is
+// dropped and the published one copied instead.
+constexpr size_t kRecentEvents = 16384;
+// Change sets waiting for the publisher before the writer waits for it.
+constexpr size_t kMaxPendingChangeSets = 64;
+
+}  // namespace
+
 Sequencer::Sequencer(eventstore::EventStore& store, ChangeHub* hub,
                      ServerMetrics* metrics)
-    : store_(store), hub_(hub), metrics_(metrics) {}
+    : store_(store),
+      hub_(hub),
+      metrics_(metrics),
+      pool_(std::make_shared<Pool>()) {}
 
 Sequencer::~Sequencer() { Stop(); }
 
@@ -126,8 +148,14 @@ Status Sequencer::Start() {
     state_ = *state;
   }
   if (metrics_ != nullptr) metrics_->SetHead((*state)->position);
+  {
+    std::lock_guard lock(pub_mu_);
+    pub_stopping_ = false;
+  }
   std::lock_guard lock(mu_);
   started_ = true;
+  stopping_ = false;
+  publisher_ = std::thread([this] { RunPublisher(); });
   thread_ = std::thread([this] { Run(); });
   return Status::Ok();
 }
@@ -155,6 +183,12 @@ void Sequencer::Stop() {
     cv_.notify_all();
   }
   if (thread_.joinable()) thread_.join();
+  {
+    std::lock_guard lock(pub_mu_);
+    pub_stopping_ = true;
+    pub_cv_.notify_all();
+  }
+  if (publisher_.joinable()) publisher_.join();
   if (time_travel_ != nullptr) {
     auto state = Snapshot();
     if (state && state->position > 0)
@@ -186,9 +220,98 @@ void Sequencer::Run() {
   }
 }
 
+void Sequencer::RunPublisher() {
+  for (;;) {
+    std::pair<ChangeHub*, std::shared_ptr<ChangeSet>> item;
+    {
+      std::unique_lock lock(pub_mu_);
+      pub_cv_.wait(lock, [&] { return pub_stopping_ || !pub_queue_.empty(); });
+      if (pub_queue_.empty()) return;  // stopping, all published
+      item = std::move(pub_queue_.front());
+      pub_queue_.pop_front();
+      pub_cv_.notify_all();  // the writer may wait for room
+    }
+    ChangeSet& changes = *item.second;
+    for (const Event& e : changes.events) {
+      for (std::string& id : projections::GoalsTouchedBy(*changes.state, e)) {
+        if (std::find(changes.goals.begin(), changes.goals.end(), id) ==
+            changes.goals.end()) {
+          changes.goals.push_back(std::move(id));
+        }
+      }
+    }
+    item.first->Publish(std::move(item.second));
+  }
+}
+
+std::unique_ptr<State> Sequencer::WorkingCopy(
+    const std::shared_ptr<const State>& base) {
+  const uint64_t target = base->position;
+  // Positions recent_ can bring a State from: [oldest - 1, target].
+  const uint64_t oldest =
+      recent_.empty() ? target + 1 : recent_.front().position;
+  std::unique_ptr<State> s;
+  std::vector<std::unique_ptr<State>> stale;
+  {
+    std::lock_guard lock(pool_->mu);
+    auto& free = pool_->free;
+    for (auto it = free.begin(); it != free.end();) {
+      const uint64_t p = (*it)->position;
+      const bool usable = p == target || (p < target && p + 1 >= oldest);
+      if (!usable) {
+        stale.push_back(std::move(*it));
+        it = free.erase(it);
+        continue;
+      }
+      if (!s || p > s->position) {
+        if (s) {
+          // Keep the older one pooled: swap.
+          std::swap(s, *it);
+        } else {
+          s = std::move(*it);
+          it = free.erase(it);
+          continue;
+        }
+      }
+      ++it;
+    }
+  }
+  stale.clear();  // freed outside the pool's lock
+  if (!s) return std::make_unique<State>(*base);
+  if (s->position < target) {
+    auto it = std::lower_bound(
+        recent_.begin(), recent_.end(), s->position + 1,
+        [](const Event& e, uint64_t p) { return e.position < p; });
+    for (; it != recent_.end() && it->position <= target; ++it) {
+      Apply(*s, *it);
+    }
+  }
+  return s;
+}
+
+std::shared_ptr<const State> Sequencer::Publishable(
+    std::unique_ptr<State> state) {
+  return std::shared_ptr<const State>(
+      state.release(), [pool = pool_](const State* p) {
+        std::unique_ptr<State> owned(const_cast<State*>(p));
+        {
+          std::lock_guard lock(pool->mu);
+          if (pool->free.size() < kPooledStates) {
+            pool->free.push_back(std::move(owned));
+          }
+        }
+        // Not pooled: freed here, outside the lock.
+      });
+}
+
+void Sequencer::Remember(const std::vector<Event>& events) {
+  for (const Event& e : events) recent_.push_back(e);
+  while (recent_.size() > kRecentEvents) recent_.pop_front();
+}
+
 void Sequencer::ProcessBatch(std::vector<WriteRequest>& batch) {
   std::shared_ptr<const State> base = Snapshot();
-  auto work = std::make_shared<State>(*base);
+  std::unique_ptr<State> work = WorkingCopy(base);
   const Millis now = std::max(NowMillis(), base->at);
   uint64_t head = base->position;
 
@@ -196,6 +319,8 @@ void Sequencer::ProcessBatch(std::vector<WriteRequest>& batch) {
   std::vector<std::vector<Event>> predicted;  // per request
   std::vector<int> request_of(batch.size(), -1);
   std::vector<std::optional<Response>> replies(batch.size());
+  // Replies rendered once the batch is published (render_on_reply).
+  std::vector<bool> render_later(batch.size(), false);
   std::unordered_set<std::string> keys_in_batch;
   std::vector<WriteRequest> deferred;
   std::vector<bool> is_deferred(batch.size(), false);
@@ -263,16 +388,19 @@ void Sequencer::ProcessBatch(std::vector<WriteRequest>& batch) {
       Apply(*work, e);
       events.push_back(std::move(e));
     }
-    Response reply = w.render(*work, events);
+    const bool later = w.render_on_reply && w.idempotency_key.empty();
+    if (later) {
+      render_later[i] = true;
+    } else {
+      replies[i] = w.render(*work, events);
+    }
     if (req.events.empty() && w.idempotency_key.empty()) {
-      replies[i] = std::move(reply);  // nothing changed, nothing to write
-      continue;
+      continue;  // nothing changed, nothing to write
     }
     if (!w.idempotency_key.empty()) {
       req.idempotency_key = w.idempotency_key;
-      req.reply = EncodeReply(w.fingerprint, reply);
+      req.reply = EncodeReply(w.fingerprint, *replies[i]);
     }
-    replies[i] = std::move(reply);
     request_of[i] = static_cast<int>(requests.size());
     requests.push_back(std::move(req));
     predicted.push_back(std::move(events));
@@ -313,18 +441,23 @@ void Sequencer::ProcessBatch(std::vector<WriteRequest>& batch) {
       for (const Event& e : r->events) changes->events.push_back(e);
     }
   }
-  std::shared_ptr<const State> next;
-  if (exact) {
-    next = work;
-  } else {
-    // Advance the last durable State with exactly what was stored.
-    auto fixed = std::make_shared<State>(*base);
-    for (const Event& e : changes->events) Apply(*fixed, e);
-    next = fixed;
-  }
+  std::shared_ptr<const State> next = base;
   if (!changes->events.empty()) {
+    if (!exact) {
+      // Advance a State equal to the last durable one with exactly what was
+      // stored; the working State (with the predicted events) is dropped.
+      work.reset();
+      work = WorkingCopy(base);
+      for (const Event& e : changes->events) Apply(*work, e);
+    }
+    Remember(changes->events);
+    next = Publishable(std::move(work));
     std::lock_guard lock(state_mu_);
     state_ = next;
+  } else if (work->position == base->position) {
+    // Nothing written and nothing applied: the working State still equals
+    // the published one and may serve again.
+    Publishable(std::move(work));
   }
   if (metrics_ != nullptr) metrics_->SetHead(next->position);
   if (time_travel_ != nullptr && !changes->events.empty()) {
@@ -338,6 +471,7 @@ void Sequencer::ProcessBatch(std::vector<WriteRequest>& batch) {
     }
     WriteRequest& w = batch[i];
     int k = request_of[i];
+    std::vector<Event> stored;
     if (k >= 0) {
       Result<eventstore::AppendResult>& r = results[static_cast<size_t>(k)];
       if (!r) {
@@ -348,21 +482,28 @@ void Sequencer::ProcessBatch(std::vector<WriteRequest>& batch) {
         w.done(ReplayReply(r->reply, w.fingerprint));
         continue;
       }
+      stored = std::move(r->events);
+    }
+    if (render_later[i]) {
+      Response lazy;
+      lazy.render_later = [render = std::move(w.render), state = next,
+                           events = std::move(stored)]() {
+        return render(*state, events);
+      };
+      w.done(std::move(lazy));
+      continue;
     }
     w.done(std::move(*replies[i]));
   }
 
   if (!changes->events.empty() && hub_ != nullptr) {
-    for (const Event& e : changes->events) {
-      for (std::string& id : projections::GoalsTouchedBy(*next, e)) {
-        if (std::find(changes->goals.begin(), changes->goals.end(), id) ==
-            changes->goals.end()) {
-          changes->goals.push_back(std::move(id));
-        }
-      }
-    }
     changes->state = next;
-    hub_->Publish(std::move(changes));
+    std::unique_lock lock(pub_mu_);
+    pub_cv_.wait(lock, [&] {
+      return pub_queue_.size() < kMaxPendingChangeSets || pub_stopping_;
+    });
+    pub_queue_.emplace_back(hub_, std::move(changes));
+    pub_cv_.notify_all();
   }
 
   if (!deferred.empty()) {

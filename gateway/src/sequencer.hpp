@@ -9,23 +9,30 @@
 //
 // Each turn takes everything queued (up to kMaxBatch), decides each command
 // against the State as it stands after the previous ones (their events are
-// applied tentatively to a private copy), writes the batch with one
-// AppendMany (one fsync), then completes every request and publishes the
-// change set to the hub. Nothing is acknowledged before it is durable.
+// applied tentatively to a private working State), writes the batch with one
+// AppendMany (one group commit, one fsync), publishes the new State, then
+// completes every request. Nothing is acknowledged before it is durable.
+// The writer only decides, appends, applies and publishes: replies are
+// rendered by the caller's thread (render_on_reply, Response::render_later)
+// and the hub's change sets are described on a publisher thread.
 //
 // Readers never block the writer: the State is published copy-on-write as an
 // immutable std::shared_ptr<const State> after each durable batch; Snapshot()
-// only copies that pointer under a short lock. The writer copies the State
-// once per batch (into its private working copy) and publishes that copy;
-// if the store's assigned `at`/positions differ from the predicted ones, or
-// a write fails, the working copy is dropped and the published State is
-// advanced with exactly the stored events, so the live State always equals
-// a replay of the log.
+// only copies that pointer under a short lock. The working State of a batch
+// is not copied from the published one: published States come back to the
+// writer when their last reader drops them and are brought up to date by
+// applying the events written since (kept in memory), so a batch costs
+// O(its events), not O(State). Only when no such State is free (readers
+// hold every one) is the published State copied. If the store's assigned
+// `at`/positions differ from the predicted ones, or a write fails, the
+// working State is dropped and a State is advanced with exactly the stored
+// events, so the live State always equals a replay of the log.
 //
 // Idempotency: a request with a key (already scoped to its token) whose key
 // was stored answers the stored reply when the fingerprint matches, 422
 // idempotency_key_reused otherwise; only successful replies are stored, with
-// the events, in the same synced write.
+// the events, in the same synced write (so those replies are rendered on the
+// writer thread, before the write).
 #pragma once
 
 #include <condition_variable>
@@ -51,9 +58,12 @@ namespace cairn::gateway {
 class ServerMetrics;
 class TimeTravel;
 
-// Renders the HTTP reply of a decided command from the State right after
-// its events were applied (`events` as predicted; positions and versions
-// exact). Runs on the writer thread: keep it short.
+// Renders the HTTP reply of a decided command. On the writer thread (the
+// default, and always for a reply stored with an idempotency key): from the
+// State right after the command's events were applied (`events` as
+// predicted; positions and versions exact). With render_on_reply: later, on
+// the thread that finishes the reply, from the State published after the
+// command's batch (`events` as stored).
 using Renderer = std::function<Response(const State& state,
                                         const std::vector<Event>& events)>;
 
@@ -72,6 +82,10 @@ struct WriteRequest {
   // Optional check against the State the command is decided on, before
   // Decide (e.g. visibility: an entity outside the token's scope is 404).
   std::function<std::optional<Error>(const State&)> precheck;
+  // True: `render` is not run on the writer thread; `done` gets a Response
+  // with render_later set (FinishResponse renders it). Ignored when the
+  // reply is stored with an idempotency key.
+  bool render_on_reply = false;
   // Called exactly once, on the writer thread; must not block.
   std::function<void(Response)> done;
 };
@@ -101,9 +115,17 @@ class Sequencer {
   void SetTimeTravel(TimeTravel* time_travel) { time_travel_ = time_travel; }
 
  private:
-  struct Decided;
+  struct Pool;
   void Run();
+  void RunPublisher();
   void ProcessBatch(std::vector<WriteRequest>& batch);
+  // A private State equal to `base`: a recycled one brought up to date
+  // from recent_, or a copy.
+  std::unique_ptr<State> WorkingCopy(const std::shared_ptr<const State>& base);
+  // Wraps a State for publishing: when its last reader drops it, it goes
+  // back to the pool.
+  std::shared_ptr<const State> Publishable(std::unique_ptr<State> state);
+  void Remember(const std::vector<Event>& events);
 
   eventstore::EventStore& store_;
   ChangeHub* hub_;
@@ -119,6 +141,21 @@ class Sequencer {
   bool stopping_ = false;
   bool started_ = false;
   std::thread thread_;
+
+  // Writer thread only: the events of the last batches, oldest first, for
+  // bringing recycled States up to date.
+  std::deque<Event> recent_;
+  // Published States whose readers are all gone (shared with their
+  // deleters, which may outlive the Sequencer).
+  std::shared_ptr<Pool> pool_;
+
+  // Change sets for the hub, described and published on publisher_ in
+  // position order.
+  std::mutex pub_mu_;
+  std::condition_variable pub_cv_;
+  std::deque<std::pair<ChangeHub*, std::shared_ptr<ChangeSet>>> pub_queue_;
+  bool pub_stopping_ = false;
+  std::thread publisher_;
 };
 
 // A State rebuilt by replaying the store's events 1..position.

@@ -169,6 +169,7 @@ void SubmitWrite(Call call, Result<Command> command, Renderer render,
   w.ctx.scope_unit = call.principal.unit;
   w.ctx.if_match = *if_match;
   w.render = std::move(render);
+  w.render_on_reply = true;  // rendered on the I/O thread, not the writer's
   w.precheck = std::move(precheck);
   w.done = std::move(call.reply);
   call.services->sequencer->Submit(std::move(w));

@@ -1,5 +1,8 @@
 // Write endpoints: parse the body into a Command (command_json.hpp), hand it
-// to the Sequencer, and render the reply from the State right after it.
+// to the Sequencer, and render the reply from the State published after its
+// batch (on the I/O thread; on the writer for idempotent replies, from the
+// State right after the command). Renderers find what they report by the
+// write's events, never by "the last one".
 #include "cairn/core/command_json.hpp"
 #include "cairn/core/json_writer.hpp"
 #include "cairn/projections/entities.hpp"
@@ -161,11 +164,20 @@ void DecomposeHandler(Call call) {
 
 void NoteRetroHandler(Call call) {
   Result<Command> cmd = ParseNoteRetro(call.request.body);
-  Renderer render = [](const State& state, const std::vector<Event>&) {
-    if (state.retro_notes.empty()) {
+  Renderer render = [](const State& state, const std::vector<Event>& events) {
+    // The note of this write (the State may hold later ones of its batch).
+    const RetroNote* note = nullptr;
+    for (auto it = state.retro_notes.rbegin(); it != state.retro_notes.rend();
+         ++it) {
+      if (!events.empty() && it->position == events.front().position) {
+        note = &*it;
+        break;
+      }
+    }
+    if (note == nullptr) {
       return ErrorResponse(Error::Internal("the note was not recorded"));
     }
-    const RetroNote& n = state.retro_notes.back();
+    const RetroNote& n = *note;
     JsonWriter w;
     w.BeginObject();
     w.Key("unit").String(n.unit);
