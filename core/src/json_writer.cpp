@@ -108,7 +108,13 @@ void JsonWriter::AppendNumber(std::string& out, double d) {
     out.append(buf, r.ptr);
     return;
   }
-  auto r = std::to_chars(buf, buf + sizeof buf, d);
+  // From 2^63 on, the shortest form may be a plain integer too wide for 64
+  // bits, which JSON readers such as simdjson (Apply's) refuse: use the
+  // exponent form there.
+  auto r = std::fabs(d) >= 9223372036854775808.0
+               ? std::to_chars(buf, buf + sizeof buf, d,
+                               std::chars_format::scientific)
+               : std::to_chars(buf, buf + sizeof buf, d);
   out.append(buf, r.ptr);
 }
 

@@ -522,6 +522,25 @@ TEST_F(DecideTest, CheckInsKeepEffectiveTimeAndOrder) {
   EXPECT_LT(kr->check_ins[0].position, kr->check_ins[1].position);
 }
 
+// Found by tests/fuzz/command_json_fuzz: huge values were written as
+// integers wider than 64 bits, which Apply could not read, so an
+// acknowledged check-in (or funnel split) was silently left out of the State.
+TEST_F(DecideTest, HugeValuesAreAppliedAndReplayed) {
+  auto cmd = ParseCheckIn("kr", R"({"value":4.948343466666672e19})");
+  ASSERT_TRUE(cmd.ok());
+  Must(*cmd, Editor(kNow));
+  const Goal* kr = h_.state().FindGoal("kr");
+  ASSERT_EQ(kr->check_ins.size(), 1u);
+  EXPECT_EQ(kr->check_ins[0].value, 4.948343466666672e19);
+  CreateGoal g = Increase("huge", "apac", "feb", 0, 4.948343466666672e19, "");
+  Must(g, Admin(kNow));
+  const Goal* huge = h_.state().FindGoal("huge");
+  ASSERT_NE(huge, nullptr);
+  ASSERT_TRUE(huge->measure.has_value());
+  EXPECT_EQ(huge->measure->target, 4.948343466666672e19);
+  EXPECT_EQ(h_.Replay(), h_.state());
+}
+
 TEST_F(DecideTest, DecomposeFebruaryByWeekAndDay) {
   CreateGoal g = Increase("sales-feb", "apac", "feb", 0, 100000, "");
   Must(g, Admin(kNow));

@@ -69,6 +69,24 @@ TEST(JsonWriterTest, Numbers) {
   }
 }
 
+// Found by tests/fuzz/command_json_fuzz: a funnel split wrote the integral
+// double 49483434666666721280 as 20 plain digits, which simdjson (and so
+// Apply) refuses as a number wider than 64 bits.
+TEST(JsonWriterTest, IntegralNumbersPastInt64ParseBackAsDoubles) {
+  const double cases[] = {4.948343466666672e19,  -4.948343466666672e19,
+                          9223372036854775808.0, -9223372036854775808.0,
+                          1.8446744073709552e19, 12345678901234567e10};
+  simdjson::dom::parser parser;
+  for (double d : cases) {
+    std::string out;
+    JsonWriter::AppendNumber(out, d);
+    double back = 0;
+    ASSERT_EQ(parser.parse(out).get_double().get(back), simdjson::SUCCESS)
+        << out;
+    EXPECT_EQ(back, d) << out;
+  }
+}
+
 TEST(JsonWriterTest, Round4) {
   EXPECT_DOUBLE_EQ(Round4(0.123449), 0.1234);
   EXPECT_DOUBLE_EQ(Round4(0.69995), 0.7);

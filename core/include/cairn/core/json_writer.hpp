@@ -12,7 +12,8 @@
 // characters (as \n, \t, ... or \u00XX); valid UTF-8 passes through; any
 // invalid UTF-8 byte is replaced by U+FFFD so the output is always valid
 // JSON. Numbers: integral doubles up to 2^53 print without a fraction,
-// others in shortest round-trip form; NaN and infinities print as null.
+// others in shortest round-trip form (exponent form from 2^63 on, so any
+// reader takes them as doubles); NaN and infinities print as null.
 // Not thread-safe; one writer per output.
 #pragma once
 
