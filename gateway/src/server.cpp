@@ -58,6 +58,7 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   eventstore::Options store_options;
   store_options.path = options.data_dir;
   store_options.sync = options.sync;
+  store_options.faults = options.store_faults;
   auto store = eventstore::EventStore::Open(store_options);
   if (!store) return store.error();
   impl->store = std::move(*store);

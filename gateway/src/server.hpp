@@ -20,7 +20,8 @@
 
 namespace cairn::eventstore {
 class EventStore;
-}
+class WriteFaults;
+}  // namespace cairn::eventstore
 
 namespace cairn::gateway {
 
@@ -51,6 +52,9 @@ struct ServerOptions {
   bool sync = true;
   // Write the access log (spdlog, one line per request). Default: true.
   bool access_log = true;
+  // Test-only: makes the store's file writes fail on cue (disk full; see
+  // cairn/eventstore/write_faults.hpp). Default: null (none).
+  std::shared_ptr<eventstore::WriteFaults> store_faults;
 };
 
 class Server {
