@@ -1,9 +1,12 @@
 // Kill test at the server level: the real `cairn` binary in a child process
-// under a load of check-ins over keep-alive HTTP, SIGKILLed at random moments
-// ten times. After each kill: `cairn verify` passes on the store, the
-// restarted server has every acknowledged check-in, positions are gapless,
-// stream versions are gapless, and each goal's projected current value and
-// version agree with its log.
+// under a load of check-ins over keep-alive HTTP, with WebSocket subscribers
+// following the log, SIGKILLed at random moments ten times. After each kill:
+// `cairn verify` passes on the store, the restarted server has every
+// acknowledged check-in, positions are gapless, stream versions are gapless,
+// and each goal's projected current value and version agree with its log.
+// After each restart the subscribers resume with `from` = the last position
+// they saw; each must have seen exactly the log's events that touch its
+// subscription: no gap, no duplicate, in increasing order.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -29,6 +32,7 @@
 #include <vector>
 
 #include "http_client.hpp"
+#include "ws_client.hpp"
 
 extern char** environ;
 
@@ -41,6 +45,83 @@ using Clock = std::chrono::steady_clock;
 constexpr char kAdmin[] = "kill-test-admin";
 constexpr int kKills = 10;
 constexpr int kWriters = 4;
+
+// A live subscription and the streams whose events it must receive
+// (units co > u0 {g0, g1}, u1 {g2, g3}; cycle y).
+struct SubSpec {
+  std::string sub;
+  std::string unit;
+  int depth;
+  std::string cycle;
+  std::vector<std::string> streams;  // empty: every stream
+};
+
+const std::vector<SubSpec>& Subs() {
+  static const std::vector<SubSpec> subs = {
+      {"all", "co", -1, "", {}},
+      {"u0", "u0", 0, "y", {"cycle-y", "unit-u0", "goal-g0", "goal-g1"}},
+      {"u1", "u1", 0, "y", {"cycle-y", "unit-u1", "goal-g2", "goal-g3"}},
+  };
+  return subs;
+}
+
+// What one subscriber saw over every connection.
+struct SubSeen {
+  std::vector<uint64_t> positions;
+  std::string epoch;
+  int connections = 0;
+  int slow_closes = 0;
+  std::string problem;  // first unexpected message
+};
+
+// Connects, subscribes with `from` = the last position seen (and the epoch
+// it came from) and reads until the connection ends. A `slow consumer`
+// close reconnects at once; the server's death ends the round. With
+// `until_synced`, returns once the backlog is sent.
+void Follow(uint16_t port, const SubSpec& spec, SubSeen& seen,
+            bool until_synced) {
+  for (int attempt = 0; attempt < 100 && seen.problem.empty(); ++attempt) {
+    LiveClient ws(port, kAdmin);
+    if (!ws.ok()) return;  // the server is gone
+    const int64_t from = seen.positions.empty()
+                             ? 0
+                             : static_cast<int64_t>(seen.positions.back());
+    if (!ws.Send(SubscribeMessage(spec.sub, spec.unit, spec.depth, spec.cycle,
+                                  from, seen.epoch))) {
+      return;
+    }
+    ++seen.connections;
+    for (;;) {
+      LiveMsg m = ws.Read(std::chrono::seconds(10));
+      if (m.op == "event") {
+        if (!seen.positions.empty() && m.position <= seen.positions.back()) {
+          seen.problem = "position " + std::to_string(m.position) + " after " +
+                         std::to_string(seen.positions.back());
+          return;
+        }
+        seen.positions.push_back(m.position);
+      } else if (m.op == "synced") {
+        if (seen.epoch.empty()) seen.epoch = m.epoch;
+        if (m.epoch != seen.epoch) {
+          seen.problem = "epoch changed: " + m.raw;
+          return;
+        }
+        if (until_synced) {
+          ws.Close();
+          return;
+        }
+      } else if (m.op == "close" && m.close_code == 4008) {
+        ++seen.slow_closes;
+        break;  // reconnect with from = the last position seen
+      } else if (m.op == "close") {
+        return;  // killed
+      } else {
+        seen.problem = m.op + " " + m.raw;
+        return;
+      }
+    }
+  }
+}
 
 class TempDir {
  public:
@@ -176,6 +257,13 @@ class KillTest : public ::testing::Test {
                    R"({"id":"co","name":"Co","kind":"company"})")
                   .status,
               201);
+    for (const char* u : {"u0", "u1"}) {
+      ASSERT_EQ(Call(c, "POST", "/api/v1/units",
+                     std::string(R"({"id":")") + u + R"(","name":")" + u +
+                         R"(","kind":"team","parent":"co"})")
+                    .status,
+                201);
+    }
     ASSERT_EQ(
         Call(
             c, "POST", "/api/v1/cycles",
@@ -186,7 +274,9 @@ class KillTest : public ::testing::Test {
       const std::string body =
           R"({"id":"g)" + std::to_string(g) +
           R"(","kind":"key_result","title":"Grow the number",)"
-          R"("unit":"co","cycle":"y","measure":{"start":0,"target":1000000}})";
+          R"("unit":"u)" +
+          std::to_string(g / 2) +
+          R"(","cycle":"y","measure":{"start":0,"target":1000000}})";
       auto r = Call(c, "POST", "/api/v1/goals", body);
       ASSERT_EQ(r.status, 201) << r.body;
     }
@@ -258,6 +348,31 @@ TEST_F(KillTest, EveryAcknowledgedCheckInSurvivesTenKills) {
   size_t total_acked = 0;
   size_t total_lost = 0;
   int kills = 0;
+  std::vector<SubSeen> seen(Subs().size());
+
+  // Each subscriber saw exactly the log's events that touch its
+  // subscription, up to the last position it saw (all of them when
+  // `complete`).
+  auto check_subscribers = [&](const std::vector<Event>& log, bool complete) {
+    for (size_t i = 0; i < Subs().size(); ++i) {
+      const SubSpec& spec = Subs()[i];
+      EXPECT_EQ(seen[i].problem, "") << "subscriber " << spec.sub;
+      const uint64_t last =
+          seen[i].positions.empty() ? 0 : seen[i].positions.back();
+      std::vector<uint64_t> expected;
+      for (const Event& e : log) {
+        if (!complete && e.position > last) break;
+        if (spec.streams.empty() ||
+            std::find(spec.streams.begin(), spec.streams.end(), e.stream) !=
+                spec.streams.end()) {
+          expected.push_back(e.position);
+        }
+      }
+      EXPECT_EQ(seen[i].positions, expected)
+          << "subscriber " << spec.sub << " saw " << seen[i].positions.size()
+          << " events, the log holds " << expected.size();
+    }
+  };
 
   for (int round = 0; round < kKills; ++round) {
     SCOPED_TRACE("round " + std::to_string(round));
@@ -290,12 +405,19 @@ TEST_F(KillTest, EveryAcknowledgedCheckInSurvivesTenKills) {
         }
       });
     }
+    // Subscribers resume where they stopped, reading until the kill.
+    std::vector<std::thread> followers;
+    for (size_t i = 0; i < Subs().size(); ++i) {
+      followers.emplace_back(
+          [&, i, port] { Follow(port, Subs()[i], seen[i], false); });
+    }
     std::uniform_int_distribution<int> delay(100, 600);
     std::this_thread::sleep_for(std::chrono::milliseconds(delay(rng)));
     KillServer();
     ++kills;
     stop = true;
     for (auto& t : writers) t.join();
+    for (auto& t : followers) t.join();
     for (int w = 0; w < kWriters; ++w) {
       EXPECT_EQ(unexpected[w], 0)
           << "writer " << w << ": " << unexpected_body[w];
@@ -370,7 +492,28 @@ TEST_F(KillTest, EveryAcknowledgedCheckInSurvivesTenKills) {
       EXPECT_EQ(static_cast<int64_t>(current), last_value) << "goal g" << w;
       EXPECT_EQ(version, stream_version[stream]) << "goal g" << w;
     }
+    check_subscribers(all, false);
     if (HasFailure()) break;
+  }
+
+  // After the last restart every subscriber catches up to the head: it must
+  // then hold every event of its subscription, each once, in order.
+  size_t sub_events = 0;
+  int connections = 0, slow_closes = 0;
+  if (!HasFailure()) {
+    for (size_t i = 0; i < Subs().size(); ++i) {
+      Follow(port_, Subs()[i], seen[i], true);
+    }
+    HttpClient c("127.0.0.1", port_);
+    uint64_t head = 0;
+    std::vector<Event> all = Events(c, "", head);
+    check_subscribers(all, true);
+    for (const SubSeen& s : seen) {
+      sub_events += s.positions.size();
+      connections += s.connections;
+      slow_closes += s.slow_closes;
+      EXPECT_GT(s.connections, kKills) << "a subscriber never resumed";
+    }
   }
 
   auto ms =
@@ -380,8 +523,10 @@ TEST_F(KillTest, EveryAcknowledgedCheckInSurvivesTenKills) {
   EXPECT_GT(total_acked, 0u);
   std::printf(
       "[kill] seed %u: %d kills survived, %zu acknowledged check-ins checked, "
-      "%zu lost, %lld ms\n",
-      seed, kills, total_acked, total_lost, static_cast<long long>(ms));
+      "%zu lost; %zu subscriber events checked over %d connections (%d slow "
+      "consumer closes), %lld ms\n",
+      seed, kills, total_acked, total_lost, sub_events, connections,
+      slow_closes, static_cast<long long>(ms));
   EXPECT_LT(ms, 60000);
 }
 
