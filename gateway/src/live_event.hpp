@@ -20,7 +20,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "cairn/core/event.hpp"
@@ -52,12 +54,36 @@ struct LiveEvent {
 };
 
 // Described events of one durable write, in position order (never empty
-// when published).
+// when published). Shared read-only by every session it is delivered to;
+// Shared() lets them share the bytes they send as well.
 struct LiveBatch {
   std::vector<LiveEvent> events;
   uint64_t last_position() const {
     return events.empty() ? 0 : events.back().position;
   }
+
+  // The message `render()` makes for events[index] and `key`, made by the
+  // first caller with that (index, key) and shared with every later one:
+  // 10,000 sessions with the same subscription send one rendered string.
+  // `key` must identify everything `render` depends on besides the event
+  // (e.g. the sub id and the filter). Thread-safe; `index` < events.size().
+  template <typename Render>
+  std::shared_ptr<const std::string> Shared(size_t index,
+                                            const std::string& key,
+                                            Render&& render) const {
+    std::lock_guard lock(cache_mu_);
+    std::vector<std::shared_ptr<const std::string>>& slots = cache_[key];
+    if (slots.size() < events.size()) slots.resize(events.size());
+    std::shared_ptr<const std::string>& slot = slots[index];
+    if (!slot) slot = std::make_shared<const std::string>(render());
+    return slot;
+  }
+
+ private:
+  mutable std::mutex cache_mu_;
+  mutable std::unordered_map<std::string,
+                             std::vector<std::shared_ptr<const std::string>>>
+      cache_;  // guarded by cache_mu_
 };
 
 // A subscription's scope: `unit` and its sub-units down to `depth` levels

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -31,6 +32,10 @@ using Request = http::request<http::string_body>;
 
 // Close code for a client whose unsent data passed the bound (API.md).
 constexpr auto kCloseSlowConsumer = static_cast<websocket::close_code>(4008);
+
+// A message longer than this fails the connection (RFC 6455: 1009) instead
+// of being skipped and answered with an error.
+constexpr size_t kHardMessageMax = 16 * 1024 * 1024;
 
 // The value of query parameter `name` in `target`, percent-decoding not
 // needed for tokens (URL-safe by construction); empty when absent.
@@ -121,7 +126,11 @@ class WebSocketSession : public LiveSink,
         websocket::stream_base::decorator([](websocket::response_type& res) {
           res.set(http::field::server, "cairn");
         }));
-    ws_.read_message_max(ctx_.options.max_message_bytes);
+    // Messages are read piecewise (DoRead) so that one over
+    // max_message_bytes is dropped as it arrives and answered with an error;
+    // only past kHardMessageMax does Beast fail the connection (1009).
+    ws_.read_message_max(
+        std::max(kHardMessageMax, ctx_.options.max_message_bytes));
     ws_.auto_fragment(false);
     beast::get_lowest_layer(ws_).expires_never();
     auto req_ptr = std::make_shared<Request>(std::move(req));
@@ -148,9 +157,14 @@ class WebSocketSession : public LiveSink,
   struct Sub {
     LiveFilter filter;
     uint64_t cursor = 0;  // last position sent or covered
+    // Identifies the rendered event message (sub id and filter): sessions
+    // with equal keys share one rendering per event (LiveBatch::Shared).
+    std::string key;
   };
   struct Outgoing {
-    std::string text;
+    // Shared: a live event's bytes are rendered once for every session
+    // with the same subscription; Beast writes from them as a const buffer.
+    std::shared_ptr<const std::string> text;
     bool counted;  // live traffic, bounded by max_queue_bytes
   };
 
@@ -161,10 +175,10 @@ class WebSocketSession : public LiveSink,
   }
 
   void DoRead() {
-    ws_.async_read(buffer_,
-                   [self = shared_from_this()](beast::error_code ec, size_t) {
-                     self->OnRead(ec);
-                   });
+    ws_.async_read_some(
+        buffer_, 0, [self = shared_from_this()](beast::error_code ec, size_t) {
+          self->OnRead(ec);
+        });
   }
 
   void OnRead(beast::error_code ec) {
@@ -174,7 +188,26 @@ class WebSocketSession : public LiveSink,
       Finish();
       return;
     }
-    if (!ws_.got_text()) {
+    if (oversize_ || buffer_.size() > ctx_.options.max_message_bytes) {
+      // Too long: drop what came and the rest as it comes, never holding
+      // more than the limit.
+      oversize_ = true;
+      buffer_.consume(buffer_.size());
+    }
+    if (!ws_.is_message_done()) {
+      DoRead();
+      return;
+    }
+    if (oversize_) {
+      oversize_ = false;
+      Send(WriteError(Error{ErrorCode::kPayloadTooLarge,
+                            "message longer than " +
+                                std::to_string(ctx_.options.max_message_bytes) +
+                                " bytes",
+                            {}},
+                      ""),
+           false);
+    } else if (!ws_.got_text()) {
       Send(WriteError(Error{ErrorCode::kBadJson,
                             "binary frames are not part of the protocol",
                             {}},
@@ -258,6 +291,13 @@ class WebSocketSession : public LiveSink,
     Sub& sub = subs_[m.sub];
     sub.filter = m.filter;
     sub.cursor = head;
+    sub.key = m.sub;
+    for (const std::string* part : {&m.filter.unit, &m.filter.cycle}) {
+      sub.key += '\0';
+      sub.key += *part;
+    }
+    sub.key += '\0';
+    sub.key += std::to_string(m.filter.depth);
     // A `from` between H and the store's head is already durable but not yet
     // published (HTTP replies go out before the hub hears of a batch): no
     // replay, live traffic up to `from` is skipped by the cursor.
@@ -310,12 +350,17 @@ class WebSocketSession : public LiveSink,
 
   void OnLiveBatch(const LiveBatch& cs) {
     if (closing_) return;
-    for (const LiveEvent& e : cs.events) {
+    for (size_t i = 0; i < cs.events.size(); ++i) {
+      const LiveEvent& e = cs.events[i];
       for (auto& [id, sub] : subs_) {
         if (e.position <= sub.cursor) continue;
         sub.cursor = e.position;
         if (Matches(sub.filter, e)) {
-          Send(WriteEventMessage(id, sub.filter, e), true);
+          Send(cs.Shared(i, sub.key,
+                         [&, &id = id, &sub = sub] {
+                           return WriteEventMessage(id, sub.filter, e);
+                         }),
+               true);
         }
       }
     }
@@ -326,7 +371,12 @@ class WebSocketSession : public LiveSink,
 
   void Send(std::string text, bool counted) {
     if (closing_) return;
-    if (counted) counted_bytes_ += text.size();
+    Send(std::make_shared<const std::string>(std::move(text)), counted);
+  }
+
+  void Send(std::shared_ptr<const std::string> text, bool counted) {
+    if (closing_) return;
+    if (counted) counted_bytes_ += text->size();
     queue_.push_back({std::move(text), counted});
     if (!writing_) DoWrite();
   }
@@ -334,7 +384,7 @@ class WebSocketSession : public LiveSink,
   void DoWrite() {
     writing_ = true;
     ws_.text(true);
-    ws_.async_write(net::buffer(queue_.front().text),
+    ws_.async_write(net::buffer(*queue_.front().text),
                     [self = shared_from_this()](beast::error_code ec, size_t) {
                       self->OnWrite(ec);
                     });
@@ -344,7 +394,7 @@ class WebSocketSession : public LiveSink,
     writing_ = false;
     if (!queue_.empty()) {
       if (queue_.front().counted) {
-        counted_bytes_ -= queue_.front().text.size();
+        counted_bytes_ -= queue_.front().text->size();
       }
       queue_.pop_front();
     }
@@ -408,6 +458,7 @@ class WebSocketSession : public LiveSink,
   size_t counted_bytes_ = 0;
   bool writing_ = false;
   bool closing_ = false;
+  bool oversize_ = false;  // the message being read passed the limit
   std::optional<websocket::close_reason> close_reason_;
 };
 
@@ -419,7 +470,19 @@ void RunWebSocketSession(tcp::socket&& socket, Request&& request,
   beast::error_code ec;
   const tcp::endpoint local = socket.local_endpoint(ec);
   if (ec) return;
-  auto strand = net::make_strand(socket.get_executor());
+  // Over the io_context itself when there is one: a strand over the HTTP
+  // session's executor (often a strand already) would queue every handler
+  // twice.
+  using IoExecutor = net::io_context::executor_type;
+  const net::any_io_executor& from = socket.get_executor();
+  net::any_io_executor strand;
+  if (const auto* s = from.target<net::strand<IoExecutor>>()) {
+    strand = net::make_strand(s->get_inner_executor());
+  } else if (const auto* e = from.target<IoExecutor>()) {
+    strand = net::make_strand(*e);
+  } else {
+    strand = net::make_strand(from);
+  }
   const tcp::socket::native_handle_type fd = socket.release(ec);
   if (ec) return;
   tcp::socket on_strand(strand, local.protocol(), fd);

@@ -38,7 +38,10 @@
 namespace cairn::gateway {
 
 struct LiveOptions {
-  // Largest client message (frame payload) read. Default: 64 KiB.
+  // Largest client message read. A longer one is dropped as it arrives
+  // (never buffered whole) and answered with an `op: error`
+  // (payload_too_large); the connection stays open. Only a message past
+  // 16 MiB fails the connection (close 1009). Default: 64 KiB.
   size_t max_message_bytes = 64 * 1024;
   // Subscriptions one connection may hold. Default: 32.
   size_t max_subscriptions = 32;

@@ -623,11 +623,14 @@ TEST(LiveSessionTest, BadMessagesAndFramesGetErrorsAndConnectionStaysOpen) {
   c.Send(R"({"op":"ping"})");
   EXPECT_EQ(c.Read().op, "pong");
 
-  // A message past the size limit fails the connection (RFC 6455: 1009).
+  // A message past the size limit is answered with an error and dropped;
+  // the connection stays open and the next message is read as usual.
   c.Send(std::string(70 * 1024, ' ') + "{}");
   m = c.Read();
-  EXPECT_EQ(m.op, "close");
-  EXPECT_EQ(m.close_code, 1009);
+  EXPECT_EQ(m.op, "error");
+  EXPECT_EQ(m.error_code, "payload_too_large");
+  c.Send(std::string(64 * 1024 - 15, ' ') + R"({"op":"ping"})");
+  EXPECT_EQ(c.Read().op, "pong");
 }
 
 TEST(LiveSessionTest, AuthOriginAndScope) {
