@@ -1,0 +1,560 @@
+// Soak test: the real `cairn` binary in a child process under mixed load for
+// CAIRN_SOAK_SECONDS (default 60; 600 on demand): check-ins over keep-alive
+// HTTP from three threads, board/goal/history/list GETs from two, WebSocket
+// subscribers connecting, reading, disconnecting (cleanly or by dropping the
+// socket) and resuming with `from`, and a stream of bad requests. The
+// server's RSS (/proc/<pid>/status VmRSS) and open descriptors
+// (/proc/<pid>/fd) are sampled every two seconds.
+//
+// What must hold:
+// - descriptors: with every client gone, the count returns to what it was
+//   before the load (± kFdSlack for RocksDB's own files: a new WAL, SST or
+//   info log); during the load it never exceeds that plus the clients'
+//   connections plus the slack.
+// - memory: an event log grows, and so does the State the server keeps (every
+//   check-in), so RSS may grow by what the appended events cost. That cost is
+//   measured, not guessed: before the soak a burst of kCalibrationEvents
+//   check-ins is appended to the quiet server and the RSS it adds is divided
+//   by their number (after a first burst that pays one-time costs: thread
+//   caches, arenas, the first memtable blocks). Between the end of the
+//   warm-up (the first 20% of the time) and the end, RSS may grow by at most
+//   10% of its value at the end of the warm-up + 4 MiB (allocator and cache
+//   noise) + the measured per-event cost times the events appended meanwhile.
+//   A per-request or per-connection leak of even 100 bytes breaks that bound
+//   over the hundreds of thousands of requests of a 10-minute run.
+// - correctness under the load: every answer is the expected one (201, 200
+//   or the expected 4xx), and a subscriber that resumes with `from` = the last
+//   position it saw has seen every position exactly once, in order.
+#include <dirent.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "http_client.hpp"
+#include "limits.hpp"
+#include "ws_client.hpp"
+
+extern char** environ;
+
+namespace cairn::gateway {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+constexpr char kAdmin[] = "soak-admin";
+constexpr int kWriters = 3;
+constexpr int kReaders = 2;
+constexpr int kFollowers = 3;
+constexpr int kFdSlack = 6;
+constexpr int kCalibrationEvents = 6000;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::random_device rd;
+    path_ = fs::temp_directory_path() /
+            ("cairn-soak-" + std::to_string(rd()) + std::to_string(rd()));
+    fs::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+uint16_t FreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return 0;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  uint16_t port = 0;
+  socklen_t len = sizeof(a);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
+    port = ntohs(a.sin_port);
+  }
+  ::close(fd);
+  return port;
+}
+
+pid_t Spawn(const std::vector<std::string>& args, const std::string& log) {
+  std::vector<char*> argv;
+  argv.push_back(const_cast<char*>(CAIRN_BIN));
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(),
+                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, CAIRN_BIN, &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  return rc == 0 ? pid : -1;
+}
+
+// The child's resident set in KiB (0 when unreadable).
+long RssKiB(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+  }
+  return 0;
+}
+
+// The child's open descriptors (-1 when unreadable).
+int OpenFds(pid_t pid) {
+  DIR* d = ::opendir(("/proc/" + std::to_string(pid) + "/fd").c_str());
+  if (d == nullptr) return -1;
+  int n = 0;
+  while (dirent* e = ::readdir(d)) {
+    if (e->d_name[0] != '.') ++n;
+  }
+  ::closedir(d);
+  return n;
+}
+
+HeaderList Auth() {
+  return {{"Authorization", std::string("Bearer ") + kAdmin}};
+}
+
+std::string CheckIn(int64_t value) {
+  return "{\"value\":" + std::to_string(value) + ",\"confidence\":6}";
+}
+
+struct Sample {
+  double t = 0;  // seconds since the load started
+  long rss = 0;  // KiB
+  int fds = 0;
+  uint64_t head = 0;
+  uint64_t requests = 0;
+};
+
+class SoakTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      int st = 0;
+      ::waitpid(pid_, &st, 0);
+    }
+  }
+
+  void StartServer() {
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      port_ = FreePort();
+      ASSERT_NE(port_, 0);
+      pid_ =
+          Spawn({"serve", "--data", (dir_.path() / "data").string(), "--listen",
+                 "127.0.0.1:" + std::to_string(port_), "--admin-token", kAdmin,
+                 "--quiet", "--rate-limit", "1000000", "--threads", "2"},
+                (dir_.path() / "server.log").string());
+      ASSERT_GT(pid_, 0);
+      auto deadline = Clock::now() + 20s;
+      while (Clock::now() < deadline) {
+        int st = 0;
+        if (::waitpid(pid_, &st, WNOHANG) == pid_) {
+          pid_ = -1;
+          break;
+        }
+        HttpClient c("127.0.0.1", port_);
+        if (c.Send("GET", "/healthz").status == 200) return;
+        std::this_thread::sleep_for(20ms);
+      }
+      if (pid_ > 0) {
+        ::kill(pid_, SIGKILL);
+        int st = 0;
+        ::waitpid(pid_, &st, 0);
+        pid_ = -1;
+      }
+    }
+    FAIL() << "server did not start; see " << (dir_.path() / "server.log");
+  }
+
+  // Graceful stop (SIGTERM); the exit status, -1 when it did not exit in
+  // time.
+  int StopServer() {
+    ::kill(pid_, SIGTERM);
+    auto deadline = Clock::now() + 30s;
+    int st = 0;
+    while (Clock::now() < deadline) {
+      if (::waitpid(pid_, &st, WNOHANG) == pid_) {
+        pid_ = -1;
+        return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    return -1;
+  }
+
+  void Seed() {
+    HttpClient c("127.0.0.1", port_);
+    auto post = [&](const std::string& target, const std::string& body) {
+      auto r = c.Send("POST", target, body, Auth());
+      ASSERT_EQ(r.status, 201) << target << " " << r.body;
+    };
+    ASSERT_NO_FATAL_FAILURE(
+        post("/api/v1/units", R"({"id":"co","name":"Co","kind":"company"})"));
+    for (const char* u : {"u0", "u1"}) {
+      ASSERT_NO_FATAL_FAILURE(post(
+          "/api/v1/units", std::string(R"({"id":")") + u + R"(","name":")" + u +
+                               R"(","kind":"team","parent":"co"})"));
+    }
+    ASSERT_NO_FATAL_FAILURE(post(
+        "/api/v1/cycles",
+        R"({"id":"y","name":"Year","kind":"year","start":"2020-01-01","end":"2040-12-31"})"));
+    // g0..g3 take the check-ins; gh takes few, so its history stays short.
+    for (const char* g : {"g0", "g1", "g2", "g3", "gh"}) {
+      const std::string unit = g[1] == '0' || g[1] == '1' ? "u0" : "u1";
+      ASSERT_NO_FATAL_FAILURE(post(
+          "/api/v1/goals",
+          std::string(R"({"id":")") + g +
+              R"(","kind":"key_result","title":"Grow the number","unit":")" +
+              unit +
+              R"(","cycle":"y","measure":{"start":0,"target":100000000}})"));
+    }
+  }
+
+  // `n` check-ins on g0..g3 as fast as four connections go.
+  void Burst(int n, int64_t& next_value) {
+    std::vector<std::thread> ts;
+    std::atomic<int> bad{0};
+    const int64_t base = next_value;
+    for (int w = 0; w < 4; ++w) {
+      ts.emplace_back([&, w] {
+        HttpClient c("127.0.0.1", port_);
+        const std::string target =
+            "/api/v1/goals/g" + std::to_string(w) + "/check-ins";
+        for (int i = w; i < n; i += 4) {
+          if (c.Send("POST", target, CheckIn(base + i), Auth()).status != 201)
+            ++bad;
+        }
+      });
+    }
+    for (auto& t : ts) t.join();
+    next_value = base + n;
+    EXPECT_EQ(bad.load(), 0);
+  }
+
+  uint64_t Head() {
+    HttpClient c("127.0.0.1", port_);
+    auto r = c.Send("GET", "/healthz");
+    const std::string key = "\"position\":";
+    size_t at = r.body.find(key);
+    return at == std::string::npos
+               ? 0
+               : std::strtoull(r.body.c_str() + at + key.size(), nullptr, 10);
+  }
+
+  // Lets the server settle (connections closed, batches written).
+  long QuietRss() {
+    std::this_thread::sleep_for(1500ms);
+    return RssKiB(pid_);
+  }
+
+  TempDir dir_;
+  pid_t pid_ = -1;
+  uint16_t port_ = 0;
+};
+
+TEST_F(SoakTest, RssAndDescriptorsStayFlatUnderMixedLoad) {
+  int seconds = 60;
+  if (const char* env = std::getenv("CAIRN_SOAK_SECONDS")) {
+    seconds = std::max(10, std::atoi(env));
+  }
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  const long rss_start = RssKiB(pid_);
+  ASSERT_NO_FATAL_FAILURE(Seed());
+
+  // Calibration: what an appended check-in costs the server in RSS.
+  int64_t next_value = 1;
+  ASSERT_NO_FATAL_FAILURE(Burst(1000, next_value));  // one-time costs
+  const long rss_cal0 = QuietRss();
+  const uint64_t head_cal0 = Head();
+  ASSERT_NO_FATAL_FAILURE(Burst(kCalibrationEvents, next_value));
+  const long rss_cal1 = QuietRss();
+  const uint64_t head_cal1 = Head();
+  ASSERT_EQ(head_cal1 - head_cal0, static_cast<uint64_t>(kCalibrationEvents));
+  const double kib_per_event =
+      std::max(0L, rss_cal1 - rss_cal0) / double(kCalibrationEvents);
+  const int fds_before = OpenFds(pid_);
+  ASSERT_GT(fds_before, 0);
+
+  // The load.
+  std::atomic<bool> stop{false};
+  std::atomic<bool> stop_followers{false};
+  std::atomic<uint64_t> requests{0};
+  std::mutex problems_mu;
+  std::vector<std::string> problems;
+  auto problem = [&](std::string p) {
+    std::lock_guard lock(problems_mu);
+    if (problems.size() < 20) problems.push_back(std::move(p));
+  };
+  std::vector<std::thread> threads;
+  const uint16_t port = port_;
+
+  for (int w = 0; w < kWriters; ++w) {
+    threads.emplace_back([&, w] {
+      HttpClient c("127.0.0.1", port);
+      int64_t v = next_value + 1000000000LL * (w + 1);
+      for (int i = 0; !stop.load(); ++i) {
+        // g0..g2 by writer; every 50th check-in goes to gh (history reads).
+        const std::string goal = i % 50 == 49 ? "gh" : "g" + std::to_string(w);
+        auto r = c.Send("POST", "/api/v1/goals/" + goal + "/check-ins",
+                        CheckIn(v++), Auth());
+        ++requests;
+        if (r.status != 201) {
+          problem("check-in: " + std::to_string(r.status) + " " + r.body);
+        }
+        std::this_thread::sleep_for(25ms);
+      }
+    });
+  }
+
+  const std::vector<std::pair<std::string, unsigned>> reads = {
+      {"/api/v1/boards/co?cycle=y&depth=1", 200},
+      {"/api/v1/goals/g1", 200},
+      {"/api/v1/goals/gh/history", 200},
+      {"/api/v1/goals?unit=u1&cycle=y", 200},
+      {"/api/v1/units", 200},
+      {"/api/v1/scorecards/co?cycle=y", 200},
+      {"/api/v1/events?limit=50", 200},
+      {"/healthz", 200},
+      {"/metrics", 200},
+      {"/api/v1/goals/nope", 404},
+      {"/api/v1/nothing-here", 404},
+  };
+  for (int r = 0; r < kReaders; ++r) {
+    threads.emplace_back([&, r] {
+      HttpClient c("127.0.0.1", port);
+      for (size_t i = r; !stop.load(); ++i) {
+        const auto& [target, want] = reads[i % reads.size()];
+        auto res = c.Send("GET", target, {}, Auth());
+        ++requests;
+        if (res.status != want) {
+          problem("GET " + target + ": " + std::to_string(res.status));
+        }
+        std::this_thread::sleep_for(10ms);
+      }
+    });
+  }
+
+  // Bad requests, each on a fresh connection now and then.
+  threads.emplace_back([&] {
+    std::mt19937 rng(7);
+    for (int i = 0; !stop.load(); ++i) {
+      HttpClient c("127.0.0.1", port);
+      ClientResponse r;
+      unsigned want = 0;
+      switch (i % 6) {
+        case 0:
+          r = c.Send("POST", "/api/v1/goals/g0/check-ins",
+                     "{\"value\":", Auth());
+          want = 400;
+          break;
+        case 1:
+          r = c.Send("POST", "/api/v1/goals/g0/check-ins", CheckIn(1),
+                     {{"Authorization", "Bearer wrong"}});
+          want = 401;
+          break;
+        case 2:
+          r = c.Send("POST", "/api/v1/goals/g0/check-ins",
+                     R"({"value":"high"})", Auth());
+          want = 422;
+          break;
+        case 3:
+          r = c.Send("POST", "/api/v1/goals/g0/check-ins",
+                     std::string(kMaxBodyBytes + 10, ' '), Auth());
+          want = 413;
+          break;
+        case 4:
+          r = c.SendRaw("GARBAGE / HTTP/9.9\r\n\r\n");
+          want = 400;
+          break;
+        case 5:
+          r = c.Send("GET", "/api/v1/goals/g0?as_of=99999999999", {}, Auth());
+          want = 422;
+          break;
+      }
+      ++requests;
+      if (r.status != want) {
+        problem("bad request " + std::to_string(i % 6) + ": " +
+                std::to_string(r.status) + " " + r.body.substr(0, 200));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50 + rng() % 50));
+    }
+  });
+
+  // Followers: connect, subscribe from the last position seen, read a while,
+  // then close cleanly or drop the socket, and resume. Follower 0 follows
+  // the whole organisation and must see every position exactly once.
+  std::vector<std::vector<uint64_t>> followed(kFollowers);
+  std::vector<int> sessions(kFollowers, 0);
+  for (int f = 0; f < kFollowers; ++f) {
+    threads.emplace_back([&, f] {
+      std::mt19937 rng(100 + f);
+      std::vector<uint64_t>& seen = followed[f];
+      const std::string unit = f == 0 ? "co" : f == 1 ? "u0" : "u1";
+      while (!stop_followers.load()) {
+        LiveClient ws(port, kAdmin);
+        if (!ws.ok()) {
+          problem("websocket handshake: " + ws.error());
+          return;
+        }
+        ++sessions[f];
+        const int64_t from = seen.empty() ? 0 : int64_t(seen.back());
+        ws.Send(SubscribeMessage("s", unit, f == 0 ? -1 : 0, "y", from));
+        const int want = 20 + static_cast<int>(rng() % 200);
+        for (int n = 0; n < want && !stop_followers.load();) {
+          LiveMsg m = ws.Read(10s);
+          ++requests;
+          if (m.op == "event") {
+            if (!seen.empty() && m.position <= seen.back()) {
+              problem("follower " + std::to_string(f) + ": position " +
+                      std::to_string(m.position) + " after " +
+                      std::to_string(seen.back()));
+            }
+            seen.push_back(m.position);
+            ++n;
+          } else if (m.op != "synced") {
+            if (stop_followers.load()) break;
+            problem("follower " + std::to_string(f) + ": " + m.op + " " +
+                    m.raw.substr(0, 200));
+            return;
+          }
+        }
+        if (rng() % 2 == 0) {
+          ws.Close();
+        } else {
+          ws.Abort();
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 300));
+      }
+    });
+  }
+
+  // Sampling.
+  std::vector<Sample> samples;
+  const auto t0 = Clock::now();
+  const auto end = t0 + std::chrono::seconds(seconds);
+  while (Clock::now() < end) {
+    std::this_thread::sleep_for(2s);
+    Sample s;
+    s.t = std::chrono::duration<double>(Clock::now() - t0).count();
+    s.rss = RssKiB(pid_);
+    s.fds = OpenFds(pid_);
+    s.head = Head();
+    s.requests = requests.load();
+    samples.push_back(s);
+    int st = 0;
+    if (::waitpid(pid_, &st, WNOHANG) == pid_) {
+      pid_ = -1;
+      break;
+    }
+  }
+  // Followers first, while events still flow (they are between reads).
+  stop_followers = true;
+  for (int f = 0; f < kFollowers; ++f)
+    threads[threads.size() - kFollowers + f].join();
+  stop = true;
+  for (size_t i = 0; i + kFollowers < threads.size(); ++i) threads[i].join();
+  ASSERT_GT(pid_, 0) << "the server died; see " << (dir_.path() / "server.log");
+  ASSERT_GE(samples.size(), 3u);
+
+  const long rss_quiet_end = QuietRss();
+  const int fds_after = OpenFds(pid_);
+  const uint64_t head_end = Head();
+
+  // The baseline: the first sample after the warm-up (20% of the time).
+  size_t warm = 0;
+  while (warm + 1 < samples.size() && samples[warm].t < 0.2 * seconds) ++warm;
+  const Sample& base = samples[warm];
+  const Sample& last = samples.back();
+  int fds_max = 0;
+  for (const Sample& s : samples) fds_max = std::max(fds_max, s.fds);
+
+  const double event_growth_kib = kib_per_event * double(last.head - base.head);
+  const double bound_kib = 0.10 * double(base.rss) + 4096 + event_growth_kib;
+  const long growth_kib = last.rss - base.rss;
+
+  std::printf(
+      "[soak] %d s, %llu requests and WebSocket messages, %llu events "
+      "appended (head %llu)\n"
+      "[soak] RSS: %ld KiB at start (empty store), %ld KiB after the warm-up "
+      "(t=%.0f s, head %llu), %ld KiB at the end (t=%.0f s, head %llu), "
+      "%ld KiB quiet after the load\n"
+      "[soak] measured cost of an appended check-in: %.3f KiB (%ld KiB for "
+      "%d); allowed growth %.0f KiB = 10%% + 4096 + %.0f for the events; "
+      "grew %ld KiB\n"
+      "[soak] fds: %d before the load, %d after the warm-up, %d at the end, "
+      "%d max, %d after the load\n"
+      "[soak] followers: %zu/%zu/%zu events over %d/%d/%d sessions\n",
+      seconds, static_cast<unsigned long long>(last.requests),
+      static_cast<unsigned long long>(head_end - head_cal1),
+      static_cast<unsigned long long>(head_end), rss_start, base.rss, base.t,
+      static_cast<unsigned long long>(base.head), last.rss, last.t,
+      static_cast<unsigned long long>(last.head), rss_quiet_end, kib_per_event,
+      rss_cal1 - rss_cal0, kCalibrationEvents, bound_kib, event_growth_kib,
+      growth_kib, fds_before, base.fds, last.fds, fds_max, fds_after,
+      followed[0].size(), followed[1].size(), followed[2].size(), sessions[0],
+      sessions[1], sessions[2]);
+  std::printf("[soak] samples (t s, RSS KiB, fds, head, requests):\n");
+  for (const Sample& s : samples) {
+    std::printf("[soak]   %5.0f %8ld %4d %8llu %10llu\n", s.t, s.rss, s.fds,
+                static_cast<unsigned long long>(s.head),
+                static_cast<unsigned long long>(s.requests));
+  }
+
+  {
+    std::lock_guard lock(problems_mu);
+    EXPECT_TRUE(problems.empty())
+        << problems.size() << " problems, first: " << problems.front();
+  }
+  EXPECT_LE(double(growth_kib), bound_kib) << "RSS grew past the bound";
+  EXPECT_LE(fds_after, fds_before + kFdSlack) << "descriptors leaked";
+  // During the load: the clients' connections (writers, readers, the bad
+  // request's, followers) plus the slack.
+  // A refused oversized request lingers up to kLingerTimeout (2 s) after
+  // its reply: a few of those at once.
+  EXPECT_LE(fds_max,
+            fds_before + kWriters + kReaders + kFollowers + 4 + kFdSlack);
+  EXPECT_GT(last.head, base.head);
+
+  // Follower 0 (the whole organisation) saw every position after the seed's
+  // first event exactly once: 1..its last position, in order.
+  ASSERT_FALSE(followed[0].empty());
+  for (size_t i = 0; i < followed[0].size(); ++i) {
+    ASSERT_EQ(followed[0][i], i + 1) << "follower 0 broke at " << i;
+  }
+  EXPECT_EQ(StopServer(), 0) << "the server did not stop cleanly";
+}
+
+}  // namespace
+}  // namespace cairn::gateway
