@@ -222,6 +222,14 @@ Figures Run(uint16_t port, const Load& load, size_t connections,
   return f;
 }
 
+// The value of an unlabelled sample in a Prometheus exposition, 0 if none.
+double MetricValue(const std::string& text, const std::string& name) {
+  const std::string key = "\n" + name + " ";
+  size_t at = text.find(key);
+  if (at == std::string::npos) return 0;
+  return std::strtod(text.c_str() + at + key.size(), nullptr);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -290,7 +298,22 @@ int main(int argc, char** argv) {
     size_t last_conns = 0;
     for (size_t conns : cases) {
       Figures h = Run(port, healthz, conns, seconds);
+      const std::string m0 = c.Send("GET", "/metrics").body;
       Figures k = Run(port, checkins, conns, seconds);
+      const std::string m1 = c.Send("GET", "/metrics").body;
+      auto delta = [&](const std::string& name) {
+        return MetricValue(m1, name) - MetricValue(m0, name);
+      };
+      const double batches = delta("cairn_append_batch_size_count");
+      std::printf(
+          "connections %3zu  writer: %.0f batches, %.1f commands/batch, "
+          "%.2f ms/append (fsync), %.0f whole-State copies\n",
+          conns, batches,
+          batches > 0 ? delta("cairn_append_batch_size_sum") / batches : 0.0,
+          batches > 0
+              ? 1000 * delta("cairn_append_duration_seconds_sum") / batches
+              : 0.0,
+          delta("cairn_state_copies_total"));
       std::printf(
           "connections %3zu  check-ins %8.0f/s p50 %6.2f ms p99 %6.2f ms "
           "(errors %llu)  healthz %8.0f/s p50 %6.2f ms p99 %6.2f ms  "

@@ -109,17 +109,21 @@ Result<std::shared_ptr<const State>> ReplayState(
 struct Sequencer::Pool {
   std::mutex mu;
   std::vector<std::unique_ptr<State>> free;
+  // Bumped by Start: States published before it are not taken back.
+  uint64_t generation = 0;
 };
 
 namespace {
 
 // Free States kept for reuse (more are deleted).
-constexpr size_t kPooledStates = 3;
+constexpr size_t kPooledStates = 6;
 // Events kept to bring a recycled State up to date; an older State is
 // dropped and the published one copied instead.
 constexpr size_t kRecentEvents = 16384;
-// Change sets waiting for the publisher before the writer waits for it.
+// Change sets waiting for the publisher before the writer waits for it,
+// and the most events merged into one waiting set.
 constexpr size_t kMaxPendingChangeSets = 64;
+constexpr size_t kMaxMergedEvents = 8192;
 
 }  // namespace
 
@@ -148,6 +152,13 @@ Status Sequencer::Start() {
     state_ = *state;
   }
   if (metrics_ != nullptr) metrics_->SetHead((*state)->position);
+  // A restart may find the log changed: recycle nothing from before.
+  recent_.clear();
+  {
+    std::lock_guard lock(pool_->mu);
+    pool_->free.clear();
+    ++pool_->generation;
+  }
   {
     std::lock_guard lock(pub_mu_);
     pub_stopping_ = false;
@@ -277,7 +288,10 @@ std::unique_ptr<State> Sequencer::WorkingCopy(
     }
   }
   stale.clear();  // freed outside the pool's lock
-  if (!s) return std::make_unique<State>(*base);
+  if (!s) {
+    if (metrics_ != nullptr) metrics_->StateCopied();
+    return std::make_unique<State>(*base);
+  }
   if (s->position < target) {
     auto it = std::lower_bound(
         recent_.begin(), recent_.end(), s->position + 1,
@@ -291,12 +305,18 @@ std::unique_ptr<State> Sequencer::WorkingCopy(
 
 std::shared_ptr<const State> Sequencer::Publishable(
     std::unique_ptr<State> state) {
+  uint64_t generation = 0;
+  {
+    std::lock_guard lock(pool_->mu);
+    generation = pool_->generation;
+  }
   return std::shared_ptr<const State>(
-      state.release(), [pool = pool_](const State* p) {
+      state.release(), [pool = pool_, generation](const State* p) {
         std::unique_ptr<State> owned(const_cast<State*>(p));
         {
           std::lock_guard lock(pool->mu);
-          if (pool->free.size() < kPooledStates) {
+          if (pool->generation == generation &&
+              pool->free.size() < kPooledStates) {
             pool->free.push_back(std::move(owned));
           }
         }
@@ -312,6 +332,8 @@ void Sequencer::Remember(const std::vector<Event>& events) {
 void Sequencer::ProcessBatch(std::vector<WriteRequest>& batch) {
   std::shared_ptr<const State> base = Snapshot();
   std::unique_ptr<State> work = WorkingCopy(base);
+  // Read as late as possible: the store stamps the batch with its own clock
+  // and a State predicted with another `at` must be rebuilt.
   const Millis now = std::max(NowMillis(), base->at);
   uint64_t head = base->position;
 
@@ -499,10 +521,19 @@ void Sequencer::ProcessBatch(std::vector<WriteRequest>& batch) {
   if (!changes->events.empty() && hub_ != nullptr) {
     changes->state = next;
     std::unique_lock lock(pub_mu_);
-    pub_cv_.wait(lock, [&] {
-      return pub_queue_.size() < kMaxPendingChangeSets || pub_stopping_;
-    });
-    pub_queue_.emplace_back(hub_, std::move(changes));
+    if (!pub_queue_.empty() && pub_queue_.back().first == hub_ &&
+        pub_queue_.back().second->events.size() < kMaxMergedEvents) {
+      // The publisher is behind: extend the waiting change set (one set
+      // as of the later State) rather than hold one State per batch.
+      ChangeSet& waiting = *pub_queue_.back().second;
+      for (Event& e : changes->events) waiting.events.push_back(std::move(e));
+      waiting.state = std::move(changes->state);
+    } else {
+      pub_cv_.wait(lock, [&] {
+        return pub_queue_.size() < kMaxPendingChangeSets || pub_stopping_;
+      });
+      pub_queue_.emplace_back(hub_, std::move(changes));
+    }
     pub_cv_.notify_all();
   }
 

@@ -89,6 +89,12 @@ std::string ServerMetrics::Render() const {
   out += "# HELP cairn_log_head Position of the last event.\n";
   out += "# TYPE cairn_log_head gauge\n";
   out += "cairn_log_head " + std::to_string(head_.load()) + "\n";
+  out +=
+      "# HELP cairn_state_copies_total Batches for which the writer copied "
+      "the whole State (no recycled State was free).\n";
+  out += "# TYPE cairn_state_copies_total counter\n";
+  out +=
+      "cairn_state_copies_total " + std::to_string(state_copies_.load()) + "\n";
   return out;
 }
 

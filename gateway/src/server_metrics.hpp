@@ -1,7 +1,8 @@
 // The server's counters for `GET /metrics` (Prometheus text format 0.0.4):
 // requests by route and status, request latency histograms by route,
 // append batch sizes, append (fsync) latency, live connections, WebSocket
-// connections. Thread-safe; each record takes one short lock.
+// connections, whole-State copies by the writer. Thread-safe; each record takes
+// one short lock.
 #pragma once
 
 #include <array>
@@ -23,6 +24,8 @@ class ServerMetrics {
   int64_t connections() const { return connections_.load(); }
   void SetWebSocketConnections(int64_t n) { websockets_.store(n); }
   void SetHead(uint64_t head) { head_.store(head); }
+  // The writer copied the whole State for a batch (no recycled one free).
+  void StateCopied() { state_copies_.fetch_add(1); }
 
   // The whole exposition, text format.
   std::string Render() const;
@@ -47,6 +50,7 @@ class ServerMetrics {
   std::atomic<int64_t> connections_{0};
   std::atomic<int64_t> websockets_{0};
   std::atomic<uint64_t> head_{0};
+  std::atomic<uint64_t> state_copies_{0};
 };
 
 }  // namespace cairn::gateway
