@@ -7,7 +7,9 @@
 //                                      # one run; rate: check-ins per s
 //
 // Prints, per run, delivery latency from append (the event's `at`) to
-// receipt, p50/p99/max, messages delivered per second, the server's RSS
+// receipt, p50/p99/max (every event message counts: the run waits, up to
+// 30 s, until each check-in reached each client), messages delivered per
+// second from the first append to the last receipt, the server's RSS
 // growth per connection, and the CPU time per delivered message of the
 // server and of the clients during the measured window (a figure that does
 // not depend on what else the machine runs). Last line: one JSON object for
@@ -87,6 +89,7 @@ struct Stats {
   std::atomic<uint64_t> delivered{0};
   std::atomic<int> synced{0};
   std::atomic<int> failed{0};
+  std::atomic<int> dropped{0};  // closed after synced (should stay 0)
   std::atomic<bool> measuring{false};
 };
 
@@ -176,6 +179,8 @@ class ClientPool {
     if (!c.synced) {
       ++stats_.failed;
       Settled();
+    } else {
+      ++stats_.dropped;
     }
   }
 
@@ -406,11 +411,12 @@ Figures RunOnce(int clients, double seconds, double rate) {
   const double server_cpu_before = CpuMs(pid);
   const double client_cpu_before = CpuMs(getpid());
   stats.measuring = true;
+  const auto start = std::chrono::steady_clock::now();
+  uint64_t checkins = 0;
   {
     cairn::gateway::HttpClient w("127.0.0.1", port);
     cairn::gateway::HeaderList auth = {
         {"Authorization", std::string("Bearer ") + kToken}};
-    const auto start = std::chrono::steady_clock::now();
     const auto period = std::chrono::duration<double>(1.0 / rate);
     for (int i = 0;; ++i) {
       const auto due =
@@ -421,15 +427,28 @@ Figures RunOnce(int clients, double seconds, double rate) {
       std::this_thread::sleep_until(due);
       w.Send("POST", "/api/v1/goals/kr-" + std::to_string(i % 8) + "/check-ins",
              R"({"value":)" + std::to_string(i % 100) + "}", auth);
+      ++checkins;
     }
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // Every check-in reaches every client: wait for all of them (late ones
+  // count in the percentiles), up to 30 s.
+  const uint64_t expected = checkins * uint64_t(stats.synced.load());
+  const auto wait_deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (stats.delivered < expected &&
+         std::chrono::steady_clock::now() < wait_deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const double elapsed_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   stats.measuring = false;
   const double server_cpu_ms = CpuMs(pid) - server_cpu_before;
   const double client_cpu_ms = CpuMs(getpid()) - client_cpu_before;
   stop = true;
   io.join();  // the latencies are the client thread's until here
-  f.delivered_per_s = double(stats.delivered) / seconds;
+  // From the first append to the last receipt.
+  f.delivered_per_s = double(stats.delivered) / elapsed_s;
   {
     auto& v = stats.latencies_ms;
     std::sort(v.begin(), v.end());
@@ -440,11 +459,12 @@ Figures RunOnce(int clients, double seconds, double rate) {
     }
   }
   std::printf(
-      "clients %6d (synced %d, failed %d)  delivered %9.0f/s  p50 %5.0f ms  "
+      "clients %6d (synced %d, failed %d, dropped %d)  delivered %9.0f/s  p50 "
+      "%5.0f ms  "
       "p99 %5.0f ms  max %5.0f ms  server RSS %.1f KiB/conn  "
       "CPU per message: server %.2f us, clients %.2f us\n",
-      clients, stats.synced.load(), stats.failed.load(), f.delivered_per_s,
-      f.p50, f.p99, f.max, f.rss_kib_per_conn,
+      clients, stats.synced.load(), stats.failed.load(), stats.dropped.load(),
+      f.delivered_per_s, f.p50, f.p99, f.max, f.rss_kib_per_conn,
       stats.delivered ? server_cpu_ms * 1000.0 / double(stats.delivered) : 0,
       stats.delivered ? client_cpu_ms * 1000.0 / double(stats.delivered) : 0);
   std::fflush(stdout);
