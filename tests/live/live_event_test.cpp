@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <thread>
+#include <vector>
 
 #include "cairn/core/apply.hpp"
 #include "cairn/core/decide.hpp"
@@ -152,6 +153,34 @@ TEST(LiveDescribeTest, UnitCycleAndTokenEvents) {
   Apply(org.state, token);
   LiveEvent lt = DescribeEvent(org.state, token, 0);
   EXPECT_FALSE(Matches({"acme", -1, ""}, lt));
+}
+
+TEST(LiveBatchTest, SharedRendersOncePerEventAndKeyAcrossThreads) {
+  LiveBatch batch;
+  batch.events.resize(2);
+  batch.events[0].position = 7;
+  batch.events[1].position = 8;
+  std::atomic<int> renders{0};
+  auto render = [&](size_t i, const std::string& key) {
+    return batch.Shared(i, key, [&] {
+      ++renders;
+      return key + "@" + std::to_string(batch.events[i].position);
+    });
+  };
+  std::vector<std::shared_ptr<const std::string>> seen(8);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < seen.size(); ++t) {
+    threads.emplace_back([&, t] { seen[t] = render(1, "s1|sales"); });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(renders, 1);
+  for (const auto& s : seen) {
+    EXPECT_EQ(s.get(), seen[0].get());  // the same bytes, shared
+  }
+  EXPECT_EQ(*seen[0], "s1|sales@8");
+  EXPECT_EQ(*render(0, "s1|sales"), "s1|sales@7");
+  EXPECT_EQ(*render(1, "s2|sales"), "s2|sales@8");
+  EXPECT_EQ(renders, 3);
 }
 
 TEST(LiveMessageTest, ParsesSubscribe) {
