@@ -44,12 +44,12 @@ class FaultWritableFile : public rocksdb::FSWritableFileOwnerWrapper {
   }
   rocksdb::IOStatus Sync(const rocksdb::IOOptions& o,
                          rocksdb::IODebugContext* dbg) override {
-    if (faults_->no_space()) return NoSpace();
+    if (faults_->no_space() || faults_->sync_fails()) return NoSpace();
     return FSWritableFileOwnerWrapper::Sync(o, dbg);
   }
   rocksdb::IOStatus Fsync(const rocksdb::IOOptions& o,
                           rocksdb::IODebugContext* dbg) override {
-    if (faults_->no_space()) return NoSpace();
+    if (faults_->no_space() || faults_->sync_fails()) return NoSpace();
     return FSWritableFileOwnerWrapper::Fsync(o, dbg);
   }
 

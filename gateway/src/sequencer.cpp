@@ -463,6 +463,21 @@ void Sequencer::ProcessBatch(std::vector<WriteRequest>& batch) {
       for (const Event& e : r->events) changes->events.push_back(e);
     }
   }
+  // The log is the truth. A batch answered 503 because its sync failed may
+  // still have reached the WAL, and the store's recovery (at this or a later
+  // write) then finds it: the log holds events the published State lacks.
+  // They are read back and applied, and published like any other change.
+  if (store_.Head() > base->position + changes->events.size()) {
+    std::vector<Event> stored;
+    Status read = store_.ReadAll(base->position, [&](const Event& e) {
+      stored.push_back(e);
+      return true;
+    });
+    if (read.ok() && stored.size() > changes->events.size()) {
+      changes->events = std::move(stored);
+      exact = false;
+    }
+  }
   std::shared_ptr<const State> next = base;
   if (!changes->events.empty()) {
     if (!exact) {
