@@ -467,6 +467,7 @@ void Sequencer::ProcessBatch(std::vector<WriteRequest>& batch) {
   // still have reached the WAL, and the store's recovery (at this or a later
   // write) then finds it: the log holds events the published State lacks.
   // They are read back and applied, and published like any other change.
+  bool caught_up = false;
   if (store_.Head() > base->position + changes->events.size()) {
     std::vector<Event> stored;
     Status read = store_.ReadAll(base->position, [&](const Event& e) {
@@ -476,6 +477,7 @@ void Sequencer::ProcessBatch(std::vector<WriteRequest>& batch) {
     if (read.ok() && stored.size() > changes->events.size()) {
       changes->events = std::move(stored);
       exact = false;
+      caught_up = true;
     }
   }
   std::shared_ptr<const State> next = base;
@@ -512,6 +514,14 @@ void Sequencer::ProcessBatch(std::vector<WriteRequest>& batch) {
     if (k >= 0) {
       Result<eventstore::AppendResult>& r = results[static_cast<size_t>(k)];
       if (!r) {
+        const ErrorCode code = r.error().code;
+        if (caught_up && (code == ErrorCode::kVersionConflict ||
+                          code == ErrorCode::kAlreadyExists)) {
+          // Decided against a model that lacked the recovered events: it
+          // is decided again, next turn, against the model equal to the log.
+          deferred.push_back(std::move(w));
+          continue;
+        }
         w.done(ErrorResponse(r.error()));
         continue;
       }

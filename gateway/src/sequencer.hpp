@@ -26,7 +26,10 @@
 // hold every one) is the published State copied. If the store's assigned
 // `at`/positions differ from the predicted ones, or a write fails, the
 // working State is dropped and a State is advanced with exactly the stored
-// events, so the live State always equals a replay of the log.
+// events, so the live State always equals a replay of the log. A batch
+// answered 503 whose sync failed may still be found on disk by the store's
+// recovery at a later write: those events are read back, applied and
+// published, and requests that conflicted with them are decided again.
 //
 // Idempotency: a request with a key (already scoped to its token) whose key
 // was stored answers the stored reply when the fingerprint matches, 422

@@ -181,6 +181,19 @@ class DiskFullTest : public ::testing::Test {
     EXPECT_EQ(lost, 0u) << "acknowledged check-ins lost";
   }
 
+  // With the server stopped: the store opens at `head` and verifies.
+  void ExpectStoreVerifies(uint64_t head) {
+    eventstore::Options options;
+    options.path = (dir_.path() / "data").string();
+    auto store = eventstore::EventStore::Open(options);
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    EXPECT_EQ((*store)->Head(), head);
+    auto report = (*store)->Verify();
+    EXPECT_TRUE(report.ok) << (report.problems.empty() ? ""
+                                                       : report.problems[0]);
+    EXPECT_EQ(report.events, head);
+  }
+
   TempDir dir_;
   std::shared_ptr<eventstore::WriteFaults> faults_ =
       std::make_shared<eventstore::WriteFaults>();
@@ -309,17 +322,7 @@ TEST_F(DiskFullTest, WritesAnswer503ReadsWorkNothingLostWritesResume) {
   // store verifies.
   ws.Close();
   StopServer();
-  {
-    eventstore::Options options;
-    options.path = (dir_.path() / "data").string();
-    auto store = eventstore::EventStore::Open(options);
-    ASSERT_TRUE(store.ok()) << store.error().message;
-    EXPECT_EQ((*store)->Head(), final_head);
-    auto report = (*store)->Verify();
-    EXPECT_TRUE(report.ok) << (report.problems.empty() ? ""
-                                                       : report.problems[0]);
-    EXPECT_EQ(report.events, final_head);
-  }
+  ASSERT_NO_FATAL_FAILURE(ExpectStoreVerifies(final_head));
   ASSERT_NO_FATAL_FAILURE(StartServer(nullptr));
   EXPECT_EQ(server_->Head(), final_head);
   ASSERT_NO_FATAL_FAILURE(ExpectLogHolds(acked, lost));
@@ -379,16 +382,7 @@ TEST_F(DiskFullTest, FailedSyncLeavesServedModelEqualToTheLog) {
   // vanishes later, and the store verifies.
   ws.Close();
   StopServer();
-  {
-    eventstore::Options options;
-    options.path = (dir_.path() / "data").string();
-    auto store = eventstore::EventStore::Open(options);
-    ASSERT_TRUE(store.ok()) << store.error().message;
-    EXPECT_EQ((*store)->Head(), head);
-    auto report = (*store)->Verify();
-    EXPECT_TRUE(report.ok) << (report.problems.empty() ? ""
-                                                       : report.problems[0]);
-  }
+  ASSERT_NO_FATAL_FAILURE(ExpectStoreVerifies(head));
   ASSERT_NO_FATAL_FAILURE(StartServer(nullptr));
   uint64_t head_after = 0;
   std::vector<LogEvent> log_after = Log(head_after);
@@ -493,16 +487,7 @@ TEST_F(DiskFullTest, FaultsUnderConcurrentWritesLoseNothing) {
 
   ws.Close();
   StopServer();
-  {
-    eventstore::Options options;
-    options.path = (dir_.path() / "data").string();
-    auto store = eventstore::EventStore::Open(options);
-    ASSERT_TRUE(store.ok()) << store.error().message;
-    EXPECT_EQ((*store)->Head(), head);
-    auto report = (*store)->Verify();
-    EXPECT_TRUE(report.ok) << (report.problems.empty() ? ""
-                                                       : report.problems[0]);
-  }
+  ASSERT_NO_FATAL_FAILURE(ExpectStoreVerifies(head));
   ASSERT_NO_FATAL_FAILURE(StartServer(nullptr));
   ASSERT_NO_FATAL_FAILURE(ExpectLogHolds(acked, lost));
   std::printf(
