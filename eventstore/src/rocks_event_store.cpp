@@ -107,7 +107,8 @@ struct Pending {
 struct Group {
   uint64_t head = 0;
   std::string hash;
-  Millis at = 0;
+  Millis clock = 0;  // the store's clock for requests without an `at`
+  Millis at = 0;     // the `at` of the group's last accepted event
   rocksdb::WriteBatch batch;
   std::unordered_map<std::string, uint64_t> versions;  // streams touched
   std::unordered_map<std::string, uint64_t> ids;       // new event ids
@@ -438,7 +439,8 @@ void EventStoreImpl::RunGroup(std::vector<Pending*>& group) {
   Group g;
   g.head = head_.load();
   g.hash = last_hash_;
-  g.at = std::max(NowMillis(), last_at_);
+  g.at = last_at_;
+  g.clock = std::max(NowMillis(), last_at_);
   // Requests whose outcome depends on the write landing.
   std::vector<Result<AppendResult>*> dependent;
   {
@@ -701,6 +703,7 @@ Result<AppendResult> EventStoreImpl::Decide(const AppendRequest& r, Group& g,
   }
 
   // Assign positions, versions, time, ids and the hash chain.
+  const Millis at = std::max(r.at.value_or(g.clock), g.at);
   uint64_t head = g.head;
   std::string hash = g.hash;
   std::unordered_map<std::string, uint64_t> versions;
@@ -711,8 +714,8 @@ Result<AppendResult> EventStoreImpl::Decide(const AppendRequest& r, Group& g,
         vit != versions.end() ? vit->second : CurrentVersion(e.stream, g);
     e.version = v + 1;
     versions[e.stream] = e.version;
-    e.at = g.at;
-    if (e.id.empty()) e.id = id_gen_.Next(g.at);
+    e.at = at;
+    if (e.id.empty()) e.id = id_gen_.Next(at);
     e.hash = EventHash(hash, e);
     hash = e.hash;
   }
@@ -741,6 +744,7 @@ Result<AppendResult> EventStoreImpl::Decide(const AppendRequest& r, Group& g,
   for (auto& [stream, v] : versions) g.versions[stream] = v;
   g.head = head;
   g.hash = hash;
+  if (!out.empty()) g.at = at;
   if (!r.idempotency_key.empty()) {
     std::string v;
     keys::PutBE64(&v, first);

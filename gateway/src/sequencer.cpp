@@ -8,7 +8,6 @@
 #include "cairn/core/apply.hpp"
 #include "cairn/core/decide.hpp"
 #include "cairn/core/json_writer.hpp"
-#include "cairn/projections/touched.hpp"
 #include "http_errors.hpp"
 #include "limits.hpp"
 #include "server_metrics.hpp"
@@ -242,15 +241,6 @@ void Sequencer::RunPublisher() {
       pub_queue_.pop_front();
       pub_cv_.notify_all();  // the writer may wait for room
     }
-    ChangeSet& changes = *item.second;
-    for (const Event& e : changes.events) {
-      for (std::string& id : projections::GoalsTouchedBy(*changes.state, e)) {
-        if (std::find(changes.goals.begin(), changes.goals.end(), id) ==
-            changes.goals.end()) {
-          changes.goals.push_back(std::move(id));
-        }
-      }
-    }
     item.first->Publish(std::move(item.second));
   }
 }
@@ -332,8 +322,8 @@ void Sequencer::Remember(const std::vector<Event>& events) {
 void Sequencer::ProcessBatch(std::vector<WriteRequest>& batch) {
   std::shared_ptr<const State> base = Snapshot();
   std::unique_ptr<State> work = WorkingCopy(base);
-  // Read as late as possible: the store stamps the batch with its own clock
-  // and a State predicted with another `at` must be rebuilt.
+  // The batch's clock: every command is decided at it and the store stamps
+  // the events with it (AppendRequest::at), so the prediction holds.
   const Millis now = std::max(NowMillis(), base->at);
   uint64_t head = base->position;
 
@@ -381,6 +371,7 @@ void Sequencer::ProcessBatch(std::vector<WriteRequest>& batch) {
       continue;
     }
     eventstore::AppendRequest req;
+    req.at = now;
     std::vector<Event> events;
     const std::string meta = EventMeta(w);
     std::set<std::string> expected_streams;

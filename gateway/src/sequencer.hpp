@@ -23,8 +23,10 @@
 // writer when their last reader drops them and are brought up to date by
 // applying the events written since (kept in memory), so a batch costs
 // O(its events), not O(State). Only when no such State is free (readers
-// hold every one) is the published State copied. If the store's assigned
-// `at`/positions differ from the predicted ones, or a write fails, the
+// hold every one) is the published State copied. Every command of a batch
+// is decided at one clock reading, which the store stamps on the events
+// (AppendRequest::at). If the store's assigned `at`/positions still differ
+// from the predicted ones (the log moved), or a write fails, the
 // working State is dropped and a State is advanced with exactly the stored
 // events, so the live State always equals a replay of the log. A batch
 // answered 503 whose sync failed may still be found on disk by the store's

@@ -199,6 +199,59 @@ TEST(EventStore, AppendManyRequestsSucceedOrFailAloneInOrder) {
   EXPECT_TRUE(store->Verify().ok);
 }
 
+TEST(EventStore, GivenAtIsStoredAndNeverGoesBack) {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  ASSERT_TRUE(store);
+  const Millis now = NowMillis();
+  auto at = [](Millis t, std::vector<NewEvent> events) {
+    AppendRequest r = Req(std::move(events));
+    r.at = t;
+    return r;
+  };
+  // Honoured exactly when it does not go back (one request, two events).
+  auto first = store->Append(at(now + 5000, {Ev("goal-a"), Ev("goal-b")}));
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_EQ(first->events[0].at, now + 5000);
+  EXPECT_EQ(first->events[1].at, now + 5000);
+  // Smaller than the event before: raised to it.
+  auto back = store->Append(at(now - 60000, {Ev("goal-a")}));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->events[0].at, now + 5000);
+  // In one group: given, none (the store's clock, below the given one),
+  // refused, smaller, larger.
+  std::vector<AppendRequest> reqs;
+  reqs.push_back(at(now + 7000, {Ev("goal-a")}));
+  reqs.push_back(Req({Ev("goal-b")}));
+  reqs.push_back(at(now + 90000, {Ev("bad name")}));  // refused: no effect
+  reqs.push_back(at(now + 6000, {Ev("goal-c")}));
+  reqs.push_back(at(now + 8000, {Ev("goal-c")}));
+  auto res = store->AppendMany(reqs);
+  ASSERT_EQ(res.size(), 5u);
+  ASSERT_TRUE(res[0].ok() && res[1].ok() && res[3].ok() && res[4].ok());
+  EXPECT_FALSE(res[2].ok());
+  EXPECT_EQ(res[0]->events[0].at, now + 7000);
+  EXPECT_EQ(res[1]->events[0].at, now + 7000);
+  EXPECT_EQ(res[3]->events[0].at, now + 7000);
+  EXPECT_EQ(res[4]->events[0].at, now + 8000);
+  // Without one, later appends keep `at` non-decreasing too.
+  auto plain = store->Append(Req({Ev("goal-d")}));
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->events[0].at, now + 8000);
+  std::vector<Event> all = All(*store);
+  ASSERT_EQ(all.size(), 8u);
+  for (size_t i = 1; i < all.size(); ++i) EXPECT_GE(all[i].at, all[i - 1].at);
+  EXPECT_EQ(store->PositionAtOrBefore(now + 7000), 6u);
+  EXPECT_TRUE(store->Verify().ok);
+  // Kept across a reopen: the clock does not go back below the stored `at`.
+  store.reset();
+  store = OpenStore(dir.path());
+  ASSERT_TRUE(store);
+  auto after = store->Append(at(now, {Ev("goal-e")}));
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->events[0].at, now + 8000);
+}
+
 TEST(EventStore, IdempotencyKeyReturnsTheFirstAnswer) {
   TempDir dir;
   auto store = OpenStore(dir.path());

@@ -47,7 +47,8 @@ struct StreamExpectation {
   ExpectedVersion expected;
 };
 
-// An event to append; position, version, at and hash are assigned.
+// An event to append; position, version, at and hash are assigned (`at`
+// from the store's clock or AppendRequest::at).
 struct NewEvent {
   std::string stream;
   std::string type;
@@ -65,6 +66,11 @@ struct AppendRequest {
   std::string idempotency_key;
   // Stored with the idempotency key, returned on a duplicate.
   std::string reply;
+  // The `at` to stamp this request's events with instead of the store's
+  // clock (e.g. the time a caller decided them with). Raised to the `at` of
+  // the event before when smaller, so `at` still never decreases with
+  // position; a later request without one is stamped at least this.
+  std::optional<Millis> at;
 };
 
 struct AppendResult {
