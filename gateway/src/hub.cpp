@@ -1,5 +1,6 @@
 #include "hub.hpp"
 
+#include <algorithm>
 #include <utility>
 
 namespace cairn::gateway {
@@ -45,6 +46,25 @@ LiveEvent Hub::Describe(const State& after, const Event& event) const {
 
 void Hub::Publish(std::shared_ptr<const ChangeSet> changes) {
   if (!changes || changes->events.empty() || !changes->state) return;
+  {
+    // No subscription anywhere: nothing to describe or deliver. The
+    // position still advances (atomically with the check), so a
+    // subscription added later starts after these events and replays them
+    // from the store.
+    std::lock_guard lock(mu_);
+    bool listening = false;
+    for (const auto& [id, entry] : sinks_) {
+      if (!entry.subs.empty()) {
+        listening = true;
+        break;
+      }
+    }
+    if (!listening) {
+      last_published_ =
+          std::max(last_published_, changes->events.back().position);
+      return;
+    }
+  }
   auto batch = std::make_shared<LiveBatch>();
   batch->events.reserve(changes->events.size());
   for (const Event& e : changes->events) {

@@ -35,7 +35,6 @@ namespace cairn::gateway {
 // something, on the writer thread, in position order.
 struct ChangeSet {
   std::vector<Event> events;           // as stored, in position order
-  std::vector<std::string> goals;      // ids of the goals the events touch
   std::shared_ptr<const State> state;  // the State after the batch
 };
 
@@ -87,6 +86,8 @@ class Hub : public ChangeHub {
 
   // ChangeHub: describes every event against `changes->state` (goal views
   // of a multi-event batch are as of the batch's end) and publishes them.
+  // With no subscription at all it only advances the last published
+  // position (nothing is described).
   void Publish(std::shared_ptr<const ChangeSet> changes) override;
   // Publishes described events (see the class comment). Events at or
   // before the last published position are ignored.
