@@ -1,6 +1,13 @@
 // The cairn binary as a child process, for the tests that kill it or watch
-// its memory (kill_test, soak_test): a free loopback port, Spawn and
-// WaitExit. Needs CAIRN_BIN, the binary's path, defined by the target.
+// its memory (kill_test, soak_test): a free loopback port, Spawn, WaitExit,
+// and StartServer / KillChild / StopChild for `cairn serve`:
+//
+//   ServerChild s = StartServer(data_dir, {"--admin-token", "t"}, log);
+//   ASSERT_GT(s.pid, 0);        // /healthz answered on 127.0.0.1:s.port
+//   KillChild(s.pid);           // SIGKILL + reap; pid = -1
+//   EXPECT_EQ(StopChild(s.pid, 30s), 0);  // SIGTERM: a clean stop
+//
+// Needs CAIRN_BIN, the binary's path, defined by the target.
 #pragma once
 
 #include <fcntl.h>
@@ -16,6 +23,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "http_client.hpp"
 
 #ifndef CAIRN_BIN
 #error "child_process.hpp needs CAIRN_BIN (the cairn binary's path)"
@@ -75,6 +84,64 @@ inline int WaitExit(pid_t pid, std::chrono::milliseconds timeout) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
+}
+
+// SIGKILLs the child and reaps it; pid becomes -1. No-op when pid <= 0.
+inline void KillChild(pid_t& pid) {
+  if (pid <= 0) return;
+  ::kill(pid, SIGKILL);
+  int st = 0;
+  ::waitpid(pid, &st, 0);
+  pid = -1;
+}
+
+// A clean stop: SIGTERM, then WaitExit. Returns the exit status, -1 when the
+// child did not exit normally in time (it is then killed). pid becomes -1.
+inline int StopChild(pid_t& pid, std::chrono::milliseconds timeout) {
+  if (pid <= 0) return -1;
+  ::kill(pid, SIGTERM);
+  int rc = WaitExit(pid, timeout);
+  pid = -1;
+  return rc;
+}
+
+// A `cairn serve` child listening on 127.0.0.1:port.
+struct ServerChild {
+  pid_t pid = -1;  // -1: it did not start
+  uint16_t port = 0;
+};
+
+// Starts `cairn serve --data data --listen 127.0.0.1:<free port>` followed by
+// `args`, output appended to `log`, and waits until GET /healthz answers 200
+// (at most 20 s). A child that exits first (its port was taken between
+// FreePort and its bind) or never answers is killed and another port is
+// tried, 5 attempts in all; pid is -1 when none started.
+inline ServerChild StartServer(const std::string& data,
+                               const std::vector<std::string>& args,
+                               const std::string& log) {
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    ServerChild s;
+    s.port = FreePort();
+    if (s.port == 0) continue;
+    std::vector<std::string> argv = {"serve", "--data", data, "--listen",
+                                     "127.0.0.1:" + std::to_string(s.port)};
+    argv.insert(argv.end(), args.begin(), args.end());
+    s.pid = Spawn(argv, log);
+    if (s.pid <= 0) continue;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < deadline) {
+      int st = 0;
+      if (::waitpid(s.pid, &st, WNOHANG) == s.pid) {
+        s.pid = -1;  // exited (port taken?): try another port
+        break;
+      }
+      HttpClient c("127.0.0.1", s.port);
+      if (c.Send("GET", "/healthz").status == 200) return s;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    KillChild(s.pid);
+  }
+  return {};
 }
 
 }  // namespace cairn::gateway

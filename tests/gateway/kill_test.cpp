@@ -1,19 +1,26 @@
 // Kill test at the server level: the real `cairn` binary in a child process
 // under a load of check-ins over keep-alive HTTP, with WebSocket subscribers
-// following the log, SIGKILLed at random moments ten times. After each kill:
-// `cairn verify` passes on the store, the restarted server has every
-// acknowledged check-in, positions are gapless, stream versions are gapless,
-// and each goal's projected current value and version agree with its log.
+// following the log, SIGKILLed at random moments ten times (and stopped
+// cleanly twice, first and midway, so every restart after a kill has a
+// snapshot to start from). After each stop: `cairn verify` passes on the
+// store, the restarted server has every acknowledged check-in, positions are
+// gapless, stream versions are gapless, and each goal's projected current
+// value and version agree with its log.
+// The projections equal a rebuild: before each restart the test replays the
+// log from event 1 into a fresh State in-process (never from a snapshot),
+// renders every view the API offers for this company with the projections
+// library, and compares them byte for byte with what the restarted server
+// answers from its live model (newest snapshot + replay of the tail) with
+// the same `now`, and with a few views `as_of` a position inside the last
+// round (time travel: snapshot + replay). The State the server's start-up
+// loads (LoadAt: snapshot + replay) is also compared whole, encoded, with
+// the rebuild.
 // After each restart the subscribers resume with `from` = the last position
 // they saw; each must have seen exactly the log's events that touch its
 // subscription: no gap, no duplicate, in increasing order.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <simdjson.h>
-#include <spawn.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,20 +30,31 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "cairn/core/apply.hpp"
+#include "cairn/core/json_writer.hpp"
+#include "cairn/core/model.hpp"
+#include "cairn/core/state_codec.hpp"
+#include "cairn/core/time.hpp"
+#include "cairn/eventstore/event_store.hpp"
+#include "cairn/projections/board.hpp"
+#include "cairn/projections/diff.hpp"
+#include "cairn/projections/entities.hpp"
+#include "cairn/projections/retro.hpp"
 #include "child_process.hpp"
 #include "http_client.hpp"
 #include "server_fixture.hpp"
+#include "time_travel.hpp"
 #include "ws_client.hpp"
-
-extern char** environ;
 
 namespace cairn::gateway {
 namespace {
@@ -129,7 +147,191 @@ HeaderList Auth() {
   return {{"Authorization", std::string("Bearer ") + kAdmin}};
 }
 
-struct Event {
+// One view: a request target and the body the server must answer.
+struct View {
+  std::string target;
+  std::string body;
+};
+
+template <typename F>
+std::string Render(F&& write) {
+  JsonWriter w;
+  write(w);
+  return std::move(w).Take();
+}
+
+// The model rebuilt from event 1 by Apply alone (never from a snapshot),
+// and the events of every goal stream (the retrospective reads them).
+struct Rebuild {
+  State state;
+  std::map<std::string, std::vector<::cairn::Event>> goal_streams;
+};
+
+// What GET /api/v1/retro reads: the events of the retrospective's streams
+// up to the State's position.
+std::vector<::cairn::Event> RetroEvents(const Rebuild& r, const State& s,
+                                        const std::string& unit) {
+  std::vector<::cairn::Event> out;
+  for (const std::string& stream : projections::RetroStreams(s, unit, "y")) {
+    auto it = r.goal_streams.find(stream);
+    if (it == r.goal_streams.end()) continue;
+    for (const ::cairn::Event& e : it->second) {
+      if (e.position <= s.position) out.push_back(e);
+    }
+  }
+  return out;
+}
+
+// Every read view of the model the API offers, as the server must render it
+// from a State equal to the rebuild with `now` = the `at` of its last event:
+// the unit, cycle, goal and metric lists and entities, each unit's board
+// (depth 0 and the subtree, in the cycle and across cycles), scorecard and
+// retrospective. The targets carry that `now` and no `as_of`, so the server
+// answers from its live model; one more asks `as_of` = the head, which the
+// server also answers from the live model (TimeTravel::StateAt returns the
+// live State when it is at that position) with the same clock.
+std::vector<View> LiveViews(const Rebuild& r) {
+  const State& s = r.state;
+  const Millis at = s.at;
+  const std::string now = "now=" + FormatTime(at);
+  std::vector<View> v;
+  v.push_back({"/api/v1/units?" + now,
+               Render([&](JsonWriter& w) { projections::WriteUnits(w, s); })});
+  for (const auto& [id, u] : s.units) {
+    v.push_back({"/api/v1/units/" + id + "?" + now, Render([&](JsonWriter& w) {
+                   w.BeginObject();
+                   projections::WriteUnitMembers(w, u, true);
+                   w.Key("position").Uint(s.position);
+                   w.EndObject();
+                 })});
+  }
+  v.push_back({"/api/v1/cycles?" + now,
+               Render([&](JsonWriter& w) { projections::WriteCycles(w, s); })});
+  for (const auto& [id, c] : s.cycles) {
+    v.push_back({"/api/v1/cycles/" + id + "?" + now, Render([&](JsonWriter& w) {
+                   w.BeginObject();
+                   projections::WriteCycleMembers(w, s, c);
+                   w.Key("position").Uint(s.position);
+                   w.EndObject();
+                 })});
+  }
+  auto goal_list = [&](const State& st) {
+    return Render([&](JsonWriter& w) {
+      projections::GoalWriter gw(st, st.at);
+      w.BeginObject().Key("goals").BeginArray();
+      for (const auto& [id, g] : st.goals) gw.Write(w, g);
+      w.EndArray();
+      w.Key("position").Uint(st.position);
+      w.EndObject();
+    });
+  };
+  v.push_back({"/api/v1/goals?" + now, goal_list(s)});
+  for (const auto& [id, g] : s.goals) {
+    v.push_back({"/api/v1/goals/" + id + "?" + now, Render([&](JsonWriter& w) {
+                   w.BeginObject();
+                   projections::WriteGoalMembers(w, s, g, at);
+                   w.Key("position").Uint(s.position);
+                   w.EndObject();
+                 })});
+  }
+  for (const auto& [id, m] : s.metrics) {
+    v.push_back(
+        {"/api/v1/metrics/" + id + "?" + now, Render([&](JsonWriter& w) {
+           w.BeginObject();
+           projections::WriteMetricMembers(w, m,
+                                           std::numeric_limits<Millis>::min(),
+                                           std::numeric_limits<Millis>::max());
+           w.Key("position").Uint(s.position);
+           w.EndObject();
+         })});
+  }
+  for (const auto& [id, u] : s.units) {
+    for (int depth : {0, 9}) {
+      v.push_back({"/api/v1/boards/" + id +
+                       "?cycle=y&depth=" + std::to_string(depth) + "&" + now,
+                   Render([&](JsonWriter& w) {
+                     projections::WriteBoard(w, s, id, "y", depth, at);
+                   })});
+    }
+    v.push_back(
+        {"/api/v1/boards/" + id + "?depth=9&" + now, Render([&](JsonWriter& w) {
+           projections::WriteBoard(w, s, id, "", 9, at);
+         })});
+    v.push_back({"/api/v1/scorecards/" + id + "?cycle=y&depth=9&" + now,
+                 Render([&](JsonWriter& w) {
+                   projections::WriteScorecard(w, s, id, "y", at, 9);
+                 })});
+    auto retro =
+        projections::ComputeRetro(s, id, "y", RetroEvents(r, s, id), at);
+    EXPECT_TRUE(retro.ok()) << retro.error().message;
+    if (retro.ok()) {
+      v.push_back(
+          {"/api/v1/retro?unit=" + id + "&cycle=y&" + now,
+           Render([&](JsonWriter& w) { projections::WriteRetro(w, *retro); })});
+    }
+  }
+  v.push_back(
+      {"/api/v1/boards/co?cycle=y&depth=9&as_of=" + std::to_string(s.position),
+       Render([&](JsonWriter& w) {
+         projections::WriteBoard(w, s, "co", "y", 9, at);
+       })});
+  return v;
+}
+
+// Views `as_of` an earlier position p (the server builds that State by time
+// travel: the newest snapshot at or before p + replay), with `now` = the
+// `at` of p's event as the contract has it, and the diff from p to the head.
+std::vector<View> AsOfViews(const State& past, const State& head) {
+  const std::string as_of = "as_of=" + std::to_string(past.position);
+  std::vector<View> v;
+  v.push_back(
+      {"/api/v1/boards/co?cycle=y&depth=9&" + as_of, Render([&](JsonWriter& w) {
+         projections::WriteBoard(w, past, "co", "y", 9, past.at);
+       })});
+  v.push_back({"/api/v1/scorecards/co?cycle=y&depth=9&" + as_of,
+               Render([&](JsonWriter& w) {
+                 projections::WriteScorecard(w, past, "co", "y", past.at, 9);
+               })});
+  v.push_back({"/api/v1/goals/g0?" + as_of, Render([&](JsonWriter& w) {
+                 w.BeginObject();
+                 projections::WriteGoalMembers(w, past, *past.FindGoal("g0"),
+                                               past.at);
+                 w.Key("position").Uint(past.position);
+                 w.EndObject();
+               })});
+  v.push_back(
+      {"/api/v1/diff?unit=co&cycle=y&from=" + std::to_string(past.position) +
+           "&to=" + std::to_string(head.position),
+       Render([&](JsonWriter& w) {
+         projections::WriteDiff(w, projections::DiffGoals(past, head, "co", "y",
+                                                          past.at, head.at));
+       })});
+  return v;
+}
+
+// Fetches every view and compares the body byte for byte; returns how many
+// were equal and reports each difference with its context.
+size_t CompareViews(HttpClient& c, const std::vector<View>& views) {
+  size_t equal = 0;
+  for (const View& v : views) {
+    auto r = c.Send("GET", v.target, {}, Auth());
+    EXPECT_EQ(r.status, 200) << v.target << " " << r.body;
+    if (r.body == v.body) {
+      ++equal;
+      continue;
+    }
+    size_t at = 0;
+    while (at < r.body.size() && at < v.body.size() && r.body[at] == v.body[at])
+      ++at;
+    const size_t from = at > 80 ? at - 80 : 0;
+    ADD_FAILURE() << "GET " << v.target << " differs from the rebuild at byte "
+                  << at << "\n  server:  ..." << r.body.substr(from, 200)
+                  << "\n  rebuild: ..." << v.body.substr(from, 200);
+  }
+  return equal;
+}
+
+struct LoggedEvent {
   uint64_t position = 0;
   std::string stream;
   uint64_t version = 0;
@@ -144,38 +346,20 @@ class KillTest : public ::testing::Test {
 
   // Starts the server on a fresh port and waits until /healthz answers.
   void StartServer() {
-    for (int attempt = 0; attempt < 5; ++attempt) {
-      port_ = FreePort();
-      ASSERT_NE(port_, 0);
-      pid_ =
-          Spawn({"serve", "--data", (dir_.path() / "data").string(), "--listen",
-                 "127.0.0.1:" + std::to_string(port_), "--admin-token", kAdmin,
-                 "--quiet", "--rate-limit", "1000000", "--threads", "2"},
-                (dir_.path() / "server.log").string());
-      ASSERT_GT(pid_, 0);
-      auto deadline = Clock::now() + std::chrono::seconds(20);
-      while (Clock::now() < deadline) {
-        int st = 0;
-        if (::waitpid(pid_, &st, WNOHANG) == pid_) {
-          pid_ = -1;  // exited (port taken?): try another port
-          break;
-        }
-        HttpClient c("127.0.0.1", port_);
-        if (c.Send("GET", "/healthz").status == 200) return;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      }
-      KillServer();
-    }
-    FAIL() << "server did not start; see " << (dir_.path() / "server.log");
+    ServerChild s = ::cairn::gateway::StartServer(
+        Data(),
+        {"--admin-token", kAdmin, "--quiet", "--rate-limit", "1000000",
+         "--threads", "2"},
+        (dir_.path() / "server.log").string());
+    pid_ = s.pid;
+    port_ = s.port;
+    ASSERT_GT(pid_, 0) << "server did not start; see "
+                       << (dir_.path() / "server.log");
   }
 
-  void KillServer() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    int st = 0;
-    ::waitpid(pid_, &st, 0);
-    pid_ = -1;
-  }
+  void KillServer() { KillChild(pid_); }
+
+  std::string Data() const { return (dir_.path() / "data").string(); }
 
   ClientResponse Call(HttpClient& c, const std::string& method,
                       const std::string& target, const std::string& body = {}) {
@@ -201,22 +385,53 @@ class KillTest : public ::testing::Test {
             R"({"id":"y","name":"Year","kind":"year","start":"2020-01-01","end":"2040-12-31"})")
             .status,
         201);
+    ASSERT_EQ(Call(c, "POST", "/api/v1/goals",
+                   R"({"id":"o0","kind":"objective","title":"Grow the )"
+                   R"(company fast","unit":"co","cycle":"y","owner":"ceo",)"
+                   R"("perspective":"financial"})")
+                  .status,
+              201);
     for (int g = 0; g < kWriters; ++g) {
       const std::string body =
           R"({"id":"g)" + std::to_string(g) +
           R"(","kind":"key_result","title":"Grow the number",)"
-          R"("unit":"u)" +
-          std::to_string(g / 2) +
+          R"("parent":"o0","perspective":"customer","weight":)" +
+          std::to_string(g + 1) + R"(,"unit":"u)" + std::to_string(g / 2) +
           R"(","cycle":"y","measure":{"start":0,"target":1000000}})";
       auto r = Call(c, "POST", "/api/v1/goals", body);
       ASSERT_EQ(r.status, 201) << r.body;
     }
+    // More for the views to show: a target moved (retro), a KPI bound to a
+    // metric with points, a retrospective note.
+    auto ok = [&](const std::string& method, const std::string& target,
+                  const std::string& body) {
+      auto r = Call(c, method, target, body);
+      ASSERT_GE(r.status, 200) << target << " " << r.body;
+      ASSERT_LT(r.status, 300) << target << " " << r.body;
+    };
+    ASSERT_NO_FATAL_FAILURE(
+        ok("PATCH", "/api/v1/goals/g3",
+           R"({"measure":{"target":2000000},"reason":"a bigger market"})"));
+    ASSERT_NO_FATAL_FAILURE(
+        ok("POST", "/api/v1/metrics", R"({"id":"m0","name":"Signups"})"));
+    ASSERT_NO_FATAL_FAILURE(
+        ok("POST", "/api/v1/goals",
+           R"({"id":"k0","kind":"kpi","title":"Keep signups growing",)"
+           R"("unit":"co","cycle":"y","owner":"ceo","perspective":"internal",)"
+           R"("measure":{"start":0,"target":100,"metric":"m0"}})"));
+    ASSERT_NO_FATAL_FAILURE(
+        ok("POST", "/api/v1/metrics/m0/values",
+           R"({"points":[{"ts":"2021-01-01T00:00:00.000Z","value":10},)"
+           R"({"ts":"2022-01-01T00:00:00.000Z","value":30}]})"));
+    ASSERT_NO_FATAL_FAILURE(
+        ok("POST", "/api/v1/retro/notes",
+           R"({"unit":"co","cycle":"y","kind":"lesson","text":"Ship daily"})"));
   }
 
   // Every event of the log (optionally of one stream), oldest first.
-  std::vector<Event> Events(HttpClient& c, const std::string& stream,
-                            uint64_t& head) {
-    std::vector<Event> out;
+  std::vector<LoggedEvent> Events(HttpClient& c, const std::string& stream,
+                                  uint64_t& head) {
+    std::vector<LoggedEvent> out;
     uint64_t from = 0;
     for (int page = 0; page < 1000; ++page) {
       std::string target =
@@ -235,7 +450,7 @@ class KillTest : public ::testing::Test {
       EXPECT_EQ(doc["head"].get(head), simdjson::SUCCESS);
       size_t n = 0;
       for (simdjson::dom::element e : events) {
-        Event ev;
+        LoggedEvent ev;
         EXPECT_EQ(e["position"].get(ev.position), simdjson::SUCCESS);
         EXPECT_EQ(e["version"].get(ev.version), simdjson::SUCCESS);
         std::string_view s, t;
@@ -271,6 +486,14 @@ TEST_F(KillTest, EveryAcknowledgedCheckInSurvivesTenKills) {
 
   ASSERT_NO_FATAL_FAILURE(StartServer());
   ASSERT_NO_FATAL_FAILURE(Seed());
+  // Time-travel views ask for positions after the seed (the board's unit
+  // and cycle exist there).
+  uint64_t seeded = 0;
+  {
+    HttpClient c("127.0.0.1", port_);
+    Events(c, "", seeded);
+  }
+  ASSERT_GT(seeded, 0u);
 
   // Per goal: every acknowledged value, and the next value to send (values
   // only grow, so the projected current value can be checked against them).
@@ -280,19 +503,27 @@ TEST_F(KillTest, EveryAcknowledgedCheckInSurvivesTenKills) {
   size_t total_lost = 0;
   int kills = 0;
   std::vector<SubSeen> seen(Subs().size());
+  Rebuild rebuild;
+  size_t views_total = 0, restarts = 0, with_snapshot = 0;
+  size_t min_views = std::numeric_limits<size_t>::max(), max_views = 0;
+  uint64_t max_tail = 0;
 
   // Each subscriber saw exactly the log's events that touch its
   // subscription, up to the last position it saw (all of them when
   // `complete`).
-  auto check_subscribers = [&](const std::vector<Event>& log, bool complete) {
+  auto check_subscribers = [&](const std::vector<LoggedEvent>& log,
+                               bool complete) {
     for (size_t i = 0; i < Subs().size(); ++i) {
       const SubSpec& spec = Subs()[i];
       EXPECT_EQ(seen[i].problem, "") << "subscriber " << spec.sub;
       const uint64_t last =
           seen[i].positions.empty() ? 0 : seen[i].positions.back();
       std::vector<uint64_t> expected;
-      for (const Event& e : log) {
+      for (const LoggedEvent& e : log) {
         if (!complete && e.position > last) break;
+        // A metric's definition touches no goal, unit or cycle (no goal can
+        // be bound to it yet): no subscription receives it.
+        if (e.type == "metric.defined") continue;
         if (spec.streams.empty() ||
             std::find(spec.streams.begin(), spec.streams.end(), e.stream) !=
                 spec.streams.end()) {
@@ -305,8 +536,15 @@ TEST_F(KillTest, EveryAcknowledgedCheckInSurvivesTenKills) {
     }
   };
 
-  for (int round = 0; round < kKills; ++round) {
+  // Snapshots are taken every 10,000 events and at a clean stop; a run
+  // appends about that many, so two rounds end with a clean stop (SIGTERM:
+  // the server writes a snapshot at its head): the first, and the one after
+  // half the kills. Every restart after a kill then starts from a snapshot
+  // (one with a few check-ins, later one with thousands) plus the tail
+  // after it. The other kKills rounds end with a SIGKILL.
+  for (int round = 0; round < kKills + 2; ++round) {
     SCOPED_TRACE("round " + std::to_string(round));
+    const bool clean = round == 0 || round == kKills / 2 + 1;
     std::atomic<bool> stop{false};
     std::vector<std::vector<int64_t>> round_acked(kWriters);
     std::vector<int> unexpected(kWriters, 0);
@@ -344,10 +582,18 @@ TEST_F(KillTest, EveryAcknowledgedCheckInSurvivesTenKills) {
     }
     std::uniform_int_distribution<int> delay(100, 600);
     std::this_thread::sleep_for(std::chrono::milliseconds(delay(rng)));
-    KillServer();
-    ++kills;
-    stop = true;
-    for (auto& t : writers) t.join();
+    if (clean) {
+      stop = true;
+      for (auto& t : writers) t.join();
+      EXPECT_EQ(StopChild(pid_, std::chrono::seconds(30)), 0)
+          << "the server did not stop cleanly; see "
+          << (dir_.path() / "server.log");
+    } else {
+      KillServer();
+      ++kills;
+      stop = true;
+      for (auto& t : writers) t.join();
+    }
     for (auto& t : followers) t.join();
     for (int w = 0; w < kWriters; ++w) {
       EXPECT_EQ(unexpected[w], 0)
@@ -363,12 +609,67 @@ TEST_F(KillTest, EveryAcknowledgedCheckInSurvivesTenKills) {
     ASSERT_EQ(WaitExit(v, std::chrono::seconds(30)), 0)
         << "cairn verify failed; see " << (dir_.path() / "verify.log");
 
+    // The rebuild, on the stopped store (read-only: nothing written): Apply
+    // of the events after the previous rebuild up to the head, into the
+    // State that has only ever been built this way. The State as of a
+    // random position of this round is kept for the time-travel views.
+    uint64_t store_head = 0, snapshot = 0;
+    std::vector<View> views;
+    {
+      eventstore::Options options;
+      options.path = Data();
+      options.create_if_missing = false;
+      options.read_only = true;
+      auto opened = eventstore::EventStore::Open(options);
+      ASSERT_TRUE(opened.ok()) << opened.error().message;
+      const eventstore::EventStore& store = **opened;
+      store_head = store.Head();
+      ASSERT_GE(store_head, rebuild.state.position);
+      if (auto snap = store.LatestSnapshot(store_head)) {
+        Result<State> decoded = DecodeState(snap->second);
+        if (decoded.ok() && decoded->position == snap->first) {
+          snapshot = snap->first;
+        }
+      }
+      const uint64_t low = std::max(rebuild.state.position, seeded) + 1;
+      const uint64_t as_of = low < store_head
+                                 ? std::uniform_int_distribution<uint64_t>(
+                                       low, store_head - 1)(rng)
+                                 : 0;
+      std::optional<State> past;
+      Status read =
+          store.ReadAll(rebuild.state.position, [&](const ::cairn::Event& e) {
+            if (e.position > store_head) return false;
+            Apply(rebuild.state, e);
+            if (e.stream.compare(0, 5, "goal-") == 0) {
+              rebuild.goal_streams[e.stream].push_back(e);
+            }
+            if (e.position == as_of) past = rebuild.state;
+            return e.position < store_head;
+          });
+      ASSERT_TRUE(read.ok()) << read.error().message;
+      ASSERT_EQ(rebuild.state.position, store_head);
+      // What the server's start-up loads (newest usable snapshot + replay
+      // of the tail) is the rebuild, whole.
+      Result<State> loaded = LoadAt(store, store_head);
+      ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+      EXPECT_TRUE(EncodeState(*loaded) == EncodeState(rebuild.state))
+          << "snapshot at " << snapshot << " + replay differs from a rebuild "
+          << "at " << store_head;
+      views = LiveViews(rebuild);
+      if (past) {
+        std::vector<View> more = AsOfViews(*past, rebuild.state);
+        views.insert(views.end(), more.begin(), more.end());
+      }
+    }
+
     // The restarted server (projections rebuilt from snapshot + log).
     ASSERT_NO_FATAL_FAILURE(StartServer());
     HttpClient c("127.0.0.1", port_);
     uint64_t head = 0;
-    std::vector<Event> all = Events(c, "", head);
+    std::vector<LoggedEvent> all = Events(c, "", head);
     ASSERT_FALSE(all.empty());
+    ASSERT_EQ(head, store_head);
     ASSERT_EQ(all.size(), head) << "the log has a gap";
     std::map<std::string, uint64_t> stream_version;
     for (size_t i = 0; i < all.size(); ++i) {
@@ -384,7 +685,7 @@ TEST_F(KillTest, EveryAcknowledgedCheckInSurvivesTenKills) {
       const std::string stream = "goal-g" + std::to_string(w);
       std::set<int64_t> present;
       int64_t last_value = 0;
-      for (const Event& e : all) {
+      for (const LoggedEvent& e : all) {
         if (e.stream != stream || e.type != "goal.checked_in") continue;
         ASSERT_TRUE(e.has_value);
         present.insert(static_cast<int64_t>(e.value));
@@ -424,6 +725,24 @@ TEST_F(KillTest, EveryAcknowledgedCheckInSurvivesTenKills) {
       EXPECT_EQ(version, stream_version[stream]) << "goal g" << w;
     }
     check_subscribers(all, false);
+
+    // The projections equal the rebuild, before the writers resume.
+    const size_t equal = CompareViews(c, views);
+    EXPECT_EQ(equal, views.size());
+    ++restarts;
+    views_total += equal;
+    min_views = std::min(min_views, equal);
+    max_views = std::max(max_views, equal);
+    if (snapshot > 0) ++with_snapshot;
+    max_tail = std::max(max_tail, store_head - snapshot);
+    std::printf(
+        "[kill] restart %d after a %s: head %llu, snapshot at %llu (tail %llu "
+        "events replayed), %zu of %zu views equal a rebuild\n",
+        round + 1, clean ? "clean stop" : "SIGKILL",
+        static_cast<unsigned long long>(store_head),
+        static_cast<unsigned long long>(snapshot),
+        static_cast<unsigned long long>(store_head - snapshot), equal,
+        views.size());
     if (HasFailure()) break;
   }
 
@@ -437,7 +756,7 @@ TEST_F(KillTest, EveryAcknowledgedCheckInSurvivesTenKills) {
     }
     HttpClient c("127.0.0.1", port_);
     uint64_t head = 0;
-    std::vector<Event> all = Events(c, "", head);
+    std::vector<LoggedEvent> all = Events(c, "", head);
     check_subscribers(all, true);
     for (const SubSeen& s : seen) {
       sub_events += s.positions.size();
@@ -455,9 +774,14 @@ TEST_F(KillTest, EveryAcknowledgedCheckInSurvivesTenKills) {
   std::printf(
       "[kill] seed %u: %d kills survived, %zu acknowledged check-ins checked, "
       "%zu lost; %zu subscriber events checked over %d connections (%d slow "
-      "consumer closes), %lld ms\n",
+      "consumer closes); %zu restarts (%zu from a snapshot, longest tail "
+      "%llu events), %zu views equal a rebuild (%zu..%zu per restart); "
+      "%lld ms\n",
       seed, kills, total_acked, total_lost, sub_events, connections,
-      slow_closes, static_cast<long long>(ms));
+      slow_closes, restarts, with_snapshot,
+      static_cast<unsigned long long>(max_tail), views_total, min_views,
+      max_views, static_cast<long long>(ms));
+  EXPECT_EQ(with_snapshot, restarts) << "a restart had no snapshot";
   EXPECT_LT(ms, 60000);
 }
 

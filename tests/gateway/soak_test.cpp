@@ -115,60 +115,23 @@ struct Sample {
 
 class SoakTest : public ::testing::Test {
  public:
-  void TearDown() override {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      int st = 0;
-      ::waitpid(pid_, &st, 0);
-    }
-  }
+  void TearDown() override { KillChild(pid_); }
 
   void StartServer() {
-    for (int attempt = 0; attempt < 5; ++attempt) {
-      port_ = FreePort();
-      ASSERT_NE(port_, 0);
-      pid_ =
-          Spawn({"serve", "--data", (dir_.path() / "data").string(), "--listen",
-                 "127.0.0.1:" + std::to_string(port_), "--admin-token", kAdmin,
-                 "--quiet", "--rate-limit", "1000000", "--threads", "2"},
-                (dir_.path() / "server.log").string());
-      ASSERT_GT(pid_, 0);
-      auto deadline = Clock::now() + 20s;
-      while (Clock::now() < deadline) {
-        int st = 0;
-        if (::waitpid(pid_, &st, WNOHANG) == pid_) {
-          pid_ = -1;
-          break;
-        }
-        HttpClient c("127.0.0.1", port_);
-        if (c.Send("GET", "/healthz").status == 200) return;
-        std::this_thread::sleep_for(20ms);
-      }
-      if (pid_ > 0) {
-        ::kill(pid_, SIGKILL);
-        int st = 0;
-        ::waitpid(pid_, &st, 0);
-        pid_ = -1;
-      }
-    }
-    FAIL() << "server did not start; see " << (dir_.path() / "server.log");
+    ServerChild s = ::cairn::gateway::StartServer(
+        (dir_.path() / "data").string(),
+        {"--admin-token", kAdmin, "--quiet", "--rate-limit", "1000000",
+         "--threads", "2"},
+        (dir_.path() / "server.log").string());
+    pid_ = s.pid;
+    port_ = s.port;
+    ASSERT_GT(pid_, 0) << "server did not start; see "
+                       << (dir_.path() / "server.log");
   }
 
   // Graceful stop (SIGTERM); the exit status, -1 when it did not exit in
   // time.
-  int StopServer() {
-    ::kill(pid_, SIGTERM);
-    auto deadline = Clock::now() + 30s;
-    int st = 0;
-    while (Clock::now() < deadline) {
-      if (::waitpid(pid_, &st, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    return -1;
-  }
+  int StopServer() { return StopChild(pid_, 30s); }
 
   void Seed() {
     HttpClient c("127.0.0.1", port_);
