@@ -14,7 +14,9 @@
 // the same `now`, and with a few views `as_of` a position inside the last
 // round (time travel: snapshot + replay). The State the server's start-up
 // loads (LoadAt: snapshot + replay) is also compared whole, encoded, with
-// the rebuild.
+// the rebuild. Before each clean stop the same views of the running server
+// (its model kept up to date batch by batch, and the one the stop's
+// snapshot encodes) are compared with the rebuild as well.
 // After each restart the subscribers resume with `from` = the last position
 // they saw; each must have seen exactly the log's events that touch its
 // subscription: no gap, no duplicate, in increasing order.
@@ -504,7 +506,7 @@ TEST_F(KillTest, EveryAcknowledgedCheckInSurvivesTenKills) {
   int kills = 0;
   std::vector<SubSeen> seen(Subs().size());
   Rebuild rebuild;
-  size_t views_total = 0, restarts = 0, with_snapshot = 0;
+  size_t views_total = 0, running_total = 0, restarts = 0, with_snapshot = 0;
   size_t min_views = std::numeric_limits<size_t>::max(), max_views = 0;
   uint64_t max_tail = 0;
 
@@ -533,6 +535,60 @@ TEST_F(KillTest, EveryAcknowledgedCheckInSurvivesTenKills) {
       EXPECT_EQ(seen[i].positions, expected)
           << "subscriber " << spec.sub << " saw " << seen[i].positions.size()
           << " events, the log holds " << expected.size();
+    }
+  };
+
+  // The rebuild, on the store read-only (nothing written; beside a running
+  // server too): Apply of the events after the previous rebuild up to the
+  // head, into the State that has only ever been built this way; then the
+  // views it renders. The State as of a random position after the previous
+  // rebuild (and after the seed) is kept for the time-travel views.
+  auto catch_up = [&](uint64_t& store_head, uint64_t& snapshot,
+                      std::vector<View>& views) {
+    eventstore::Options options;
+    options.path = Data();
+    options.create_if_missing = false;
+    options.read_only = true;
+    auto opened = eventstore::EventStore::Open(options);
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    const eventstore::EventStore& store = **opened;
+    store_head = store.Head();
+    ASSERT_GE(store_head, rebuild.state.position);
+    if (auto snap = store.LatestSnapshot(store_head)) {
+      Result<State> decoded = DecodeState(snap->second);
+      if (decoded.ok() && decoded->position == snap->first) {
+        snapshot = snap->first;
+      }
+    }
+    const uint64_t low = std::max(rebuild.state.position, seeded) + 1;
+    const uint64_t as_of =
+        low < store_head
+            ? std::uniform_int_distribution<uint64_t>(low, store_head - 1)(rng)
+            : 0;
+    std::optional<State> past;
+    Status read =
+        store.ReadAll(rebuild.state.position, [&](const ::cairn::Event& e) {
+          if (e.position > store_head) return false;
+          Apply(rebuild.state, e);
+          if (e.stream.compare(0, 5, "goal-") == 0) {
+            rebuild.goal_streams[e.stream].push_back(e);
+          }
+          if (e.position == as_of) past = rebuild.state;
+          return e.position < store_head;
+        });
+    ASSERT_TRUE(read.ok()) << read.error().message;
+    ASSERT_EQ(rebuild.state.position, store_head);
+    // What the server's start-up loads (newest usable snapshot + replay
+    // of the tail) is the rebuild, whole.
+    Result<State> loaded = LoadAt(store, store_head);
+    ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+    EXPECT_TRUE(EncodeState(*loaded) == EncodeState(rebuild.state))
+        << "snapshot at " << snapshot << " + replay differs from a rebuild "
+        << "at " << store_head;
+    views = LiveViews(rebuild);
+    if (past) {
+      std::vector<View> more = AsOfViews(*past, rebuild.state);
+      views.insert(views.end(), more.begin(), more.end());
     }
   };
 
@@ -585,6 +641,33 @@ TEST_F(KillTest, EveryAcknowledgedCheckInSurvivesTenKills) {
     if (clean) {
       stop = true;
       for (auto& t : writers) t.join();
+      // The running server's live model (kept up to date batch by batch by
+      // the writer, never reloaded) equals the rebuild too.
+      uint64_t running_head = 0, ignored = 0;
+      std::vector<View> running_views;
+      ASSERT_NO_FATAL_FAILURE(catch_up(running_head, ignored, running_views));
+      HttpClient c("127.0.0.1", port_);
+      // Acknowledged is durable; the model is published right after: wait
+      // (briefly) until the live model is at the store's head.
+      const std::string at_head =
+          "\"position\":" + std::to_string(running_head) + "}";
+      for (int i = 0; i < 500; ++i) {
+        auto r = c.Send("GET", "/api/v1/units", {}, Auth());
+        if (r.body.size() >= at_head.size() &&
+            r.body.compare(r.body.size() - at_head.size(), at_head.size(),
+                           at_head) == 0) {
+          break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+      const size_t equal = CompareViews(c, running_views);
+      EXPECT_EQ(equal, running_views.size());
+      running_total += equal;
+      std::printf(
+          "[kill] before the clean stop %d: head %llu, %zu of %zu views of "
+          "the running server equal a rebuild\n",
+          round == 0 ? 1 : 2, static_cast<unsigned long long>(running_head),
+          equal, running_views.size());
       EXPECT_EQ(StopChild(pid_, std::chrono::seconds(30)), 0)
           << "the server did not stop cleanly; see "
           << (dir_.path() / "server.log");
@@ -609,59 +692,9 @@ TEST_F(KillTest, EveryAcknowledgedCheckInSurvivesTenKills) {
     ASSERT_EQ(WaitExit(v, std::chrono::seconds(30)), 0)
         << "cairn verify failed; see " << (dir_.path() / "verify.log");
 
-    // The rebuild, on the stopped store (read-only: nothing written): Apply
-    // of the events after the previous rebuild up to the head, into the
-    // State that has only ever been built this way. The State as of a
-    // random position of this round is kept for the time-travel views.
     uint64_t store_head = 0, snapshot = 0;
     std::vector<View> views;
-    {
-      eventstore::Options options;
-      options.path = Data();
-      options.create_if_missing = false;
-      options.read_only = true;
-      auto opened = eventstore::EventStore::Open(options);
-      ASSERT_TRUE(opened.ok()) << opened.error().message;
-      const eventstore::EventStore& store = **opened;
-      store_head = store.Head();
-      ASSERT_GE(store_head, rebuild.state.position);
-      if (auto snap = store.LatestSnapshot(store_head)) {
-        Result<State> decoded = DecodeState(snap->second);
-        if (decoded.ok() && decoded->position == snap->first) {
-          snapshot = snap->first;
-        }
-      }
-      const uint64_t low = std::max(rebuild.state.position, seeded) + 1;
-      const uint64_t as_of = low < store_head
-                                 ? std::uniform_int_distribution<uint64_t>(
-                                       low, store_head - 1)(rng)
-                                 : 0;
-      std::optional<State> past;
-      Status read =
-          store.ReadAll(rebuild.state.position, [&](const ::cairn::Event& e) {
-            if (e.position > store_head) return false;
-            Apply(rebuild.state, e);
-            if (e.stream.compare(0, 5, "goal-") == 0) {
-              rebuild.goal_streams[e.stream].push_back(e);
-            }
-            if (e.position == as_of) past = rebuild.state;
-            return e.position < store_head;
-          });
-      ASSERT_TRUE(read.ok()) << read.error().message;
-      ASSERT_EQ(rebuild.state.position, store_head);
-      // What the server's start-up loads (newest usable snapshot + replay
-      // of the tail) is the rebuild, whole.
-      Result<State> loaded = LoadAt(store, store_head);
-      ASSERT_TRUE(loaded.ok()) << loaded.error().message;
-      EXPECT_TRUE(EncodeState(*loaded) == EncodeState(rebuild.state))
-          << "snapshot at " << snapshot << " + replay differs from a rebuild "
-          << "at " << store_head;
-      views = LiveViews(rebuild);
-      if (past) {
-        std::vector<View> more = AsOfViews(*past, rebuild.state);
-        views.insert(views.end(), more.begin(), more.end());
-      }
-    }
+    ASSERT_NO_FATAL_FAILURE(catch_up(store_head, snapshot, views));
 
     // The restarted server (projections rebuilt from snapshot + log).
     ASSERT_NO_FATAL_FAILURE(StartServer());
@@ -775,12 +808,12 @@ TEST_F(KillTest, EveryAcknowledgedCheckInSurvivesTenKills) {
       "[kill] seed %u: %d kills survived, %zu acknowledged check-ins checked, "
       "%zu lost; %zu subscriber events checked over %d connections (%d slow "
       "consumer closes); %zu restarts (%zu from a snapshot, longest tail "
-      "%llu events), %zu views equal a rebuild (%zu..%zu per restart); "
-      "%lld ms\n",
+      "%llu events), %zu views equal a rebuild (%zu..%zu per restart, and "
+      "%zu of the running server before the clean stops); %lld ms\n",
       seed, kills, total_acked, total_lost, sub_events, connections,
       slow_closes, restarts, with_snapshot,
       static_cast<unsigned long long>(max_tail), views_total, min_views,
-      max_views, static_cast<long long>(ms));
+      max_views, running_total, static_cast<long long>(ms));
   EXPECT_EQ(with_snapshot, restarts) << "a restart had no snapshot";
   EXPECT_LT(ms, 60000);
 }
