@@ -261,7 +261,8 @@ void ApplyMetricRecorded(Metric& m, const Event& e, const object& d) {
   m.position = e.position;
   simdjson::dom::array points;
   if (d["points"].get(points)) return;
-  const size_t old = m.points.size();
+  std::vector<MetricPoint> fresh;
+  fresh.reserve(points.size());
   for (element p : points) {
     object po;
     if (p.get(po)) continue;
@@ -273,21 +274,29 @@ void ApplyMetricRecorded(Metric& m, const Event& e, const object& d) {
     if (!t) continue;
     mp.ts = *t;
     mp.value = NumMember(po, "value").value_or(0);
-    m.points.push_back(mp);
+    fresh.push_back(mp);
   }
+  if (fresh.empty()) return;
   auto by_ts = [](const MetricPoint& a, const MetricPoint& b) {
     return a.ts < b.ts;
   };
-  auto mid = m.points.begin() + static_cast<std::ptrdiff_t>(old);
-  if (!std::is_sorted(mid, m.points.end(), by_ts)) {
-    std::stable_sort(mid, m.points.end(), by_ts);
+  if (!std::is_sorted(fresh.begin(), fresh.end(), by_ts)) {
+    std::stable_sort(fresh.begin(), fresh.end(), by_ts);
   }
-  if (old > 0 && mid != m.points.end() && by_ts(*mid, *(mid - 1))) {
-    // Only the old points later than the earliest new one move: late data
-    // usually touches the recent tail of a long series.
-    auto from = std::upper_bound(m.points.begin(), mid, *mid, by_ts);
-    std::inplace_merge(from, mid, m.points.end(), by_ts);
+  if (!m.points.empty() && by_ts(fresh.front(), m.points.back())) {
+    // Late data: only the old points later than the earliest new one
+    // move, which usually is the recent tail of a long series. Old points
+    // stay before new ones of equal ts.
+    auto from = std::upper_bound(m.points.begin(), m.points.end(),
+                                 fresh.front(), by_ts);
+    std::vector<MetricPoint> merged;
+    merged.reserve(static_cast<size_t>(m.points.end() - from) + fresh.size());
+    std::merge(from, m.points.end(), fresh.begin(), fresh.end(),
+               std::back_inserter(merged), by_ts);
+    m.points.truncate(static_cast<size_t>(from - m.points.begin()));
+    fresh = std::move(merged);
   }
+  for (const MetricPoint& p : fresh) m.points.push_back(p);
 }
 
 }  // namespace
@@ -308,31 +317,24 @@ void Apply(State& s, const Event& e) {
       dash == std::string::npos ? std::string() : e.stream.substr(dash + 1);
 
   if (type == "goal.checked_in") {
-    if (auto g = s.goals.find(id); g != s.goals.end()) {
-      ApplyCheckedIn(g->second, e, d);
-    }
+    if (Goal* g = s.MutableGoal(id)) ApplyCheckedIn(*g, e, d);
   } else if (type == "metric.recorded") {
-    if (auto m = s.metrics.find(id); m != s.metrics.end()) {
-      ApplyMetricRecorded(m->second, e, d);
-    }
+    if (Metric* m = s.MutableMetric(id)) ApplyMetricRecorded(*m, e, d);
   } else if (type == "goal.created") {
     ApplyGoalCreated(s, e, d);
   } else if (type == "goal.edited") {
-    if (auto g = s.goals.find(id); g != s.goals.end()) {
-      ApplyGoalEdited(s, g->second, e, d);
-    }
+    if (Goal* g = s.MutableGoal(id)) ApplyGoalEdited(s, *g, e, d);
   } else if (type == "goal.status_changed") {
-    if (auto g = s.goals.find(id); g != s.goals.end()) {
-      g->second.status =
-          ParseGoalStatus(Member(d, "to")).value_or(g->second.status);
-      g->second.version = e.version;
-      g->second.position = e.position;
+    if (Goal* g = s.MutableGoal(id)) {
+      g->status = ParseGoalStatus(Member(d, "to")).value_or(g->status);
+      g->version = e.version;
+      g->position = e.position;
     }
   } else if (type == "goal.decomposed") {
-    if (auto g = s.goals.find(id); g != s.goals.end()) {
-      g->second.split = ParseSplitBy(Member(d, "by")).value_or(g->second.split);
-      g->second.version = e.version;
-      g->second.position = e.position;
+    if (Goal* g = s.MutableGoal(id)) {
+      g->split = ParseSplitBy(Member(d, "by")).value_or(g->split);
+      g->version = e.version;
+      g->position = e.position;
     }
   } else if (type == "unit.created") {
     ApplyUnitCreated(s, e, d);
@@ -383,6 +385,28 @@ void Apply(State& s, const Event& e) {
     if (auto t = s.tokens.find(id); t != s.tokens.end()) {
       t->second.revoked = true;
       t->second.version = e.version;
+    }
+  }
+}
+
+void ShareHistory(State& s, const State& same, const Event& e) {
+  const size_t dash = e.stream.find('-');
+  if (dash == std::string::npos) return;
+  const std::string_view kind = std::string_view(e.stream).substr(0, dash);
+  const std::string id = e.stream.substr(dash + 1);
+  if (kind == "goal") {
+    auto mine = s.goals.find(id);
+    auto theirs = same.goals.find(id);
+    if (mine != s.goals.end() && theirs != same.goals.end() &&
+        mine->second.check_ins.size() == theirs->second.check_ins.size()) {
+      mine->second.check_ins = theirs->second.check_ins;
+    }
+  } else if (kind == "metric") {
+    auto mine = s.metrics.find(id);
+    auto theirs = same.metrics.find(id);
+    if (mine != s.metrics.end() && theirs != same.metrics.end() &&
+        mine->second.points.size() == theirs->second.points.size()) {
+      mine->second.points = theirs->second.points;
     }
   }
 }

@@ -176,7 +176,7 @@ Color GradeColor(double grade, bool committed) {
 
 std::optional<double> MetricAggregate(const Metric& metric, Aggregate agg,
                                       Millis from, Millis to) {
-  const std::span<const MetricPoint> points = PointsIn(metric, from, to);
+  const PointRange points = PointsIn(metric, from, to);
   if (points.empty()) return std::nullopt;
   auto lo = points.begin();
   auto hi = points.end();
@@ -203,8 +203,7 @@ std::optional<double> MetricAggregate(const Metric& metric, Aggregate agg,
   return std::nullopt;
 }
 
-std::span<const MetricPoint> PointsIn(const Metric& metric, Millis from,
-                                      Millis to) {
+PointRange PointsIn(const Metric& metric, Millis from, Millis to) {
   auto lo =
       std::lower_bound(metric.points.begin(), metric.points.end(), from,
                        [](const MetricPoint& p, Millis t) { return p.ts < t; });

@@ -213,7 +213,7 @@ bool Achievable(const State& state, const Goal& goal) {
   const Day days = c->end - c->start + 1;
   const Millis from = StartOfDay(c->start - days);
   const Millis to = StartOfDay(c->start);
-  const std::span<const MetricPoint> before = PointsIn(*metric, from, to);
+  const PointRange before = PointsIn(*metric, from, to);
   if (before.size() < 2) return true;
   const double history = std::abs(before.back().value - before.front().value) /
                          static_cast<double>(days);

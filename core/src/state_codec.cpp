@@ -363,10 +363,10 @@ void Get(Reader& r, Goal& g) {
   if (r.Bool()) g.due = r.I32();
   if (r.Bool()) Get(r, g.measure.emplace());
   g.status = r.Enum(GoalStatus::kArchived);
-  g.check_ins.resize(r.Count());
-  for (CheckIn& c : g.check_ins) {
+  for (uint64_t n = r.Count(); n > 0 && r.ok(); --n) {
+    CheckIn c;
     Get(r, c);
-    if (!r.ok()) break;
+    g.check_ins.push_back(std::move(c));
   }
   g.split = r.Enum(SplitBy::kFunnel);
   r.Str(g.split_from);
@@ -382,11 +382,11 @@ void Get(Reader& r, Metric& m) {
   r.Str(m.name);
   r.Str(m.unit);
   m.aggregate = r.Enum(Aggregate::kMax);
-  m.points.resize(r.Count());
-  for (MetricPoint& p : m.points) {
+  for (uint64_t n = r.Count(); n > 0 && r.ok(); --n) {
+    MetricPoint p;
     p.ts = r.I64();
     p.value = r.F64();
-    if (!r.ok()) break;
+    m.points.push_back(p);
   }
   m.version = r.U64();
   m.position = r.U64();

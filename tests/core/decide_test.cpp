@@ -707,7 +707,8 @@ TEST_F(DecideTest, TokensAndRetroNotesAndMetrics) {
   Must(RecordMetric{"cac-m", {{150, 9}, {100, 7}}, ""}, Editor(kNow));
   std::vector<MetricPoint> want = {
       {100, 1}, {100, 7}, {150, 9}, {200, 5}, {300, 2}};
-  EXPECT_EQ(h_.state().FindMetric("cac-m")->points, want);
+  const Chunked<MetricPoint>& got = h_.state().FindMetric("cac-m")->points;
+  EXPECT_EQ(std::vector<MetricPoint>(got.begin(), got.end()), want);
   EXPECT_EQ(h_.Replay(), h_.state());
 }
 

@@ -63,5 +63,56 @@ TEST(Demo, EveryCommandDecidesInOrderAndReplayEqualsLive) {
   }
 }
 
+// A State brought up to date from an older one, sharing history with the
+// State that already applied the same events, equals it and holds the
+// touched goals' and metrics' history in shared chunks.
+TEST(Demo, ShareHistoryKeepsTheStateAndSharesItsChunks) {
+  const Millis now = *ParseTime("2026-11-23T09:00:00.000Z");
+  testing::Harness h;
+  for (const auto& [ctx, cmd] : DemoCommands(now))
+    ASSERT_TRUE(h.Run(cmd, ctx).ok());
+  const std::vector<Event>& log = h.log();
+  // Replay the older State up to half the log or the first metric points,
+  // whichever is earlier, so both goals and metrics move after it.
+  size_t half = log.size() / 2;
+  for (size_t i = 0; i < half; ++i) {
+    if (log[i].type == "metric.recorded") half = i;
+  }
+  State old;
+  for (size_t i = 0; i < half; ++i) Apply(old, log[i]);
+  const State& ahead = h.state();
+  size_t goals_shared = 0, metrics_shared = 0;
+  for (size_t i = half; i < log.size(); ++i) Apply(old, log[i]);
+  for (size_t i = half; i < log.size(); ++i) {
+    ShareHistory(old, ahead, log[i]);
+  }
+  EXPECT_EQ(old, ahead);
+  for (const auto& [id, g] : old.goals) {
+    const Chunked<CheckIn>& theirs = ahead.goals.at(id).check_ins;
+    if (!g.check_ins.empty() &&
+        g.check_ins.SharedChunks(theirs) ==
+            (g.check_ins.size() + Chunked<CheckIn>::kChunk - 1) /
+                Chunked<CheckIn>::kChunk) {
+      ++goals_shared;
+    }
+  }
+  for (const auto& [id, m] : old.metrics) {
+    if (!m.points.empty() &&
+        m.points.SharedChunks(ahead.metrics.at(id).points) > 0) {
+      ++metrics_shared;
+    }
+  }
+  EXPECT_GT(goals_shared, 10u);
+  EXPECT_GT(metrics_shared, 0u);
+  // Appending to one after sharing leaves the other as it was.
+  State copy = old;
+  CheckIn extra;
+  extra.position = 1'000'000;
+  const std::string some_goal = old.goals.begin()->first;
+  copy.goals[some_goal].check_ins.push_back(extra);
+  EXPECT_EQ(old, ahead);
+  EXPECT_NE(copy, ahead);
+}
+
 }  // namespace
 }  // namespace cairn

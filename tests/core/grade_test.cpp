@@ -237,7 +237,8 @@ TEST(GradeTest, RollUpWeightedSkipsDroppedAndArchived) {
   s.goals["ms"] = ms;
   Link(s, "obj", "ms");
   EXPECT_DOUBLE_EQ(GoalGrade(s, s.goals["obj"], 0), Round4(1.8 / 4));
-  s.goals["ms"].check_ins[0].value = 10;
+  s.goals["ms"].check_ins.clear();
+  CheckInAt(s.goals["ms"], 1, 10, 1);
   EXPECT_DOUBLE_EQ(GoalGrade(s, s.goals["obj"], 0), Round4(2.8 / 4));
   // Two levels: a parent of obj with another child at 1.
   Goal top;
@@ -324,7 +325,8 @@ TEST(GradeTest, RoundsToFourDecimals) {
   EXPECT_DOUBLE_EQ(GoalGrade(s, s.goals["g"], 0), 0.3333);
   // 0.69996 rounds to 0.7: green.
   s.goals["g"].measure->target = 100000;
-  s.goals["g"].check_ins[0].value = 69996;
+  s.goals["g"].check_ins.clear();
+  CheckInAt(s.goals["g"], 1, 69996, 1);
   GradeBook book(s, 0);
   EXPECT_DOUBLE_EQ(book.Of(s.goals["g"]).grade, 0.7);
   EXPECT_EQ(book.Of(s.goals["g"]).color, Color::kGreen);

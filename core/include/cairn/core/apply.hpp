@@ -20,4 +20,11 @@ namespace cairn {
 
 void Apply(State& state, const Event& event);
 
+// After `event` was applied to both `state` and `same` (two States now equal
+// in the entity the event's stream names): makes `state` hold that goal's
+// check-ins or that metric's points by sharing `same`'s instead of its own
+// copy. A State brought up to date by replaying events another State has
+// already applied then costs no memory for their history.
+void ShareHistory(State& state, const State& same, const Event& event);
+
 }  // namespace cairn

@@ -15,7 +15,7 @@
 #pragma once
 
 #include <optional>
-#include <span>
+#include <ranges>
 #include <string_view>
 #include <unordered_map>
 
@@ -40,8 +40,8 @@ std::optional<double> MetricAggregate(const Metric& metric, Aggregate agg,
                                       Millis from, Millis to);
 
 // The points with from <= ts < to (points are sorted by ts).
-std::span<const MetricPoint> PointsIn(const Metric& metric, Millis from,
-                                      Millis to);
+using PointRange = std::ranges::subrange<Chunked<MetricPoint>::const_iterator>;
+PointRange PointsIn(const Metric& metric, Millis from, Millis to);
 
 // False for dropped and archived goals, which roll-ups and summaries leave
 // out.

@@ -4,8 +4,10 @@
 //   for (const Event& e : log) Apply(state, e);     // apply.hpp
 //   const Goal* g = state.FindGoal("kr-cac");
 //
-// Plain values, copyable, no I/O. One writer mutates a State (the
-// Sequencer); readers get immutable copies or hold the writer's lock. Every
+// Plain values, copyable, no I/O; the history (check-ins, metric points)
+// is shared between copies, so a copy costs O(entities), not O(events).
+// One writer mutates a State (the Sequencer); readers get immutable copies
+// or hold the writer's lock. Every
 // field here is derived from events alone, so a rebuild from the log equals
 // the live state (operator== is used by the replay-equals-live tests).
 #pragma once
@@ -14,8 +16,10 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
+#include "cairn/core/chunked.hpp"
 #include "cairn/core/time.hpp"
 
 namespace cairn {
@@ -113,7 +117,7 @@ struct Goal {
   std::optional<Day> due;
   std::optional<Measure> measure;
   GoalStatus status = GoalStatus::kActive;
-  std::vector<CheckIn> check_ins;  // in position order
+  Chunked<CheckIn> check_ins;  // in position order; copies share it
   SplitBy split = SplitBy::kNone;
   // For a child made by a decomposition: the goal it came from and how.
   std::string split_from;
@@ -137,7 +141,8 @@ struct Metric {
   std::string name;
   std::string unit;
   Aggregate aggregate = Aggregate::kLast;
-  std::vector<MetricPoint> points;  // sorted by ts (stable for equal ts)
+  // Sorted by ts (stable for equal ts); copies share it.
+  Chunked<MetricPoint> points;
   uint64_t version = 0;
   uint64_t position = 0;
   bool operator==(const Metric&) const = default;
@@ -169,6 +174,39 @@ struct RetroNote {
   bool operator==(const RetroNote&) const = default;
 };
 
+// Pointers to an ordered map's values by key, filled as keys are looked
+// up: one hash probe instead of a walk down a tree of thousands of goals
+// for Apply's hot paths. Not part of the value: a copy starts empty (its
+// pointers would name the original's nodes), a move keeps them (map nodes
+// move with the map), and any two compare equal. Entries must not be
+// erased from the map while cached (the model never erases goals or
+// metrics); one thread at a time, like the State that holds it.
+template <typename V>
+class LookupCache {
+ public:
+  LookupCache() = default;
+  LookupCache(const LookupCache&) {}
+  LookupCache& operator=(const LookupCache&) {
+    index_.clear();
+    return *this;
+  }
+  LookupCache(LookupCache&&) noexcept = default;
+  LookupCache& operator=(LookupCache&&) noexcept = default;
+  bool operator==(const LookupCache&) const { return true; }
+
+  // map[key], or nullptr when absent (absent keys are not cached).
+  V* Find(std::map<std::string, V>& map, const std::string& key) {
+    if (auto hit = index_.find(key); hit != index_.end()) return hit->second;
+    auto it = map.find(key);
+    if (it == map.end()) return nullptr;
+    index_.emplace(key, &it->second);
+    return &it->second;
+  }
+
+ private:
+  std::unordered_map<std::string, V*> index_;
+};
+
 struct State {
   std::map<std::string, Unit> units;
   std::map<std::string, Cycle> cycles;
@@ -183,7 +221,17 @@ struct State {
   const Cycle* FindCycle(const std::string& id) const;
   const Goal* FindGoal(const std::string& id) const;
   const Metric* FindMetric(const std::string& id) const;
+  // For the writer (Apply): the same lookups through a hash cache.
+  Goal* MutableGoal(const std::string& id) {
+    return goal_lookup.Find(goals, id);
+  }
+  Metric* MutableMetric(const std::string& id) {
+    return metric_lookup.Find(metrics, id);
+  }
   bool operator==(const State&) const = default;
+
+  LookupCache<Goal> goal_lookup;
+  LookupCache<Metric> metric_lookup;
 };
 
 }  // namespace cairn
