@@ -286,9 +286,13 @@ std::unique_ptr<State> Sequencer::WorkingCopy(
     auto it = std::lower_bound(
         recent_.begin(), recent_.end(), s->position + 1,
         [](const Event& e, uint64_t p) { return e.position < p; });
+    const auto first = it;
     for (; it != recent_.end() && it->position <= target; ++it) {
       Apply(*s, *it);
     }
+    // Now equal to `base`: hold the touched history in base's chunks, so
+    // pooled States do not each keep their own copy of new check-ins.
+    for (auto e = first; e != it; ++e) ShareHistory(*s, *base, *e);
   }
   return s;
 }
