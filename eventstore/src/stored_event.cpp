@@ -20,10 +20,20 @@ EVP_MD_CTX* ThreadCtx() {
   return ctx.get();
 }
 
+// SHA-256 fetched from the provider once: EVP_sha256() in an Init makes
+// OpenSSL 3 look the implementation up again on every call.
+const EVP_MD* Sha256() {
+  static const EVP_MD* const md = [] {
+    const EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    return fetched != nullptr ? fetched : EVP_sha256();
+  }();
+  return md;
+}
+
 void Digest(std::string_view a, std::string_view b, unsigned char* md) {
   EVP_MD_CTX* ctx = ThreadCtx();
   unsigned int len = 0;
-  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+  EVP_DigestInit_ex(ctx, Sha256(), nullptr);
   EVP_DigestUpdate(ctx, a.data(), a.size());
   EVP_DigestUpdate(ctx, b.data(), b.size());
   EVP_DigestFinal_ex(ctx, md, &len);

@@ -68,29 +68,6 @@ Response Unavailable(std::string message) {
 
 }  // namespace
 
-void AddTouchedGoals(const State& state, const Event& event,
-                     std::vector<std::string>& goals) {
-  auto add_with_ancestors = [&](std::string id) {
-    for (int guard = 0; !id.empty() && guard < 1000; ++guard) {
-      if (std::find(goals.begin(), goals.end(), id) == goals.end()) {
-        goals.push_back(id);
-      }
-      const Goal* g = state.FindGoal(id);
-      if (g == nullptr) break;
-      id = g->parent;
-    }
-  };
-  const std::string& s = event.stream;
-  if (s.rfind("goal-", 0) == 0) {
-    add_with_ancestors(s.substr(5));
-  } else if (s.rfind("metric-", 0) == 0) {
-    std::string metric = s.substr(7);
-    for (const auto& [id, g] : state.goals) {
-      if (g.measure && g.measure->metric == metric) add_with_ancestors(id);
-    }
-  }
-}
-
 Result<std::shared_ptr<const State>> ReplayState(
     const eventstore::EventStore& store, uint64_t position) {
   auto state = std::make_shared<State>();

@@ -167,9 +167,4 @@ class Sequencer {
 Result<std::shared_ptr<const State>> ReplayState(
     const eventstore::EventStore& store, uint64_t position);
 
-// Ids of the goals an event touches: the goal of a goal stream and its
-// ancestors, the goals bound to a recorded metric.
-void AddTouchedGoals(const State& state, const Event& event,
-                     std::vector<std::string>& goals);
-
 }  // namespace cairn::gateway
