@@ -141,6 +141,7 @@ class EventStoreImpl final : public EventStore {
     return head_.load(std::memory_order_acquire);
   }
   uint64_t StreamVersion(const std::string& stream) const override;
+  uint64_t MemtableBytes() const override;
   std::optional<uint64_t> FindId(const std::string& id) const override;
   std::string Epoch() const override {
     std::lock_guard lock(epoch_mu_);
@@ -866,6 +867,16 @@ uint64_t EventStoreImpl::StreamVersion(const std::string& stream) const {
   std::shared_lock lock(versions_mu_);
   auto it = versions_.find(stream);
   return it == versions_.end() ? 0 : it->second;
+}
+
+uint64_t EventStoreImpl::MemtableBytes() const {
+  std::shared_lock dblock(db_mu_);
+  uint64_t bytes = 0;
+  if (!db_ || !db_->GetAggregatedIntProperty(
+                  rocksdb::DB::Properties::kCurSizeAllMemTables, &bytes)) {
+    return 0;
+  }
+  return bytes;
 }
 
 std::optional<uint64_t> EventStoreImpl::FindId(const std::string& id) const {

@@ -336,6 +336,10 @@ TEST_F(ServerTest, MetricsExposition) {
             std::string::npos);
   EXPECT_NE(m.body.find("cairn_http_connections"), std::string::npos);
   EXPECT_EQ(m.body.find(kAdmin), std::string::npos);
+  // The seeded events sit in the store's write buffers: a positive gauge.
+  const size_t at = m.body.find("\ncairn_store_memtable_bytes ");
+  ASSERT_NE(at, std::string::npos) << m.body;
+  EXPECT_GT(std::stoull(m.body.substr(at + 28)), 0u) << m.body.substr(at);
 }
 
 }  // namespace

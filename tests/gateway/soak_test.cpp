@@ -452,6 +452,8 @@ TEST_F(SoakTest, RssAndDescriptorsStayFlatUnderMixedLoad) {
   const int fds_after = OpenFds(pid_);
   const uint64_t head_end = Head();
   const uint64_t copies_soaked = MetricValue(port_, "cairn_state_copies_total");
+  const uint64_t memtable_soaked =
+      MetricValue(port_, "cairn_store_memtable_bytes");
   EXPECT_EQ(StopServer(), 0) << "the soaked server did not stop cleanly";
 
   // The fresh server on the same data, under the same load.
@@ -462,6 +464,8 @@ TEST_F(SoakTest, RssAndDescriptorsStayFlatUnderMixedLoad) {
       << "the fresh server died; see " << (dir_.path() / "server.log");
   ASSERT_GE(fresh.size(), 3u);
   const uint64_t copies_fresh = MetricValue(port_, "cairn_state_copies_total");
+  const uint64_t memtable_fresh =
+      MetricValue(port_, "cairn_store_memtable_bytes");
 
   // The baseline: the first sample after the warm-up (20% of the time).
   size_t warm = 0;
@@ -504,6 +508,11 @@ TEST_F(SoakTest, RssAndDescriptorsStayFlatUnderMixedLoad) {
       last.fds, fds_max, fds_after, fresh_last.fds, st.followed[0].size(),
       st.followed[1].size(), st.followed[2].size(), st.sessions[0],
       st.sessions[1], st.sessions[2]);
+  std::printf(
+      "[soak] store write buffers (cairn_store_memtable_bytes) at the end: "
+      "soaked %llu KiB, fresh %llu KiB\n",
+      static_cast<unsigned long long>(memtable_soaked / 1024),
+      static_cast<unsigned long long>(memtable_fresh / 1024));
   PrintSamples("soaked", samples);
   PrintSamples("fresh", fresh);
 

@@ -53,6 +53,12 @@ void GetMetrics(Call call) {
   Response r;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
   r.body = call.services->metrics->Render();
+  r.body +=
+      "# HELP cairn_store_memtable_bytes Bytes in the store's write buffers "
+      "(flushed to disk as they fill).\n"
+      "# TYPE cairn_store_memtable_bytes gauge\n"
+      "cairn_store_memtable_bytes " +
+      std::to_string(call.services->store->MemtableBytes()) + "\n";
   call.reply(std::move(r));
 }
 

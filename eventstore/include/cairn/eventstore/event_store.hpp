@@ -128,6 +128,10 @@ class EventStore {
   // meta records the folder's identity (canonical path, device and inode)
   // and an open that finds another identity mints a new epoch.
   virtual std::string Epoch() const = 0;
+  // Bytes the store's write buffers (RocksDB memtables, every column
+  // family) hold in memory now; they grow with appends until flushed.
+  // 0 when unknown.
+  virtual uint64_t MemtableBytes() const { return 0; }
 
   // Delivers every event with position > after, in order, with no gap or
   // duplicate between the backlog and live appends, on a thread of the
