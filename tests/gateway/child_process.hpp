@@ -144,4 +144,15 @@ inline ServerChild StartServer(const std::string& data,
   return {};
 }
 
+// StartServer as the load tests run it: `admin` as the admin token, no
+// access log, no rate limit, two I/O threads.
+inline ServerChild StartLoadServer(const std::string& data,
+                                   const std::string& admin,
+                                   const std::string& log) {
+  return StartServer(data,
+                     {"--admin-token", admin, "--quiet", "--rate-limit",
+                      "1000000", "--threads", "2"},
+                     log);
+}
+
 }  // namespace cairn::gateway

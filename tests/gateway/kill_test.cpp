@@ -348,11 +348,8 @@ class KillTest : public ::testing::Test {
 
   // Starts the server on a fresh port and waits until /healthz answers.
   void StartServer() {
-    ServerChild s = ::cairn::gateway::StartServer(
-        Data(),
-        {"--admin-token", kAdmin, "--quiet", "--rate-limit", "1000000",
-         "--threads", "2"},
-        (dir_.path() / "server.log").string());
+    ServerChild s =
+        StartLoadServer(Data(), kAdmin, (dir_.path() / "server.log").string());
     pid_ = s.pid;
     port_ = s.port;
     ASSERT_GT(pid_, 0) << "server did not start; see "

@@ -118,11 +118,8 @@ class SoakTest : public ::testing::Test {
   void TearDown() override { KillChild(pid_); }
 
   void StartServer() {
-    ServerChild s = ::cairn::gateway::StartServer(
-        (dir_.path() / "data").string(),
-        {"--admin-token", kAdmin, "--quiet", "--rate-limit", "1000000",
-         "--threads", "2"},
-        (dir_.path() / "server.log").string());
+    ServerChild s = StartLoadServer((dir_.path() / "data").string(), kAdmin,
+                                    (dir_.path() / "server.log").string());
     pid_ = s.pid;
     port_ = s.port;
     ASSERT_GT(pid_, 0) << "server did not start; see "
