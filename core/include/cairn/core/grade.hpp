@@ -15,7 +15,6 @@
 #pragma once
 
 #include <optional>
-#include <ranges>
 #include <string_view>
 #include <unordered_map>
 
@@ -39,8 +38,17 @@ Color GradeColor(double grade, bool committed);
 std::optional<double> MetricAggregate(const Metric& metric, Aggregate agg,
                                       Millis from, Millis to);
 
+// A run of a metric's points: [first, last).
+struct PointRange {
+  Chunked<MetricPoint>::const_iterator first, last;
+  auto begin() const { return first; }
+  auto end() const { return last; }
+  bool empty() const { return first == last; }
+  size_t size() const { return static_cast<size_t>(last - first); }
+  const MetricPoint& front() const { return *first; }
+  const MetricPoint& back() const { return *(last - 1); }
+};
 // The points with from <= ts < to (points are sorted by ts).
-using PointRange = std::ranges::subrange<Chunked<MetricPoint>::const_iterator>;
 PointRange PointsIn(const Metric& metric, Millis from, Millis to);
 
 // False for dropped and archived goals, which roll-ups and summaries leave
