@@ -182,7 +182,9 @@ class LiveServer {
   std::mutex writer_mu_;
   State state_;
   net::io_context ioc_{2};
-  tcp::acceptor acceptor_{ioc_};
+  // On a strand, as in the gateway's listener: the accept loop and the
+  // close posted by the destructor run on different I/O threads otherwise.
+  tcp::acceptor acceptor_{net::make_strand(ioc_)};
   uint16_t port_ = 0;
   std::vector<std::thread> threads_;
 };
