@@ -4,17 +4,22 @@
 #include <cstring>
 #include <iterator>
 #include <limits>
+#include <map>
 #include <type_traits>
 #include <utility>
 
 namespace cairn {
 namespace {
 
-constexpr char kMagic[3] = {'C', 'S', 'T'};
+constexpr char kMagic[3] = {'C', 'S', 'T'};             // check-ins included
+constexpr char kMagicByReference[3] = {'C', 'S', 'R'};  // counts only
 
 class Writer {
  public:
-  explicit Writer(std::string& out) : out_(out) {}
+  Writer(std::string& out, SnapshotHistory history)
+      : out_(out), history_(history) {}
+
+  SnapshotHistory history() const { return history_; }
 
   void U64(uint64_t v) {
     while (v >= 0x80) {
@@ -53,13 +58,29 @@ class Writer {
 
  private:
   std::string& out_;
+  const SnapshotHistory history_;
 };
 
 // Reads what Writer wrote. Every read checks bounds; the first failure
 // sticks (ok() turns false and later reads return zero values).
 class Reader {
  public:
-  explicit Reader(std::string_view in) : in_(in) {}
+  // `history`: where a kByReference snapshot's check-ins come from (null
+  // for a kIncluded one).
+  Reader(std::string_view in, const State* history)
+      : in_(in), history_(history) {
+    if (history_ != nullptr) source_ = history_->goals.begin();
+  }
+
+  bool by_reference() const { return history_ != nullptr; }
+  // The goal `id` of the history source, or null. Goals are decoded in key
+  // order, so the cursor only moves forward.
+  const Goal* SourceGoal(const std::string& id) {
+    const auto end = history_->goals.end();
+    while (source_ != end && source_->first < id) ++source_;
+    if (source_ == end || source_->first != id) return nullptr;
+    return &source_->second;
+  }
 
   bool ok() const { return ok_; }
   bool at_end() const { return pos_ == in_.size(); }
@@ -171,6 +192,8 @@ class Reader {
 
  private:
   std::string_view in_;
+  const State* history_;
+  std::map<std::string, Goal>::const_iterator source_;
   size_t pos_ = 0;
   bool ok_ = true;
   std::string why_;
@@ -241,7 +264,13 @@ void Put(Writer& w, const Goal& g) {
   if (g.measure) Put(w, *g.measure);
   w.Enum(g.status);
   w.U64(g.check_ins.size());
-  for (const CheckIn& c : g.check_ins) Put(w, c);
+  if (w.history() == SnapshotHistory::kByReference) {
+    // Enough to find the same check-ins in a later State and to be sure
+    // they are the same: positions are unique and check-ins only append.
+    if (!g.check_ins.empty()) w.U64(g.check_ins.back().position);
+  } else {
+    for (const CheckIn& c : g.check_ins) Put(w, c);
+  }
   w.Enum(g.split);
   w.Str(g.split_from);
   w.OptF64(g.frozen_grade);
@@ -363,10 +392,27 @@ void Get(Reader& r, Goal& g) {
   if (r.Bool()) g.due = r.I32();
   if (r.Bool()) Get(r, g.measure.emplace());
   g.status = r.Enum(GoalStatus::kArchived);
-  for (uint64_t n = r.Count(); n > 0 && r.ok(); --n) {
-    CheckIn c;
-    Get(r, c);
-    g.check_ins.push_back(std::move(c));
+  if (r.by_reference()) {
+    const uint64_t n = r.U64();
+    const uint64_t last = n > 0 ? r.U64() : 0;
+    if (!r.ok()) return;
+    const Goal* source = r.SourceGoal(g.id);
+    if (n > 0 && (source == nullptr || source->check_ins.size() < n ||
+                  source->check_ins[n - 1].position != last)) {
+      r.Fail("the history source does not hold goal " + g.id +
+             "'s check-ins up to position " + std::to_string(last));
+      return;
+    }
+    if (n > 0) {
+      g.check_ins = source->check_ins;  // shares its chunks
+      g.check_ins.truncate(n);
+    }
+  } else {
+    for (uint64_t n = r.Count(); n > 0 && r.ok(); --n) {
+      CheckIn c;
+      Get(r, c);
+      g.check_ins.push_back(std::move(c));
+    }
   }
   g.split = r.Enum(SplitBy::kFunnel);
   r.Str(g.split_from);
@@ -433,12 +479,14 @@ void GetMap(Reader& r, std::map<std::string, T>& m) {
 
 }  // namespace
 
-std::string EncodeState(const State& state) {
+std::string EncodeState(const State& state, SnapshotHistory history) {
   std::string out;
   out.reserve(4096);
-  out.append(kMagic, sizeof kMagic);
+  out.append(
+      history == SnapshotHistory::kByReference ? kMagicByReference : kMagic,
+      sizeof kMagic);
   out.push_back(static_cast<char>(kStateCodecVersion));
-  Writer w(out);
+  Writer w(out, history);
   PutMap(w, state.units);
   PutMap(w, state.cycles);
   PutMap(w, state.goals);
@@ -451,19 +499,29 @@ std::string EncodeState(const State& state) {
   return out;
 }
 
-Result<State> DecodeState(std::string_view bytes) {
+bool NeedsHistorySource(std::string_view bytes) {
+  return bytes.size() >= 4 &&
+         std::memcmp(bytes.data(), kMagicByReference, 3) == 0;
+}
+
+Result<State> DecodeState(std::string_view bytes, const State* history_source) {
   auto corrupt = [](std::string why) {
     return Error{
         ErrorCode::kCorruption, "state snapshot: " + std::move(why), {}};
   };
-  if (bytes.size() < 4 || std::memcmp(bytes.data(), kMagic, 3) != 0) {
+  const bool by_reference = NeedsHistorySource(bytes);
+  if (bytes.size() < 4 ||
+      (!by_reference && std::memcmp(bytes.data(), kMagic, 3) != 0)) {
     return corrupt("bad magic");
+  }
+  if (by_reference && history_source == nullptr) {
+    return corrupt("its check-ins are by reference and no State holds them");
   }
   if (static_cast<unsigned char>(bytes[3]) != kStateCodecVersion) {
     return corrupt("unknown format version " +
                    std::to_string(static_cast<unsigned char>(bytes[3])));
   }
-  Reader r(bytes.substr(4));
+  Reader r(bytes.substr(4), by_reference ? history_source : nullptr);
   State state;
   GetMap(r, state.units);
   GetMap(r, state.cycles);

@@ -149,9 +149,11 @@ class EventStoreImpl final : public EventStore {
   }
   std::unique_ptr<Subscription> Subscribe(uint64_t after,
                                           EventVisitor on_event) override;
-  Status PutSnapshot(uint64_t position, const std::string& bytes) override;
+  Status PutSnapshot(uint64_t position, const std::string& bytes,
+                     uint8_t series) override;
   std::optional<std::pair<uint64_t, std::string>> LatestSnapshot(
-      uint64_t max_position) const override;
+      uint64_t max_position, uint8_t series) const override;
+  Status DeleteSnapshots(uint8_t series, uint64_t below) override;
   Status Backup(const std::string& dir) override;
   VerifyReport Verify(
       const std::function<void(const std::string&)>& progress) const override;
@@ -971,35 +973,135 @@ void EventStoreImpl::SubscriptionLoop(SubState* s, uint64_t after,
 
 // ---------------------------------------------------------------- snapshots
 
-Status EventStoreImpl::PutSnapshot(uint64_t position,
-                                   const std::string& bytes) {
+namespace {
+
+// Series 0 is keyed by the bare position (as before series existed); series
+// s > 0 by {0xFF, s} + position, after every series-0 key a store can hold.
+constexpr uint64_t kMaxSeriesZeroPosition = 0xFEFF'FFFF'FFFF'FFFFull;
+
+// Every snapshot also has a key in the meta column family, "snapshot/" +
+// series + position, with an empty value. A snapshot is one large value
+// (one data block of its own), so seeking among the snapshots themselves
+// reads whole snapshots from every level it touches; the index is seeked
+// instead and the one snapshot chosen is read by a point lookup.
+constexpr std::string_view kSnapshotIndexPrefix = "snapshot/";
+
+std::string SnapshotIndexKey(uint8_t series, uint64_t position) {
+  std::string k(kSnapshotIndexPrefix);
+  k.push_back(static_cast<char>(series));
+  keys::PutBE64(&k, position);
+  return k;
+}
+
+std::string SnapshotKey(uint8_t series, uint64_t position) {
+  if (series == 0) return keys::Position(position);
+  std::string k;
+  k.push_back(static_cast<char>(0xFF));
+  k.push_back(static_cast<char>(series));
+  keys::PutBE64(&k, position);
+  return k;
+}
+
+// The position of `key` when it belongs to `series`.
+std::optional<uint64_t> SnapshotKeyPosition(uint8_t series,
+                                            std::string_view key) {
+  if (series == 0) {
+    if (key.size() != 8) return std::nullopt;
+    return keys::GetBE64(key);
+  }
+  if (key.size() != 10 || static_cast<unsigned char>(key[0]) != 0xFF ||
+      static_cast<unsigned char>(key[1]) != series) {
+    return std::nullopt;
+  }
+  return keys::GetBE64(key.substr(2));
+}
+
+}  // namespace
+
+Status EventStoreImpl::PutSnapshot(uint64_t position, const std::string& bytes,
+                                   uint8_t series) {
+  if (series == 0 && position > kMaxSeriesZeroPosition) {
+    return Error::Validation("position", "snapshot position out of range");
+  }
   std::string v = Sha256Raw(bytes);
   v += bytes;
-  rocksdb::WriteOptions wo;
-  wo.sync = opts_.sync;
   std::lock_guard wlock(write_mu_);
   if (opts_.read_only) return Unavailable("event store opened read-only");
   Status st = RecoverIfNeeded();
   if (!st.ok()) return st;
   rocksdb::WriteBatch b;
-  b.Put(cf_[kSnapshots], keys::Position(position), v);
+  b.Put(cf_[kSnapshots], SnapshotKey(series, position), v);
+  b.Put(cf_[kMeta], SnapshotIndexKey(series, position), "");
   return Write(&b);
 }
 
 std::optional<std::pair<uint64_t, std::string>> EventStoreImpl::LatestSnapshot(
-    uint64_t max_position) const {
+    uint64_t max_position, uint8_t series) const {
   std::shared_lock dblock(db_mu_);
   if (!db_) return std::nullopt;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, cf_[kSnapshots]));
-  for (it->SeekForPrev(keys::Position(max_position)); it->Valid(); it->Prev()) {
-    std::string_view v = it->value().ToStringView();
-    if (v.size() < 32) continue;
+  if (series == 0)
+    max_position = std::min(max_position, kMaxSeriesZeroPosition);
+  // The snapshot's bytes if its checksum holds.
+  auto checked = [](std::string_view v) -> std::optional<std::string> {
+    if (v.size() < 32) return std::nullopt;
     std::string_view bytes = v.substr(32);
-    if (Sha256Raw(bytes) != v.substr(0, 32)) continue;  // damaged: older one
-    return std::make_pair(keys::GetBE64(it->key().ToStringView()),
-                          std::string(bytes));
+    if (Sha256Raw(bytes) != v.substr(0, 32)) return std::nullopt;
+    return std::string(bytes);
+  };
+  const std::string prefix =
+      SnapshotIndexKey(series, 0).substr(0, kSnapshotIndexPrefix.size() + 1);
+  bool indexed = false;
+  std::unique_ptr<rocksdb::Iterator> ix(db_->NewIterator({}, cf_[kMeta]));
+  for (ix->SeekForPrev(SnapshotIndexKey(series, max_position)); ix->Valid();
+       ix->Prev()) {
+    std::string_view key = ix->key().ToStringView();
+    if (key.size() != prefix.size() + 8 || !key.starts_with(prefix)) break;
+    indexed = true;
+    const uint64_t position = keys::GetBE64(key.substr(prefix.size()));
+    std::string v;
+    if (!db_->Get({}, cf_[kSnapshots], SnapshotKey(series, position), &v)
+             .ok()) {
+      continue;  // pruned meanwhile
+    }
+    if (auto bytes = checked(v)) return std::make_pair(position, *bytes);
+    // damaged: an older one
+  }
+  if (!indexed) {
+    ix->Seek(prefix);
+    indexed = ix->Valid() && ix->key().starts_with(prefix);
+  }
+  if (indexed || series != 0) return std::nullopt;
+  // A store written before the index: scan the snapshots themselves (the
+  // bound keeps the seek from loading a snapshot past max_position).
+  const std::string bound = SnapshotKey(series, max_position) + '\0';
+  const rocksdb::Slice bound_slice(bound);
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &bound_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf_[kSnapshots]));
+  for (it->SeekForPrev(SnapshotKey(series, max_position)); it->Valid();
+       it->Prev()) {
+    std::optional<uint64_t> position =
+        SnapshotKeyPosition(series, it->key().ToStringView());
+    if (!position) return std::nullopt;  // before the series' first key
+    if (auto bytes = checked(it->value().ToStringView())) {
+      return std::make_pair(*position, *bytes);
+    }
   }
   return std::nullopt;
+}
+
+Status EventStoreImpl::DeleteSnapshots(uint8_t series, uint64_t below) {
+  if (series == 0) below = std::min(below, kMaxSeriesZeroPosition);
+  std::lock_guard wlock(write_mu_);
+  if (opts_.read_only) return Unavailable("event store opened read-only");
+  Status st = RecoverIfNeeded();
+  if (!st.ok()) return st;
+  rocksdb::WriteBatch b;
+  b.DeleteRange(cf_[kSnapshots], SnapshotKey(series, 0),
+                SnapshotKey(series, below));
+  b.DeleteRange(cf_[kMeta], SnapshotIndexKey(series, 0),
+                SnapshotIndexKey(series, below));
+  return Write(&b);
 }
 
 // ---------------------------------------------------------------- tools

@@ -16,16 +16,18 @@ Error PastHead(uint64_t position, uint64_t head) {
                                " is past the head " + std::to_string(head));
 }
 
-// The newest snapshot at or before `position` that decodes and names its
-// own position; nullopt when none.
+// The newest snapshot of `series` at or before `position` that decodes
+// (by-reference ones with their check-ins from `history`) and names its own
+// position; nullopt when none.
 std::optional<State> NewestUsableSnapshot(const eventstore::EventStore& store,
-                                          uint64_t position) {
+                                          uint64_t position, uint8_t series,
+                                          const State* history = nullptr) {
   uint64_t max = position;
   while (max > 0) {
-    auto snap = store.LatestSnapshot(max);
+    auto snap = store.LatestSnapshot(max, series);
     if (!snap) return std::nullopt;
     if (snap->first == 0 || snap->first > max) return std::nullopt;
-    Result<State> s = DecodeState(snap->second);
+    Result<State> s = DecodeState(snap->second, history);
     if (s.ok() && s->position == snap->first) return std::move(*s);
     max = snap->first - 1;  // skip it, never trust it
   }
@@ -55,7 +57,7 @@ Status Replay(const eventstore::EventStore& store, State& state,
 
 Result<State> LoadAt(const eventstore::EventStore& store, uint64_t position) {
   State state;
-  if (auto snap = NewestUsableSnapshot(store, position)) {
+  if (auto snap = NewestUsableSnapshot(store, position, kFullSeries)) {
     state = std::move(*snap);
   }
   if (Status s = Replay(store, state, position); !s.ok()) return s.error();
@@ -68,7 +70,11 @@ Result<State> LoadAtHead(const eventstore::EventStore& store) {
 
 TimeTravel::TimeTravel(eventstore::EventStore& store, TimeTravelOptions options)
     : store_(store), options_(options) {
-  if (auto snap = store_.LatestSnapshot(UINT64_MAX)) {
+  if (auto snap = store_.LatestSnapshot(UINT64_MAX, kFullSeries)) {
+    last_full_ = snap->first;
+    fulls_.push_back(snap->first);
+  }
+  if (auto snap = store_.LatestSnapshot(UINT64_MAX, kByReferenceSeries)) {
     last_snapshot_ = snap->first;
   }
   writer_ = std::thread([this] { WriterLoop(); });
@@ -154,11 +160,18 @@ Result<std::shared_ptr<const State>> TimeTravel::StateAt(
     cached = live;
   }
   State state;
+  std::optional<State> snap;
   if (cached && position - cached->position <= options_.cached_base_reach) {
     state = *cached;  // close enough: no snapshot read at all
-  } else if (std::optional<State> snap = NewestUsableSnapshot(store_, position);
-             snap && (!cached || snap->position > cached->position)) {
-    state = std::move(*snap);
+  } else if ((live &&
+              (snap = NewestUsableSnapshot(store_, position, kByReferenceSeries,
+                                           live.get()))) ||
+             (snap = NewestUsableSnapshot(store_, position, kFullSeries))) {
+    if (cached && cached->position >= snap->position) {
+      state = *cached;
+    } else {
+      state = std::move(*snap);
+    }
   } else if (cached) {
     state = *cached;
   }
@@ -168,12 +181,16 @@ Result<std::shared_ptr<const State>> TimeTravel::StateAt(
   return result;
 }
 
-bool TimeTravel::Due(uint64_t position) {
-  if (options_.snapshot_every == 0) return false;
+std::pair<bool, bool> TimeTravel::Due(uint64_t position) {
   std::lock_guard lock(snap_mu_);
-  if (position < last_snapshot_ + options_.snapshot_every) return false;
-  last_snapshot_ = position;
-  return true;
+  const bool by_reference =
+      options_.snapshot_every != 0 &&
+      position >= last_snapshot_ + options_.snapshot_every;
+  const bool full = options_.full_snapshot_every != 0 &&
+                    position >= last_full_ + options_.full_snapshot_every;
+  if (by_reference) last_snapshot_ = position;
+  if (full) last_full_ = position;
+  return {by_reference, full};
 }
 
 void TimeTravel::Enqueue(Job job) {
@@ -188,19 +205,27 @@ void TimeTravel::Enqueue(Job job) {
 }
 
 void TimeTravel::AfterBatch(const State& live) {
-  if (!Due(live.position)) return;
-  Enqueue(Job{live.position, EncodeState(live), nullptr});
+  auto [by_reference, full] = Due(live.position);
+  if (!by_reference && !full) return;
+  Job job{live.position, by_reference, full, {}, {}, nullptr};
+  if (by_reference) {
+    job.by_reference = EncodeState(live, SnapshotHistory::kByReference);
+  }
+  if (full) job.whole = EncodeState(live);
+  Enqueue(std::move(job));
 }
 
 void TimeTravel::AfterBatch(std::shared_ptr<const State> live) {
-  if (!live || !Due(live->position)) return;
+  if (!live) return;
+  auto [by_reference, full] = Due(live->position);
+  if (!by_reference && !full) return;
   uint64_t position = live->position;
-  Enqueue(Job{position, {}, std::move(live)});
+  Enqueue(Job{position, by_reference, full, {}, {}, std::move(live)});
 }
 
 Status TimeTravel::SnapshotNow(const State& live) {
   if (live.position == 0) return Status::Ok();
-  if (auto snap = store_.LatestSnapshot(live.position);
+  if (auto snap = store_.LatestSnapshot(live.position, kFullSeries);
       snap && snap->first == live.position) {
     return Status::Ok();
   }
@@ -209,9 +234,24 @@ Status TimeTravel::SnapshotNow(const State& live) {
     // Let a background write finish first so snapshots land in order.
     std::unique_lock lock(snap_mu_);
     snap_cv_.wait(lock, [&] { return !writing_ && !pending_; });
-    last_snapshot_ = std::max(last_snapshot_, live.position);
+    last_full_ = std::max(last_full_, live.position);
   }
-  return store_.PutSnapshot(live.position, bytes);
+  return WriteFull(live.position, bytes);
+}
+
+Status TimeTravel::WriteFull(uint64_t position, const std::string& bytes) {
+  Status s = store_.PutSnapshot(position, bytes, kFullSeries);
+  if (!s.ok()) return s;
+  std::lock_guard lock(snap_mu_);
+  if (fulls_.empty() || fulls_.back() < position) fulls_.push_back(position);
+  const size_t keep = std::max<uint64_t>(options_.full_snapshots_kept, 1);
+  if (fulls_.size() <= keep) return Status::Ok();
+  const uint64_t below = fulls_[fulls_.size() - keep];
+  fulls_.erase(fulls_.begin(),
+               fulls_.end() - static_cast<std::ptrdiff_t>(keep));
+  // Pruning is housekeeping: a failure leaves older snapshots, nothing else.
+  store_.DeleteSnapshots(kFullSeries, below).IgnoreError();
+  return Status::Ok();
 }
 
 uint64_t TimeTravel::last_snapshot() const {
@@ -230,11 +270,20 @@ void TimeTravel::WriterLoop() {
     lock.unlock();
     snap_cv_.notify_all();
     if (job.state) {
-      job.bytes = EncodeState(*job.state);
+      if (job.full) job.whole = EncodeState(*job.state);
+      if (job.by_reference_due) {
+        job.by_reference =
+            EncodeState(*job.state, SnapshotHistory::kByReference);
+      }
       job.state.reset();
     }
-    Status s = store_.PutSnapshot(job.position, job.bytes);
-    s.IgnoreError();  // the next interval takes another; the log is the truth
+    // A failed write is dropped: the next interval takes another, and the
+    // log is the truth.
+    if (!job.by_reference.empty()) {
+      store_.PutSnapshot(job.position, job.by_reference, kByReferenceSeries)
+          .IgnoreError();
+    }
+    if (job.full) WriteFull(job.position, job.whole).IgnoreError();
     lock.lock();
     writing_ = false;
     snap_cv_.notify_all();

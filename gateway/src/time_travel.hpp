@@ -1,7 +1,7 @@
 // Time travel: the State as of any past position, fast (API.md,
 // "Conventions": Time travel), and the snapshots that make it fast.
 //
-//   TimeTravel tt(*store);                          // snapshots every 10,000
+//   TimeTravel tt(*store);                // snapshots every 10,000 events
 //   Result<AsOf> a = tt.ResolveAsOf(query["as_of"]);  // "1042" or a time
 //   if (!a) return a.error();                         // 422, field "as_of"
 //   Result<std::shared_ptr<const State>> s = tt.StateAt(a->position, live);
@@ -14,14 +14,25 @@
 //   // Start-up, instead of replaying from position 0:
 //   Result<State> model = LoadAtHead(*store);
 //
-// A State as of p is the newest usable snapshot at or before p (decoded with
-// DecodeState; one that fails its checksum, does not decode or names another
-// position is skipped, never trusted), or a cached as-of State that is
-// closer, plus Apply of the events (base, p]. Results are kept in a small
-// LRU. Cost: decoding a snapshot is linear in the size of the whole State
-// (every check-in and metric point), so a query far from any cached State
-// costs a snapshot read + decode + at most `snapshot_every` events. Snapshots
-// are written by one background thread so the writer only pays for encoding.
+// Two series of snapshots (EventStore snapshot series):
+// - kByReferenceSeries, every `snapshot_every` events: the model with each
+//   goal's check-ins by reference (SnapshotHistory::kByReference). Small, and
+//   decoding costs O(entities): the check-ins are shared from the live State,
+//   whose history extends every earlier one. These serve `as_of`.
+// - kFullSeries, every `full_snapshot_every` events and at SnapshotNow: the
+//   whole model. Start-up (LoadAtHead) reads the newest; the older ones are
+//   pruned, keeping `full_snapshots_kept`.
+//
+// A State as of p is the newest usable snapshot at or before p (one that
+// fails its checksum, does not decode, names another position or whose
+// check-ins the live State does not hold is skipped, never trusted), or a
+// cached as-of State that is closer, plus Apply of the events (base, p].
+// Results are kept in a small LRU. Cost of a query far from any cached
+// State: a by-reference snapshot read + decode (entities, metric points)
+// + at most `snapshot_every` events. Without a live State, or in a store
+// written before by-reference snapshots, a full snapshot serves (decode
+// linear in the whole history). Snapshots are written by one background
+// thread so the writer only pays for a pointer copy.
 //
 // Thread-safety: StateAt and ResolveAsOf may be called from any thread
 // concurrently; AfterBatch and SnapshotNow from the writer thread. The
@@ -37,6 +48,8 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "cairn/core/error.hpp"
 #include "cairn/core/model.hpp"
@@ -45,10 +58,21 @@
 
 namespace cairn::gateway {
 
+// The EventStore snapshot series TimeTravel writes.
+inline constexpr uint8_t kFullSeries = 0;
+inline constexpr uint8_t kByReferenceSeries = 1;
+
 struct TimeTravelOptions {
-  // Take a snapshot once this many events have been applied since the last
-  // one (0: never from AfterBatch). Default: 10,000.
+  // Take a by-reference snapshot once this many events have been applied
+  // since the last one (0: never from AfterBatch). Default: 10,000.
   uint64_t snapshot_every = 10'000;
+  // Take a full snapshot once this many events have been applied since the
+  // last one (0: only at SnapshotNow). Default: 100,000, so a start-up after
+  // a crash replays at most that many events.
+  uint64_t full_snapshot_every = 100'000;
+  // Full snapshots kept when a new one is written (older ones are deleted;
+  // at least 1). Default: 2, so a damaged newest one leaves another.
+  uint64_t full_snapshots_kept = 2;
   // As-of States kept in memory for reuse. Default: 8.
   size_t cache_states = 8;
   // Replay from a cached State without reading any snapshot when it is at
@@ -85,21 +109,22 @@ class TimeTravel {
   [[nodiscard]] Result<std::shared_ptr<const State>> StateAt(
       uint64_t position, std::shared_ptr<const State> live = nullptr);
 
-  // Called by the writer after each applied batch. When `snapshot_every`
-  // events have passed since the last snapshot, encodes `live` (on the
-  // calling thread) and hands the bytes to the background writer; returns
-  // at once otherwise. Waits only when the previous snapshot is still
-  // queued. A failed snapshot write is dropped (the next interval takes
-  // another): snapshots are an optimisation, the log is the truth.
+  // Called by the writer after each applied batch. When a snapshot is due
+  // (see the options), encodes `live` (on the calling thread) and hands the
+  // bytes to the background writer; returns at once otherwise. Waits only when
+  // the previous snapshot is still queued. A failed snapshot write is dropped
+  // (the next interval takes another): snapshots are an optimisation, the log
+  // is the truth.
   void AfterBatch(const State& live);
   // The same for an immutable published State: it is kept alive and encoded
   // on the background thread, so the writer pays nothing but a pointer copy.
   void AfterBatch(std::shared_ptr<const State> live);
-  // Encodes and writes a snapshot of `live` now, waiting for it (clean
-  // shutdown). No-op when a snapshot at that position exists.
+  // Encodes and writes a full snapshot of `live` now, waiting for it (clean
+  // shutdown). No-op when a full snapshot at that position exists.
   [[nodiscard]] Status SnapshotNow(const State& live);
 
-  // Position of the newest snapshot taken or found; 0 when none.
+  // Position of the newest snapshot (either series) taken or found; 0 when
+  // none.
   uint64_t last_snapshot() const;
 
  private:
@@ -117,15 +142,23 @@ class TimeTravel {
   std::condition_variable snap_cv_;
   struct Job {
     uint64_t position = 0;
-    std::string bytes;                   // encoded, or
+    bool by_reference_due = false;       // a by-reference snapshot
+    bool full = false;                   // a full snapshot
+    std::string by_reference, whole;     // encoded, or
     std::shared_ptr<const State> state;  // to encode on the writer thread
   };
-  bool Due(uint64_t position);  // claims the interval when due
+  // Claims the interval(s) due at `position`: whether a by-reference
+  // snapshot and a full one are due.
+  std::pair<bool, bool> Due(uint64_t position);
   void Enqueue(Job job);
-  std::optional<Job> pending_;  // guarded
-  bool writing_ = false;        // guarded
-  bool stop_ = false;           // guarded
-  uint64_t last_snapshot_ = 0;  // guarded
+  // Writes a full snapshot and prunes older ones beyond the kept number.
+  Status WriteFull(uint64_t position, const std::string& bytes);
+  std::optional<Job> pending_;   // guarded
+  bool writing_ = false;         // guarded
+  bool stop_ = false;            // guarded
+  uint64_t last_snapshot_ = 0;   // guarded: by-reference series
+  uint64_t last_full_ = 0;       // guarded: full series
+  std::vector<uint64_t> fulls_;  // guarded: full snapshots written, in order
   std::thread writer_;
 };
 

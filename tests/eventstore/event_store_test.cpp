@@ -730,6 +730,34 @@ TEST(EventStore, SnapshotsSkipABadChecksum) {
   EXPECT_EQ(s->first, 10u);
 }
 
+TEST(EventStore, SnapshotSeriesAreIndependentAndPrune) {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->PutSnapshot(10, "full-10").ok());
+  ASSERT_TRUE(store->PutSnapshot(30, "full-30").ok());
+  ASSERT_TRUE(store->PutSnapshot(20, "light-20", 1).ok());
+  ASSERT_TRUE(store->PutSnapshot(40, "light-40", 1).ok());
+  ASSERT_TRUE(store->PutSnapshot(25, "other-25", 7).ok());
+  // Each series sees only its own, from any max, the largest included.
+  EXPECT_EQ(store->LatestSnapshot(UINT64_MAX)->second, "full-30");
+  EXPECT_EQ(store->LatestSnapshot(29)->second, "full-10");
+  EXPECT_EQ(store->LatestSnapshot(UINT64_MAX, 1)->second, "light-40");
+  EXPECT_EQ(store->LatestSnapshot(39, 1)->second, "light-20");
+  EXPECT_FALSE(store->LatestSnapshot(19, 1).has_value());
+  EXPECT_EQ(store->LatestSnapshot(UINT64_MAX, 7)->second, "other-25");
+  EXPECT_FALSE(store->LatestSnapshot(100, 2).has_value());
+  // Pruning one series leaves the others.
+  ASSERT_TRUE(store->DeleteSnapshots(0, 30).ok());
+  EXPECT_FALSE(store->LatestSnapshot(29).has_value());
+  EXPECT_EQ(store->LatestSnapshot(30)->second, "full-30");
+  EXPECT_EQ(store->LatestSnapshot(39, 1)->second, "light-20");
+  ASSERT_TRUE(store->DeleteSnapshots(1, 41).ok());
+  EXPECT_FALSE(store->LatestSnapshot(UINT64_MAX, 1).has_value());
+  EXPECT_EQ(store->LatestSnapshot(UINT64_MAX, 7)->second, "other-25");
+  EXPECT_EQ(store->LatestSnapshot(UINT64_MAX)->second, "full-30");
+}
+
 TEST(EventStore, BackupRestoresUnderANewEpoch) {
   TempDir dir;
   auto store = OpenStore(dir.Sub("live"));

@@ -5,6 +5,9 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <vector>
+
+#include "scenario.hpp"
 
 namespace cairn {
 namespace {
@@ -183,6 +186,101 @@ TEST(StateCodecTest, HugeCountsAreRejectedWithoutAllocating) {
   Result<State> r = DecodeState(b);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kCorruption);
+}
+
+size_t CheckIns(const State& s) {
+  size_t n = 0;
+  for (const auto& [id, g] : s.goals) n += g.check_ins.size();
+  return n;
+}
+
+// Past States of a random log, every 15 commands, and the log itself.
+std::vector<State> PastStates(testing::Log& log, uint64_t seed) {
+  std::vector<State> past;
+  int n = 0;
+  auto run = [&](const Command& c, const CommandContext& ctx) {
+    bool ok = log.Run(c, ctx);
+    if (++n % 15 == 0) past.push_back(log.state());
+    return ok;
+  };
+  testing::RandomTraffic(run, seed, 400, NowMillis());
+  return past;
+}
+
+TEST(StateCodecTest, ByReferenceDecodesWithALaterStateOfTheSameLog) {
+  for (uint64_t seed : {1, 2, 3}) {
+    testing::Log log;
+    std::vector<State> past = PastStates(log, seed);
+    ASSERT_GT(past.size(), 10u);
+    const State& head = log.state();
+    ASSERT_GT(CheckIns(head), CheckIns(past.front()));
+    size_t refused = 0;
+    for (const State& p : past) {
+      std::string light = EncodeState(p, SnapshotHistory::kByReference);
+      std::string whole = EncodeState(p);
+      EXPECT_TRUE(NeedsHistorySource(light));
+      EXPECT_FALSE(NeedsHistorySource(whole));
+      if (CheckIns(p) > 0) {
+        EXPECT_LT(light.size(), whole.size());
+      }
+      for (const State* source : {&head, &p}) {
+        Result<State> back = DecodeState(light, source);
+        ASSERT_TRUE(back.ok()) << back.error().message;
+        EXPECT_TRUE(*back == p) << "seed " << seed << " at " << p.position;
+      }
+      // Without a source, or with one that lacks some of its check-ins (an
+      // earlier State), it is refused, never decoded into something else.
+      Result<State> alone = DecodeState(light);
+      ASSERT_FALSE(alone.ok());
+      EXPECT_EQ(alone.error().code, ErrorCode::kCorruption);
+      if (CheckIns(p) > CheckIns(past.front())) {
+        Result<State> early = DecodeState(light, &past.front());
+        ASSERT_FALSE(early.ok()) << "seed " << seed << " at " << p.position;
+        EXPECT_EQ(early.error().code, ErrorCode::kCorruption);
+        ++refused;
+      }
+    }
+    EXPECT_GT(refused, 0u);
+  }
+}
+
+TEST(StateCodecTest, ByReferenceSharesTheSourcesChunks) {
+  testing::Log log;
+  std::vector<State> past = PastStates(log, 4);
+  const State& p = past[past.size() / 2];
+  Result<State> back =
+      DecodeState(EncodeState(p, SnapshotHistory::kByReference), &log.state());
+  ASSERT_TRUE(back.ok());
+  size_t shared = 0;
+  for (const auto& [id, g] : back->goals) {
+    shared += g.check_ins.SharedChunks(log.state().goals.at(id).check_ins);
+  }
+  // Every full chunk (32 check-ins) is shared, not copied.
+  size_t full_chunks = 0;
+  for (const auto& [id, g] : p.goals) full_chunks += g.check_ins.size() / 32;
+  EXPECT_GE(shared, full_chunks);
+}
+
+TEST(StateCodecTest, ByReferenceTruncationsAndGarbageFailCleanly) {
+  testing::Log log;
+  std::vector<State> past = PastStates(log, 5);
+  const State& head = log.state();
+  std::string bytes =
+      EncodeState(past[past.size() / 2], SnapshotHistory::kByReference);
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    EXPECT_FALSE(DecodeState(std::string_view(bytes).substr(0, n), &head).ok())
+        << n;
+  }
+  EXPECT_FALSE(DecodeState(bytes + '\0', &head).ok());
+  std::mt19937_64 rng(11);
+  for (int i = 0; i < 5000; ++i) {
+    std::string b = bytes;
+    for (int f = 0; f < 1 + static_cast<int>(rng() % 4); ++f) {
+      b[4 + rng() % (b.size() - 4)] = static_cast<char>(rng());
+    }
+    Result<State> r = DecodeState(b, &head);
+    (void)r.ok();  // no crash, no huge allocation
+  }
 }
 
 }  // namespace

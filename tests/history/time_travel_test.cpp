@@ -39,9 +39,12 @@ void Generate(Log& log, uint64_t seed, int commands, TimeTravel* tt) {
   testing::RandomTraffic(run, seed, commands, NowMillis());
 }
 
-// The as-of State at sampled positions equals a rebuild from 1..p.
+// The as-of State at sampled positions equals a rebuild from 1..p. With
+// `live` (the State at the head), as the server asks: by-reference
+// snapshots take their check-ins from it.
 void CheckSampledPositions(eventstore::EventStore& store, TimeTravel& tt,
-                           uint64_t seed) {
+                           uint64_t seed,
+                           std::shared_ptr<const State> live = nullptr) {
   std::vector<Event> events = AllEvents(store);
   ASSERT_FALSE(events.empty());
   std::mt19937_64 rng(seed);
@@ -54,7 +57,7 @@ void CheckSampledPositions(eventstore::EventStore& store, TimeTravel& tt,
     while (next < events.size() && events[next].position <= p) {
       Apply(rebuilt, events[next++]);
     }
-    Result<std::shared_ptr<const State>> s = tt.StateAt(p);
+    Result<std::shared_ptr<const State>> s = tt.StateAt(p, live);
     ASSERT_TRUE(s.ok()) << s.error().message;
     ASSERT_EQ((*s)->position, p);
     ASSERT_TRUE(**s == rebuilt) << "seed " << seed << " position " << p;
@@ -67,7 +70,7 @@ void CheckSampledPositions(eventstore::EventStore& store, TimeTravel& tt,
       if (e.position > p) break;
       Apply(fresh, e);
     }
-    Result<std::shared_ptr<const State>> s = tt.StateAt(p);
+    Result<std::shared_ptr<const State>> s = tt.StateAt(p, live);
     ASSERT_TRUE(s.ok());
     ASSERT_TRUE(**s == fresh) << "seed " << seed << " position " << p;
   }
@@ -90,29 +93,40 @@ TEST(TimeTravelTest, AsOfEqualsRebuildWithSnapshots) {
   for (uint64_t seed : {4, 5, 6}) {
     Log log;
     {
-      TimeTravel writer(log.store(), {.snapshot_every = 25});
+      TimeTravel writer(log.store(),
+                        {.snapshot_every = 25, .full_snapshot_every = 60});
       Generate(log, seed, 300, &writer);
       ASSERT_TRUE(writer.SnapshotNow(log.state()).ok());
-      EXPECT_EQ(writer.last_snapshot(), log.state().position);
     }
-    auto snap = log.store().LatestSnapshot(UINT64_MAX);
+    const uint64_t head = log.state().position;
+    auto snap = log.store().LatestSnapshot(UINT64_MAX, kFullSeries);
     ASSERT_TRUE(snap.has_value());
-    EXPECT_EQ(snap->first, log.state().position);
-    // Snapshots were taken along the way, not only at the end.
-    auto mid = log.store().LatestSnapshot(log.state().position / 2);
+    EXPECT_EQ(snap->first, head);
+    // Full ones along the way were pruned to the newest 2.
+    auto previous = log.store().LatestSnapshot(head - 1, kFullSeries);
+    ASSERT_TRUE(previous.has_value());
+    EXPECT_GE(previous->first, head - 130);
+    EXPECT_FALSE(log.store().LatestSnapshot(previous->first - 1, kFullSeries));
+    // By-reference ones were taken all along, and decode with the head's
+    // check-ins.
+    auto mid = log.store().LatestSnapshot(head / 2, kByReferenceSeries);
     ASSERT_TRUE(mid.has_value());
-    EXPECT_GT(mid->first, 0u);
-    Result<State> decoded = DecodeState(mid->second);
-    ASSERT_TRUE(decoded.ok());
+    EXPECT_GT(mid->first, head / 2 - 50);
+    EXPECT_TRUE(NeedsHistorySource(mid->second));
+    Result<State> decoded = DecodeState(mid->second, &log.state());
+    ASSERT_TRUE(decoded.ok()) << decoded.error().message;
     EXPECT_EQ(decoded->position, mid->first);
 
+    auto live = std::make_shared<const State>(log.state());
     TimeTravel tt(log.store(), {.snapshot_every = 0, .cache_states = 0});
     CheckSampledPositions(log.store(), tt, seed);
+    CheckSampledPositions(log.store(), tt, seed + 50, live);
     TimeTravel cached(log.store(), {.snapshot_every = 0, .cache_states = 3});
     CheckSampledPositions(log.store(), cached, seed + 100);
-    Result<State> head = LoadAtHead(log.store());
-    ASSERT_TRUE(head.ok());
-    EXPECT_TRUE(*head == log.state());
+    CheckSampledPositions(log.store(), cached, seed + 150, live);
+    Result<State> loaded = LoadAtHead(log.store());
+    ASSERT_TRUE(loaded.ok());
+    EXPECT_TRUE(*loaded == log.state());
   }
 }
 
@@ -133,12 +147,34 @@ TEST(TimeTravelTest, CorruptSnapshotsAreSkipped) {
   ASSERT_TRUE(log.store().PutSnapshot(45, truncated).ok());
   ASSERT_TRUE(log.store().PutSnapshot(50, EncodeState(*at30)).ok());
   ASSERT_TRUE(log.store().PutSnapshot(head, "CST\x01garbage").ok());
+  // The same in the by-reference series, and one whose check-ins the live
+  // State does not hold (a State of another log).
+  Log other;
+  Generate(other, 10, 120, nullptr);
+  auto by_reference = [](const State& s) {
+    return EncodeState(s, SnapshotHistory::kByReference);
+  };
+  ASSERT_TRUE(log.store()
+                  .PutSnapshot(20, by_reference(*at20), kByReferenceSeries)
+                  .ok());
+  ASSERT_TRUE(
+      log.store().PutSnapshot(40, "CSR\x01garbage", kByReferenceSeries).ok());
+  ASSERT_TRUE(log.store()
+                  .PutSnapshot(50, by_reference(*at30), kByReferenceSeries)
+                  .ok());
+  ASSERT_TRUE(log.store()
+                  .PutSnapshot(other.state().position,
+                               by_reference(other.state()), kByReferenceSeries)
+                  .ok());
+  ASSERT_LT(other.state().position, head);
 
   Result<State> loaded = LoadAtHead(log.store());
   ASSERT_TRUE(loaded.ok());
   EXPECT_TRUE(*loaded == log.state());
   TimeTravel tt(log.store(), {.snapshot_every = 0, .cache_states = 0});
   CheckSampledPositions(log.store(), tt, 9);
+  CheckSampledPositions(log.store(), tt, 19,
+                        std::make_shared<const State>(log.state()));
 }
 
 TEST(TimeTravelTest, LiveStateServesTheHead) {

@@ -144,7 +144,9 @@ class Chunked {
   // Keeps the first n elements (n <= size()).
   void truncate(size_t n) {
     if (n >= size_) return;
-    chunks_.resize((n + kChunk - 1) >> kChunkBits, Ref(nullptr));
+    chunks_.erase(chunks_.begin() + static_cast<std::ptrdiff_t>(
+                                        (n + kChunk - 1) >> kChunkBits),
+                  chunks_.end());
     size_ = n;
     const size_t keep = n & (kChunk - 1);
     if (keep == 0) return;

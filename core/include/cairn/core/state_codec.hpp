@@ -4,11 +4,26 @@
 //   std::string bytes = EncodeState(state);
 //   Result<State> back = DecodeState(bytes);   // *back == state
 //
+//   // Check-ins by reference: a small snapshot that decodes in time
+//   // proportional to the entities, taking each goal's check-ins from a
+//   // later State of the same log (the live one).
+//   std::string light = EncodeState(past, SnapshotHistory::kByReference);
+//   Result<State> again = DecodeState(light, &live);   // *again == past
+//
 // Format: the 4 bytes "CST" + format version (kStateCodecVersion), then every
 // field of State in declaration order: unsigned integers as LEB128 varints,
 // signed ones zigzag-encoded, doubles as their 8 IEEE bytes (little endian),
 // strings and vectors length-prefixed, optionals and bools as one byte.
 // Decode(Encode(s)) == s for every State (operator==), NaN payloads included.
+//
+// kByReference writes, per goal, the number of check-ins and the position
+// of the last one instead of the check-ins (magic "CSR"). Decoding takes
+// the first n check-ins of the same goal in `history_source`, sharing its
+// chunks, after checking that the n-th one has that position: check-ins
+// only append and positions are unique, so a State of the same log at or
+// after the snapshot always holds them, and any other State is refused
+// (kCorruption), never silently used. Metric points are always included
+// (late data is merged by time, so an earlier series is not a prefix).
 //
 // DecodeState accepts any bytes: a wrong magic, an unknown version, a length
 // past the end, an enum out of range or trailing bytes give kCorruption and
@@ -30,7 +45,19 @@ namespace cairn {
 // Bumped whenever State or the encoding changes.
 inline constexpr unsigned char kStateCodecVersion = 1;
 
-std::string EncodeState(const State& state);
-[[nodiscard]] Result<State> DecodeState(std::string_view bytes);
+// How a snapshot holds the goals' check-ins.
+enum class SnapshotHistory {
+  kIncluded,     // all of them: decodes on its own (start-up)
+  kByReference,  // count and last position: needs a history source
+};
+
+std::string EncodeState(const State& state,
+                        SnapshotHistory history = SnapshotHistory::kIncluded);
+// `history_source` is used only by kByReference snapshots, which fail
+// with kCorruption without one.
+[[nodiscard]] Result<State> DecodeState(std::string_view bytes,
+                                        const State* history_source = nullptr);
+// Whether `bytes` is a kByReference snapshot (looks at the magic only).
+bool NeedsHistorySource(std::string_view bytes);
 
 }  // namespace cairn

@@ -139,11 +139,18 @@ class EventStore {
   virtual std::unique_ptr<Subscription> Subscribe(uint64_t after,
                                                   EventVisitor on_event) = 0;
 
-  // Snapshots of projections (opaque bytes with a checksum kept by the store).
-  virtual Status PutSnapshot(uint64_t position, const std::string& bytes) = 0;
-  // The newest snapshot at or before max_position whose checksum holds.
+  // Snapshots of projections (opaque bytes with a checksum kept by the
+  // store), in independent series 0–255 (each its own sequence by position;
+  // a store written before series existed has series 0 only).
+  virtual Status PutSnapshot(uint64_t position, const std::string& bytes,
+                             uint8_t series = 0) = 0;
+  // The newest snapshot of `series` at or before max_position whose
+  // checksum holds.
   virtual std::optional<std::pair<uint64_t, std::string>> LatestSnapshot(
-      uint64_t max_position) const = 0;
+      uint64_t max_position, uint8_t series = 0) const = 0;
+  // Deletes the snapshots of `series` at positions below `below` (pruning;
+  // the space returns as RocksDB compacts).
+  virtual Status DeleteSnapshots(uint8_t series, uint64_t below) = 0;
 
   // An online RocksDB checkpoint into `dir` (must not exist; same file
   // system: files are hard-linked where possible). Opening the copy mints a
