@@ -267,6 +267,7 @@ void ApplyMetricRecorded(Metric& m, const Event& e, const object& d) {
     object po;
     if (p.get(po)) continue;
     MetricPoint mp;
+    mp.position = e.position;
     element el;
     std::string_view ts;
     if (po["ts"].get(el) || el.get_string().get(ts)) continue;

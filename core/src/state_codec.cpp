@@ -69,10 +69,25 @@ class Reader {
   // for a kIncluded one).
   Reader(std::string_view in, const State* history)
       : in_(in), history_(history) {
-    if (history_ != nullptr) source_ = history_->goals.begin();
+    if (history_ != nullptr) {
+      source_ = history_->goals.begin();
+      source_metric_ = history_->metrics.begin();
+    }
   }
 
   bool by_reference() const { return history_ != nullptr; }
+  // A by-reference snapshot's position (read first).
+  uint64_t position() const { return position_; }
+  void set_position(uint64_t p) { position_ = p; }
+  // The metric `id` of the history source, or null (cursor as for goals).
+  const Metric* SourceMetric(const std::string& id) {
+    const auto end = history_->metrics.end();
+    while (source_metric_ != end && source_metric_->first < id) {
+      ++source_metric_;
+    }
+    if (source_metric_ == end || source_metric_->first != id) return nullptr;
+    return &source_metric_->second;
+  }
   // The goal `id` of the history source, or null. Goals are decoded in key
   // order, so the cursor only moves forward.
   const Goal* SourceGoal(const std::string& id) {
@@ -194,6 +209,8 @@ class Reader {
   std::string_view in_;
   const State* history_;
   std::map<std::string, Goal>::const_iterator source_;
+  std::map<std::string, Metric>::const_iterator source_metric_;
+  uint64_t position_ = 0;
   size_t pos_ = 0;
   bool ok_ = true;
   std::string why_;
@@ -286,9 +303,12 @@ void Put(Writer& w, const Metric& m) {
   w.Str(m.unit);
   w.Enum(m.aggregate);
   w.U64(m.points.size());
-  for (const MetricPoint& p : m.points) {
-    w.I64(p.ts);
-    w.F64(p.value);
+  if (w.history() == SnapshotHistory::kIncluded) {
+    for (const MetricPoint& p : m.points) {
+      w.I64(p.ts);
+      w.F64(p.value);
+      w.U64(p.position);
+    }
   }
   w.U64(m.version);
   w.U64(m.position);
@@ -428,11 +448,37 @@ void Get(Reader& r, Metric& m) {
   r.Str(m.name);
   r.Str(m.unit);
   m.aggregate = r.Enum(Aggregate::kMax);
-  for (uint64_t n = r.Count(); n > 0 && r.ok(); --n) {
-    MetricPoint p;
-    p.ts = r.I64();
-    p.value = r.F64();
-    m.points.push_back(p);
+  if (r.by_reference()) {
+    // The source's points recorded at or before the snapshot, in the
+    // source's (time) order; the part before the first later one is
+    // shared as is.
+    const uint64_t n = r.U64();
+    if (!r.ok()) return;
+    const Metric* source = r.SourceMetric(m.id);
+    if (source != nullptr) {
+      const Chunked<MetricPoint>& all = source->points;
+      const uint64_t limit = r.position();
+      size_t i = 0;
+      while (i < all.size() && all[i].position <= limit) ++i;
+      m.points = all;
+      m.points.truncate(i);
+      for (; i < all.size(); ++i) {
+        if (all[i].position <= limit) m.points.push_back(all[i]);
+      }
+    }
+    if (m.points.size() != n) {
+      r.Fail("the history source does not hold metric " + m.id +
+             "'s points up to the snapshot");
+      return;
+    }
+  } else {
+    for (uint64_t n = r.Count(); n > 0 && r.ok(); --n) {
+      MetricPoint p;
+      p.ts = r.I64();
+      p.value = r.F64();
+      p.position = r.U64();
+      m.points.push_back(p);
+    }
   }
   m.version = r.U64();
   m.position = r.U64();
@@ -487,6 +533,8 @@ std::string EncodeState(const State& state, SnapshotHistory history) {
       sizeof kMagic);
   out.push_back(static_cast<char>(kStateCodecVersion));
   Writer w(out, history);
+  // By reference: the position first, which decoding filters points by.
+  if (history == SnapshotHistory::kByReference) w.U64(state.position);
   PutMap(w, state.units);
   PutMap(w, state.cycles);
   PutMap(w, state.goals);
@@ -522,6 +570,7 @@ Result<State> DecodeState(std::string_view bytes, const State* history_source) {
                    std::to_string(static_cast<unsigned char>(bytes[3])));
   }
   Reader r(bytes.substr(4), by_reference ? history_source : nullptr);
+  if (by_reference) r.set_position(r.U64());
   State state;
   GetMap(r, state.units);
   GetMap(r, state.cycles);

@@ -82,8 +82,11 @@ TEST(Chunked, EqualityIsByValueNotByStorage) {
 TEST(Chunked, TruncateKeepsThePrefixAndSparesSharedChunks) {
   Chunked<std::string> a = Numbers(2 * kC + 3);
   Chunked<std::string> b = a;
-  b.truncate(kC + 1);  // cuts into a shared chunk: b gets its own copy
+  b.truncate(kC + 1);  // cuts into a shared chunk: still shared
   ASSERT_EQ(b.size(), kC + 1);
+  EXPECT_EQ(b.SharedChunks(a), 2u);
+  EXPECT_TRUE(b == Numbers(kC + 1));  // only its own elements compare
+  EXPECT_FALSE(b == Numbers(kC + 2));
   EXPECT_EQ(b.back(), std::to_string(kC));
   EXPECT_EQ(a.size(), 2 * kC + 3);
   EXPECT_EQ(a[kC + 1], std::to_string(kC + 1));
@@ -97,6 +100,36 @@ TEST(Chunked, TruncateKeepsThePrefixAndSparesSharedChunks) {
   EXPECT_TRUE(b.empty());
   b.push_back("again");
   EXPECT_EQ(Items(b), std::vector<std::string>{"again"});
+}
+
+TEST(Chunked, PushAfterTruncateNeverShowsTheCutElements) {
+  // Shared: the push copies the kept part of the chunk.
+  Chunked<std::string> a = Numbers(kC + 10);
+  Chunked<std::string> b = a;
+  b.truncate(kC + 4);
+  b.push_back("b");
+  EXPECT_EQ(b.size(), kC + 5);
+  EXPECT_EQ(b.back(), "b");
+  EXPECT_EQ(a[kC + 4], std::to_string(kC + 4));  // a untouched
+  EXPECT_EQ(a.size(), kC + 10);
+  EXPECT_EQ(b.SharedChunks(a), 1u);
+  // Alone: the push trims the chunk in place.
+  Chunked<std::string> c = Numbers(kC + 10);
+  c.truncate(kC + 2);
+  c.push_back("c");
+  std::vector<std::string> want = Items(Numbers(kC + 2));
+  want.push_back("c");
+  EXPECT_EQ(Items(c), want);
+  // Alone after the other holder is gone.
+  Chunked<std::string> d = Numbers(kC + 10);
+  {
+    Chunked<std::string> e = d;
+    d.truncate(kC + 1);
+  }
+  d.push_back("d");
+  EXPECT_EQ(d.size(), kC + 2);
+  EXPECT_EQ(d[kC], std::to_string(kC));
+  EXPECT_EQ(d.back(), "d");
 }
 
 TEST(Chunked, IteratorsWorkWithStandardAlgorithms) {

@@ -704,9 +704,13 @@ TEST_F(DecideTest, TokensAndRetroNotesAndMetrics) {
 
   Must(RecordMetric{"cac-m", {{300, 2}, {100, 1}, {200, 5}}, "crm"},
        Editor(kNow));
+  const uint64_t a = h_.state().position;
   Must(RecordMetric{"cac-m", {{150, 9}, {100, 7}}, ""}, Editor(kNow));
+  const uint64_t b = h_.state().position;
+  // In time order, earlier events first among equal times; each point
+  // keeps the position of the event that recorded it.
   std::vector<MetricPoint> want = {
-      {100, 1}, {100, 7}, {150, 9}, {200, 5}, {300, 2}};
+      {100, 1, a}, {100, 7, b}, {150, 9, b}, {200, 5, a}, {300, 2, a}};
   const Chunked<MetricPoint>& got = h_.state().FindMetric("cac-m")->points;
   EXPECT_EQ(std::vector<MetricPoint>(got.begin(), got.end()), want);
   EXPECT_EQ(h_.Replay(), h_.state());

@@ -22,6 +22,7 @@
 // chunk before it is written).
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <compare>
 #include <cstddef>
@@ -120,18 +121,26 @@ class Chunked {
     return chunks_[i >> kChunkBits].get()->items[i & (kChunk - 1)];
   }
   const T& front() const { return (*this)[0]; }
-  const T& back() const { return chunks_.back().get()->items.back(); }
+  const T& back() const { return (*this)[size_ - 1]; }
   const_iterator begin() const { return {this, 0}; }
   const_iterator end() const { return {this, size_}; }
 
   void push_back(T value) {
-    if ((size_ & (kChunk - 1)) == 0) {
+    const size_t used = size_ & (kChunk - 1);  // of the last chunk
+    if (used == 0) {
       chunks_.emplace_back(new Chunk);
       // A sequence past its first chunk is a long one: fill the next at
       // once (short ones grow their only chunk as a vector does).
       if (size_ != 0) chunks_.back().get()->items.reserve(kChunk);
     } else if (!chunks_.back().unique()) {
-      chunks_.back() = Ref(new Chunk(chunks_.back().get()->items));
+      const std::vector<T>& items = chunks_.back().get()->items;
+      chunks_.back() = Ref(new Chunk(std::vector<T>(
+          items.begin(), items.begin() + static_cast<std::ptrdiff_t>(used))));
+    } else if (chunks_.back().get()->items.size() != used) {
+      // Ours alone now, with elements past our end from a truncate.
+      std::vector<T>& items = chunks_.back().get()->items;
+      items.erase(items.begin() + static_cast<std::ptrdiff_t>(used),
+                  items.end());
     }
     chunks_.back().get()->items.push_back(std::move(value));
     ++size_;
@@ -141,23 +150,15 @@ class Chunked {
     clear();
     for (; first != last; ++first) push_back(*first);
   }
-  // Keeps the first n elements (n <= size()).
+  // Keeps the first n elements (n <= size()). Copies nothing: the last
+  // chunk kept may hold elements past the new end (still shared with the
+  // sequences that see them); the next push_back copies or trims it.
   void truncate(size_t n) {
     if (n >= size_) return;
     chunks_.erase(chunks_.begin() + static_cast<std::ptrdiff_t>(
                                         (n + kChunk - 1) >> kChunkBits),
                   chunks_.end());
     size_ = n;
-    const size_t keep = n & (kChunk - 1);
-    if (keep == 0) return;
-    std::vector<T>& items = chunks_.back().get()->items;
-    if (chunks_.back().unique()) {
-      items.erase(items.begin() + static_cast<std::ptrdiff_t>(keep),
-                  items.end());
-    } else {
-      chunks_.back() = Ref(new Chunk(std::vector<T>(
-          items.begin(), items.begin() + static_cast<std::ptrdiff_t>(keep))));
-    }
   }
   void clear() {
     chunks_.clear();
@@ -168,8 +169,13 @@ class Chunked {
   friend bool operator==(const Chunked& a, const Chunked& b) {
     if (a.size_ != b.size_) return false;
     for (size_t c = 0; c < a.chunks_.size(); ++c) {
-      if (a.chunks_[c].get() != b.chunks_[c].get() &&
-          a.chunks_[c].get()->items != b.chunks_[c].get()->items) {
+      const Chunk* x = a.chunks_[c].get();
+      const Chunk* y = b.chunks_[c].get();
+      if (x == y) continue;
+      const auto n =
+          static_cast<std::ptrdiff_t>(std::min(kChunk, a.size_ - c * kChunk));
+      if (!std::equal(x->items.begin(), x->items.begin() + n,
+                      y->items.begin())) {
         return false;
       }
     }
@@ -220,7 +226,9 @@ class Chunked {
     Chunk* c_;
   };
 
-  std::vector<Ref> chunks_;  // all full but the last
+  // All full but the last, which may hold more than this sequence's
+  // elements (after a truncate).
+  std::vector<Ref> chunks_;
   size_t size_ = 0;
 };
 

@@ -133,6 +133,10 @@ struct Goal {
 struct MetricPoint {
   Millis ts = 0;
   double value = 0;
+  // The event that recorded it (0 in commands): points are kept in time
+  // order, so the points as of an earlier position are these filtered by
+  // position (by-reference snapshots, state_codec.hpp).
+  uint64_t position = 0;
   bool operator==(const MetricPoint&) const = default;
 };
 

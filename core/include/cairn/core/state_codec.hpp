@@ -16,14 +16,17 @@
 // strings and vectors length-prefixed, optionals and bools as one byte.
 // Decode(Encode(s)) == s for every State (operator==), NaN payloads included.
 //
-// kByReference writes, per goal, the number of check-ins and the position
-// of the last one instead of the check-ins (magic "CSR"). Decoding takes
-// the first n check-ins of the same goal in `history_source`, sharing its
-// chunks, after checking that the n-th one has that position: check-ins
-// only append and positions are unique, so a State of the same log at or
-// after the snapshot always holds them, and any other State is refused
-// (kCorruption), never silently used. Metric points are always included
-// (late data is merged by time, so an earlier series is not a prefix).
+// kByReference (magic "CSR", the State's position first) writes, per goal,
+// the number of check-ins and the position of the last one, and per
+// metric the number of points, instead of the check-ins and points.
+// Decoding takes the first n check-ins of the same goal in
+// `history_source`, sharing its chunks, after checking that the n-th one
+// has that position (check-ins only append and positions are unique), and
+// the source metric's points recorded at or before the snapshot's position
+// (points are kept in time order, late ones merged in, so filtering a later
+// series by position gives the earlier one), checking their number. A
+// State of the same log at or after the snapshot always holds them; a
+// source that does not is refused (kCorruption), never silently used.
 //
 // DecodeState accepts any bytes: a wrong magic, an unknown version, a length
 // past the end, an enum out of range or trailing bytes give kCorruption and
@@ -43,7 +46,7 @@
 namespace cairn {
 
 // Bumped whenever State or the encoding changes.
-inline constexpr unsigned char kStateCodecVersion = 1;
+inline constexpr unsigned char kStateCodecVersion = 2;
 
 // How a snapshot holds the goals' check-ins.
 enum class SnapshotHistory {
