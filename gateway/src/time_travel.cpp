@@ -256,7 +256,7 @@ Status TimeTravel::WriteFull(uint64_t position, const std::string& bytes) {
 
 uint64_t TimeTravel::last_snapshot() const {
   std::lock_guard lock(snap_mu_);
-  return last_snapshot_;
+  return std::max(last_snapshot_, last_full_);
 }
 
 void TimeTravel::WriterLoop() {

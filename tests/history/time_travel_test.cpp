@@ -97,6 +97,7 @@ TEST(TimeTravelTest, AsOfEqualsRebuildWithSnapshots) {
                         {.snapshot_every = 25, .full_snapshot_every = 60});
       Generate(log, seed, 300, &writer);
       ASSERT_TRUE(writer.SnapshotNow(log.state()).ok());
+      EXPECT_EQ(writer.last_snapshot(), log.state().position);
     }
     const uint64_t head = log.state().position;
     auto snap = log.store().LatestSnapshot(UINT64_MAX, kFullSeries);
