@@ -1,6 +1,7 @@
 #include "cairn/eventstore/event_store.hpp"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 #include <rocksdb/db.h>
 
 #include <atomic>
@@ -756,6 +757,32 @@ TEST(EventStore, SnapshotSeriesAreIndependentAndPrune) {
   EXPECT_FALSE(store->LatestSnapshot(UINT64_MAX, 1).has_value());
   EXPECT_EQ(store->LatestSnapshot(UINT64_MAX, 7)->second, "other-25");
   EXPECT_EQ(store->LatestSnapshot(UINT64_MAX)->second, "full-30");
+}
+
+// A snapshot as the store keeps it: raw SHA-256 of the bytes, then them.
+std::string Checksummed(const std::string& bytes) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  EXPECT_EQ(
+      EVP_Digest(bytes.data(), bytes.size(), md, &n, EVP_sha256(), nullptr), 1);
+  return std::string(reinterpret_cast<const char*>(md), n) + bytes;
+}
+
+TEST(EventStore, SnapshotsWrittenBeforeTheIndexAreFound) {
+  TempDir dir;
+  { ASSERT_TRUE(OpenStore(dir.path())); }
+  // As a store of an earlier version holds them: no index entries.
+  RawPut(dir.path(), "snapshots", Be64(7), Checksummed("seven"));
+  RawPut(dir.path(), "snapshots", Be64(9), Checksummed("nine"));
+  auto store = OpenStore(dir.path());
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->LatestSnapshot(UINT64_MAX)->second, "nine");
+  EXPECT_EQ(store->LatestSnapshot(8)->first, 7u);
+  EXPECT_FALSE(store->LatestSnapshot(6).has_value());
+  EXPECT_FALSE(store->LatestSnapshot(UINT64_MAX, 1).has_value());
+  // Once indexed ones exist, they are what is found.
+  ASSERT_TRUE(store->PutSnapshot(20, "twenty").ok());
+  EXPECT_EQ(store->LatestSnapshot(UINT64_MAX)->second, "twenty");
 }
 
 TEST(EventStore, BackupRestoresUnderANewEpoch) {
