@@ -586,6 +586,9 @@ Result<State> DecodeState(std::string_view bytes, const State* history_source) {
   state.at = r.I64();
   if (!r.ok()) return corrupt(r.why());
   if (!r.at_end()) return corrupt("trailing bytes");
+  if (by_reference && state.position != r.position()) {
+    return corrupt("positions at the start and the end differ");
+  }
   return state;
 }
 

@@ -272,6 +272,19 @@ TEST(StateCodecTest, ByReferenceTruncationsAndGarbageFailCleanly) {
         << n;
   }
   EXPECT_FALSE(DecodeState(bytes + '\0', &head).ok());
+  // The position up front (which points are filtered by) must be the one
+  // at the end.
+  auto varint = [](uint64_t v) {
+    std::string out;
+    for (; v >= 0x80; v >>= 7) out.push_back(static_cast<char>(v | 0x80));
+    out.push_back(static_cast<char>(v));
+    return out;
+  };
+  const uint64_t at = past[past.size() / 2].position;
+  ASSERT_EQ(bytes.substr(4, varint(at).size()), varint(at));
+  std::string moved =
+      bytes.substr(0, 4) + varint(at - 1) + bytes.substr(4 + varint(at).size());
+  EXPECT_FALSE(DecodeState(moved, &head).ok());
   std::mt19937_64 rng(11);
   for (int i = 0; i < 5000; ++i) {
     std::string b = bytes;
