@@ -191,13 +191,14 @@ double Since(std::chrono::steady_clock::time_point t0) {
 }
 
 bool Rebuild(const Log& log, State& state) {
+  // One Event reused for every envelope, as the store's scan does.
+  Event e;
   for (size_t i = 0; i < log.size(); ++i) {
-    auto e = DecodeEnvelope(log.At(i));
-    if (!e.ok()) {
-      std::fprintf(stderr, "event %zu: %s\n", i, e.error().message.c_str());
+    if (Status st = DecodeEnvelopeInto(log.At(i), &e); !st.ok()) {
+      std::fprintf(stderr, "event %zu: %s\n", i, st.error().message.c_str());
       return false;
     }
-    Apply(state, *e);
+    Apply(state, e);
   }
   return true;
 }
@@ -208,20 +209,29 @@ bool RebuildPipelined(const Log& log, State& state) {
   std::mutex mu;
   std::condition_variable cv;
   std::deque<std::vector<Event>> queue;
+  // Applied chunks go back to the decoder, so their Events' strings are
+  // reused rather than freed on this thread and allocated on that one.
+  std::vector<std::vector<Event>> recycled;
   bool failed = false, done = false;
   std::thread decoder([&] {
     for (size_t begin = 0; begin < log.size(); begin += kChunk) {
       std::vector<Event> chunk;
-      chunk.reserve(kChunk);
-      for (size_t i = begin; i < std::min(log.size(), begin + kChunk); ++i) {
-        auto e = DecodeEnvelope(log.At(i));
-        if (!e.ok()) {
+      {
+        std::lock_guard lock(mu);
+        if (!recycled.empty()) {
+          chunk = std::move(recycled.back());
+          recycled.pop_back();
+        }
+      }
+      const size_t n = std::min(log.size(), begin + kChunk) - begin;
+      chunk.resize(n);
+      for (size_t i = 0; i < n; ++i) {
+        if (!DecodeEnvelopeInto(log.At(begin + i), &chunk[i]).ok()) {
           std::lock_guard lock(mu);
           failed = done = true;
           cv.notify_all();
           return;
         }
-        chunk.push_back(std::move(*e));
       }
       std::unique_lock lock(mu);
       cv.wait(lock, [&] { return queue.size() < kMaxQueued; });
@@ -243,6 +253,8 @@ bool RebuildPipelined(const Log& log, State& state) {
       cv.notify_all();
     }
     for (const Event& e : chunk) Apply(state, e);
+    std::lock_guard lock(mu);
+    recycled.push_back(std::move(chunk));
   }
   decoder.join();
   return !failed;

@@ -306,16 +306,23 @@ void Apply(State& s, const Event& e) {
   s.position = e.position;
   s.at = e.at;
   thread_local simdjson::dom::parser parser;
-  // A reused padded copy of the data, so a parse allocates nothing.
+  // simdjson reads up to SIMDJSON_PADDING bytes past the text: parsed where
+  // it lies when its string has that room (DecodeEnvelopeInto leaves it),
+  // else from a reused padded copy; either way a parse allocates nothing.
   thread_local std::string padded;
-  padded.assign(e.data);
-  padded.reserve(e.data.size() + simdjson::SIMDJSON_PADDING);
+  const char* json = e.data.data();
+  if (e.data.capacity() - e.data.size() < simdjson::SIMDJSON_PADDING) {
+    padded.assign(e.data);
+    padded.reserve(e.data.size() + simdjson::SIMDJSON_PADDING);
+    json = padded.data();
+  }
   object d;
-  if (parser.parse(padded.data(), padded.size(), false).get(d)) return;
+  if (parser.parse(json, e.data.size(), false).get(d)) return;
   const std::string_view type = e.type;
   const size_t dash = e.stream.find('-');
-  const std::string id =
-      dash == std::string::npos ? std::string() : e.stream.substr(dash + 1);
+  const std::string_view id = dash == std::string::npos
+                                  ? std::string_view()
+                                  : std::string_view(e.stream).substr(dash + 1);
 
   if (type == "goal.checked_in") {
     if (Goal* g = s.MutableGoal(id)) ApplyCheckedIn(*g, e, d);
@@ -340,13 +347,13 @@ void Apply(State& s, const Event& e) {
   } else if (type == "unit.created") {
     ApplyUnitCreated(s, e, d);
   } else if (type == "unit.edited") {
-    if (auto u = s.units.find(id); u != s.units.end()) {
+    if (auto u = s.units.find(std::string(id)); u != s.units.end()) {
       ApplyUnitEdited(s, u->second, e, d);
     }
   } else if (type == "cycle.created") {
     ApplyCycleCreated(s, e, d);
   } else if (type == "cycle.closed") {
-    if (auto c = s.cycles.find(id); c != s.cycles.end()) {
+    if (auto c = s.cycles.find(std::string(id)); c != s.cycles.end()) {
       ApplyCycleClosed(s, c->second, e, d);
     }
   } else if (type == "metric.defined") {
@@ -383,7 +390,7 @@ void Apply(State& s, const Event& e) {
     t.revoked = false;
     t.version = e.version;
   } else if (type == "token.revoked") {
-    if (auto t = s.tokens.find(id); t != s.tokens.end()) {
+    if (auto t = s.tokens.find(std::string(id)); t != s.tokens.end()) {
       t->second.revoked = true;
       t->second.version = e.version;
     }

@@ -781,7 +781,7 @@ Status EventStoreImpl::ReadAllLocked(uint64_t after,
   uint64_t expect = after + 1;
   Event e;
   for (it->Seek(keys::Position(after + 1)); it->Valid(); it->Next()) {
-    Status st = DecodeStoredInto(it->value().ToStringView(), &e);
+    Status st = DecodeEnvelopeInto(it->value().ToStringView(), &e);
     if (!st.ok()) {
       return Corrupt("event " + std::to_string(expect) +
                      " does not decode: " + st.error().message);

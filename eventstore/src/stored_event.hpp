@@ -27,13 +27,8 @@ std::string EventHash(std::string_view prev_hash, const Event& e);
 // (whitespace outside strings removed) to *out. Empty input means "{}".
 bool CanonicalObject(std::string_view in, std::string* out);
 
-// Decodes an envelope as the store wrote it: a hand-written parser of
-// EncodeEnvelope's fixed member order for the common case (no escapes),
-// DecodeEnvelope otherwise. Same result as DecodeEnvelope.
+// An envelope as the store wrote it (DecodeEnvelopeInto's fast path).
 Result<Event> DecodeStored(std::string_view json);
-// The same into *e, reusing its strings' storage (no allocation per event on
-// a scan).
-Status DecodeStoredInto(std::string_view json, Event* e);
 
 // 32 lowercase hex characters from a random 128-bit number.
 std::string NewEpoch();

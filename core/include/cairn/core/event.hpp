@@ -40,6 +40,14 @@ std::string EncodeEnvelope(const Event& e, bool with_hash = true);
 // and `hash` optional). Errors are kCorruption with a message naming the
 // member at fault.
 Result<Event> DecodeEnvelope(std::string_view json);
+// For text the store wrote: the same into *e, reusing its strings' storage
+// (a scan that decodes into one Event allocates nothing per event), and
+// EncodeEnvelope's own output without escapes takes a hand-written path
+// several times faster. Whatever DecodeEnvelope decodes this decodes the
+// same; of other text it may accept more, since it checks no more of `data`
+// and `meta` than that they are brace-balanced objects without control
+// characters in their strings. On an error *e is unspecified.
+Status DecodeEnvelopeInto(std::string_view json, Event* e);
 
 // Stream names: `<prefix>-<id>` with prefix one of unit, cycle, goal,
 // metric, token, retro, and an id of 1..160 characters from [a-z0-9._-].

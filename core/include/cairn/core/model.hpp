@@ -16,7 +16,7 @@
 #include <map>
 #include <optional>
 #include <string>
-#include <unordered_map>
+#include <string_view>
 #include <vector>
 
 #include "cairn/core/chunked.hpp"
@@ -191,7 +191,8 @@ class LookupCache {
   LookupCache() = default;
   LookupCache(const LookupCache&) {}
   LookupCache& operator=(const LookupCache&) {
-    index_.clear();
+    slots_.clear();
+    used_ = 0;
     return *this;
   }
   LookupCache(LookupCache&&) noexcept = default;
@@ -199,16 +200,47 @@ class LookupCache {
   bool operator==(const LookupCache&) const { return true; }
 
   // map[key], or nullptr when absent (absent keys are not cached).
-  V* Find(std::map<std::string, V>& map, const std::string& key) {
-    if (auto hit = index_.find(key); hit != index_.end()) return hit->second;
-    auto it = map.find(key);
+  V* Find(std::map<std::string, V>& map, std::string_view key) {
+    const size_t h = std::hash<std::string_view>{}(key);
+    if (!slots_.empty()) {
+      const size_t mask = slots_.size() - 1;
+      for (size_t i = h & mask;; i = (i + 1) & mask) {
+        const Slot& slot = slots_[i];
+        if (slot.value == nullptr) break;
+        if (slot.hash == h && *slot.key == key) return slot.value;
+      }
+    }
+    auto it = map.find(std::string(key));
     if (it == map.end()) return nullptr;
-    index_.emplace(key, &it->second);
+    if (2 * (used_ + 1) > slots_.size()) Grow();
+    Place({h, &it->first, &it->second});
+    ++used_;
     return &it->second;
   }
 
  private:
-  std::unordered_map<std::string, V*> index_;
+  // Open addressing with linear probing, at most half full: the key's
+  // hash, and the map node's key and value.
+  struct Slot {
+    size_t hash = 0;
+    const std::string* key = nullptr;
+    V* value = nullptr;
+  };
+  void Place(const Slot& s) {
+    const size_t mask = slots_.size() - 1;
+    size_t i = s.hash & mask;
+    while (slots_[i].value != nullptr) i = (i + 1) & mask;
+    slots_[i] = s;
+  }
+  void Grow() {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(old.empty() ? 64 : 2 * old.size(), Slot{});
+    for (const Slot& s : old) {
+      if (s.value != nullptr) Place(s);
+    }
+  }
+  std::vector<Slot> slots_;  // size 0 or a power of two
+  size_t used_ = 0;
 };
 
 struct State {
@@ -226,10 +258,8 @@ struct State {
   const Goal* FindGoal(const std::string& id) const;
   const Metric* FindMetric(const std::string& id) const;
   // For the writer (Apply): the same lookups through a hash cache.
-  Goal* MutableGoal(const std::string& id) {
-    return goal_lookup.Find(goals, id);
-  }
-  Metric* MutableMetric(const std::string& id) {
+  Goal* MutableGoal(std::string_view id) { return goal_lookup.Find(goals, id); }
+  Metric* MutableMetric(std::string_view id) {
     return metric_lookup.Find(metrics, id);
   }
   bool operator==(const State&) const = default;
