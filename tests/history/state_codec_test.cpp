@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <limits>
 #include <random>
 #include <string>
@@ -214,7 +215,7 @@ TEST(StateCodecTest, ByReferenceDecodesWithALaterStateOfTheSameLog) {
     ASSERT_GT(past.size(), 10u);
     const State& head = log.state();
     ASSERT_GT(CheckIns(head), CheckIns(past.front()));
-    size_t refused = 0;
+    size_t refused = 0, refused_metric = 0;
     for (const State& p : past) {
       std::string light = EncodeState(p, SnapshotHistory::kByReference);
       std::string whole = EncodeState(p);
@@ -239,8 +240,28 @@ TEST(StateCodecTest, ByReferenceDecodesWithALaterStateOfTheSameLog) {
         EXPECT_EQ(early.error().code, ErrorCode::kCorruption);
         ++refused;
       }
+      // A source whose metric lacks points, or holds a later one where
+      // the snapshot's should be, is refused too.
+      const auto cac = p.metrics.find("cac");
+      if (cac != p.metrics.end() && !cac->second.points.empty()) {
+        State fewer = head;
+        fewer.metrics["cac"].points.truncate(cac->second.points.size() - 1);
+        EXPECT_FALSE(DecodeState(light, &fewer).ok()) << p.position;
+        State moved = head;
+        Chunked<MetricPoint>& points = moved.metrics["cac"].points;
+        std::vector<MetricPoint> copy(points.begin(), points.end());
+        auto theirs = std::find_if(copy.begin(), copy.end(), [&](auto& pt) {
+          return pt.position <= p.position;  // one of the snapshot's
+        });
+        ASSERT_NE(theirs, copy.end());
+        theirs->position = p.position + 1;
+        points.assign(copy.begin(), copy.end());
+        EXPECT_FALSE(DecodeState(light, &moved).ok()) << p.position;
+        ++refused_metric;
+      }
     }
     EXPECT_GT(refused, 0u);
+    EXPECT_GT(refused_metric, 0u);
   }
 }
 
