@@ -5,6 +5,10 @@
 // metric points, edits and status changes up to N events), appends it to a
 // RocksDB store in a temp dir in batches of 10,000 events, with the
 // TimeTravel taking a snapshot every 10,000 events as the Sequencer would.
+// As in bench/replay, the clock moves 30 s per command, so the log spans
+// most of 2026: check-ins are back-dated up to 3 days and metric points up
+// to 7, and a metric batch lands near the end of its series, as it does
+// from a real source.
 // Then: random `as_of` board queries (StateAt + WriteBoard of a random unit
 // and cycle) timed one by one (p50, p99), and start-up timed twice after
 // reopening the store: LoadAtHead (newest snapshot + tail) and a replay from
@@ -164,10 +168,12 @@ class Generator {
       batch_.events.push_back(std::move(n));
       if (batch_.events.size() >= kBatch) Flush();
     }
+    now_ += 30'000;  // as bench/replay: a command every 30 s
   }
 
   void Flush() {
     if (batch_.events.empty()) return;
+    batch_.at = now_;  // the time of the batch's last command
     Result<eventstore::AppendResult> r = store_.Append(batch_);
     if (!r.ok()) Die("append: " + r.error().message);
     for (const Event& e : r->events) Apply(live_, e);
@@ -189,7 +195,7 @@ class Generator {
   State draft_;  // provisional: positions and times of our own
   State live_;   // from the events as stored
   eventstore::AppendRequest batch_;
-  Millis now_ = NowMillis();
+  Millis now_ = *ParseTime("2026-01-01T08:00:00.000Z");
 };
 
 double Percentile(std::vector<double> v, double q) {
