@@ -1,7 +1,12 @@
 #include "server.hpp"
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <chrono>
@@ -52,6 +57,12 @@ Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Server::~Server() { Stop(); }
 
 Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
+#ifdef __GLIBC__
+  if (options.malloc_top_pad > 0) {
+    mallopt(M_TOP_PAD, static_cast<int>(std::min<size_t>(options.malloc_top_pad,
+                                                         size_t{1} << 30)));
+  }
+#endif
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   if (!options.access_log) spdlog::set_level(spdlog::level::warn);
