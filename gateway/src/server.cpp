@@ -44,6 +44,7 @@ struct Server::Impl {
   std::unique_ptr<Hub> hub;
   std::unique_ptr<Sequencer> sequencer;
   LiveContext live;
+  std::unique_ptr<LiveShards> live_shards;  // before the hub goes (Stop)
   Services services;
   std::unique_ptr<Router> router;
   std::unique_ptr<net::io_context> ioc;
@@ -119,11 +120,13 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
     projections::WriteBoard(w, state, f.unit, f.cycle, f.depth, state.at);
     return std::move(w).Take();
   };
+  unsigned n = options.io_threads;
+  if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
+  impl->live_shards = std::make_unique<LiveShards>(n);
+  impl->live.shards = impl->live_shards.get();
   impl->services.live = &impl->live;
   impl->router = std::make_unique<Router>(impl->services);
 
-  unsigned n = options.io_threads;
-  if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
   impl->ioc = std::make_unique<net::io_context>(static_cast<int>(n));
   boost::system::error_code ec;
   auto address = net::ip::make_address(options.host, ec);
@@ -172,6 +175,7 @@ void Server::Stop() {
   impl_->ioc->stop();
   for (std::thread& t : impl_->threads) t.join();
   impl_->threads.clear();
+  impl_->live_shards.reset();  // its sessions detach from the hub
   impl_->listener.reset();
   impl_->ioc.reset();
   // The snapshot writer thread uses the store: finish it first.

@@ -1,5 +1,5 @@
 // The server process: opens the store, rebuilds the State, starts the
-// Sequencer, N I/O threads and the listener.
+// Sequencer, N I/O threads, N live-session threads and the listener.
 //
 //   ServerOptions opts{.data_dir = "cairn-data", .port = 0};
 //   Result<std::unique_ptr<Server>> s = Server::Start(opts);
@@ -39,7 +39,8 @@ struct ServerOptions {
   bool demo = false;
   // Folder of the browser files. Default: empty (everything static is 404).
   std::string static_dir;
-  // I/O threads. Default: 0 = the number of cores.
+  // I/O threads, and as many live-session threads (LiveShards).
+  // Default: 0 = the number of cores.
   unsigned io_threads = 0;
   // Default: kMaxConnections.
   size_t max_connections = kMaxConnections;

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -13,7 +13,9 @@
 #include <boost/beast/websocket.hpp>
 #include <deque>
 #include <map>
+#include <mutex>
 #include <set>
+#include <thread>
 #include <utility>
 
 #include "cairn/core/apply.hpp"
@@ -105,14 +107,69 @@ void RejectUpgrade(tcp::socket&& socket, const Request& req,
   });
 }
 
+class WebSocketSession;
+
+}  // namespace
+
+// One shard: an io_context run by one thread, and the live batches waiting
+// for its sessions (filled by the publishing thread, drained on the shard's).
+struct LiveShards::Shard {
+  using Delivery = std::pair<std::shared_ptr<WebSocketSession>,
+                             std::shared_ptr<const LiveBatch>>;
+
+  // Queues `batch` for `session` (a session of this shard); posts one drain
+  // for however many arrive before it runs.
+  void Enqueue(std::shared_ptr<WebSocketSession> session,
+               std::shared_ptr<const LiveBatch> batch);
+  // On the shard's thread: hands every queued batch to its session, in the
+  // order they were queued.
+  void Drain();
+  // During Drain: the message `render()` makes for batch.events[index] and
+  // `key` (see LiveBatch::Shared), kept for the rest of the drain so that
+  // the shard's sessions share it without taking the batch's lock.
+  template <typename Render>
+  std::shared_ptr<const std::string> Rendered(const LiveBatch& batch,
+                                              size_t index,
+                                              const std::string& key,
+                                              Render&& render) {
+    for (const Memo& m : memo) {
+      if (m.batch == &batch && m.index == index && m.key == key) return m.text;
+    }
+    memo.push_back({&batch, index, key,
+                    batch.Shared(index, key, std::forward<Render>(render))});
+    return memo.back().text;
+  }
+
+  net::io_context ioc{1};
+  net::executor_work_guard<net::io_context::executor_type> work =
+      net::make_work_guard(ioc);
+  std::thread thread;
+  std::mutex mu;
+  bool drain_posted = false;       // guarded by mu
+  std::vector<Delivery> pending;   // guarded by mu
+  std::vector<Delivery> draining;  // the shard's thread only
+  // Rendered() of the current drain (its batches are alive till it ends).
+  struct Memo {
+    const LiveBatch* batch;
+    size_t index;
+    std::string key;
+    std::shared_ptr<const std::string> text;
+  };
+  std::vector<Memo> memo;  // the shard's thread only
+};
+
+namespace {
+
 class WebSocketSession : public LiveSink,
                          public std::enable_shared_from_this<WebSocketSession> {
  public:
+  // `shard`: the shard whose io_context `socket` is on.
   WebSocketSession(tcp::socket&& socket, const LiveContext& ctx,
-                   LivePrincipal principal)
+                   LivePrincipal principal, LiveShards::Shard& shard)
       : ws_(std::move(socket)),
         ctx_(ctx),
         principal_(std::move(principal)),
+        shard_(shard),
         close_timer_(ws_.get_executor()) {}
 
   ~WebSocketSession() override {
@@ -132,7 +189,6 @@ class WebSocketSession : public LiveSink,
     ws_.read_message_max(
         std::max(kHardMessageMax, ctx_.options.max_message_bytes));
     ws_.auto_fragment(false);
-    beast::get_lowest_layer(ws_).expires_never();
     auto req_ptr = std::make_shared<Request>(std::move(req));
     ws_.async_accept(
         *req_ptr, [self = shared_from_this(), req_ptr](beast::error_code ec) {
@@ -141,10 +197,29 @@ class WebSocketSession : public LiveSink,
   }
 
   void Deliver(std::shared_ptr<const LiveBatch> cs) override {
-    net::post(ws_.get_executor(),
-              [self = shared_from_this(), cs = std::move(cs)] {
-                self->OnLiveBatch(*cs);
-              });
+    shard_.Enqueue(shared_from_this(), std::move(cs));
+  }
+
+  // In the shard's Drain: sends what of `cs` matches the subscriptions.
+  void OnLiveBatch(const LiveBatch& cs) {
+    if (closing_) return;
+    for (size_t i = 0; i < cs.events.size(); ++i) {
+      const LiveEvent& e = cs.events[i];
+      for (auto& [id, sub] : subs_) {
+        if (e.position <= sub.cursor) continue;
+        sub.cursor = e.position;
+        if (Matches(sub.filter, e)) {
+          Send(shard_.Rendered(cs, i, sub.key,
+                               [&, &id = id, &sub = sub] {
+                                 return WriteEventMessage(id, sub.filter, e);
+                               }),
+               true);
+        }
+      }
+    }
+    if (counted_bytes_ > ctx_.options.max_queue_bytes) {
+      StartClose({kCloseSlowConsumer, "slow consumer"});
+    }
   }
 
   void Shutdown() override {
@@ -264,7 +339,7 @@ class WebSocketSession : public LiveSink,
     }
     // Live from H first, so nothing published after H is missed; events up
     // to H come from the store below. Deliveries queue behind this handler
-    // on the strand and skip what the cursor covers.
+    // on the shard's thread and skip what the cursor covers.
     const uint64_t head = ctx_.hub->AddSubscription(sink_id_, m.sub, m.filter);
     std::shared_ptr<const State> at_head = StateAt(head);
     const std::vector<std::string> chain = UnitChain(*at_head, m.filter.unit);
@@ -348,27 +423,6 @@ class WebSocketSession : public LiveSink,
                          : ReplayStateAt(*ctx_.store, position);
   }
 
-  void OnLiveBatch(const LiveBatch& cs) {
-    if (closing_) return;
-    for (size_t i = 0; i < cs.events.size(); ++i) {
-      const LiveEvent& e = cs.events[i];
-      for (auto& [id, sub] : subs_) {
-        if (e.position <= sub.cursor) continue;
-        sub.cursor = e.position;
-        if (Matches(sub.filter, e)) {
-          Send(cs.Shared(i, sub.key,
-                         [&, &id = id, &sub = sub] {
-                           return WriteEventMessage(id, sub.filter, e);
-                         }),
-               true);
-        }
-      }
-    }
-    if (counted_bytes_ > ctx_.options.max_queue_bytes) {
-      StartClose({kCloseSlowConsumer, "slow consumer"});
-    }
-  }
-
   void Send(std::string text, bool counted) {
     if (closing_) return;
     Send(std::make_shared<const std::string>(std::move(text)), counted);
@@ -425,7 +479,7 @@ class WebSocketSession : public LiveSink,
     close_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
       if (ec) return;
       beast::error_code ignored;
-      beast::get_lowest_layer(self->ws_).socket().close(ignored);
+      beast::get_lowest_layer(self->ws_).close(ignored);
     });
   }
 
@@ -447,9 +501,10 @@ class WebSocketSession : public LiveSink,
     }
   }
 
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<tcp::socket> ws_;
   const LiveContext& ctx_;
   const LivePrincipal principal_;
+  LiveShards::Shard& shard_;
   net::steady_timer close_timer_;
   beast::flat_buffer buffer_;
   uint64_t sink_id_ = 0;
@@ -464,32 +519,75 @@ class WebSocketSession : public LiveSink,
 
 }  // namespace
 
+void LiveShards::Shard::Enqueue(std::shared_ptr<WebSocketSession> session,
+                                std::shared_ptr<const LiveBatch> batch) {
+  bool post = false;
+  {
+    std::lock_guard lock(mu);
+    pending.emplace_back(std::move(session), std::move(batch));
+    post = !drain_posted;
+    drain_posted = true;
+  }
+  if (post) net::post(ioc, [this] { Drain(); });
+}
+
+void LiveShards::Shard::Drain() {
+  {
+    std::lock_guard lock(mu);
+    draining.swap(pending);
+    drain_posted = false;
+  }
+  for (const auto& [session, batch] : draining) session->OnLiveBatch(*batch);
+  memo.clear();
+  draining.clear();
+}
+
+LiveShards::LiveShards(unsigned count) {
+  for (unsigned i = 0; i < std::max(1u, count); ++i) {
+    auto shard = std::make_unique<Shard>();
+    shard->thread = std::thread([ioc = &shard->ioc] { ioc->run(); });
+    shards_.push_back(std::move(shard));
+  }
+}
+
+LiveShards::~LiveShards() {
+  Stop();
+  // Sessions still queued or held by handlers go now, while the hub and the
+  // context they point to are alive (the owner destroys this first).
+  shards_.clear();
+}
+
+void LiveShards::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  for (auto& shard : shards_) {
+    shard->work.reset();
+    shard->ioc.stop();
+  }
+  for (auto& shard : shards_) {
+    if (shard->thread.joinable()) shard->thread.join();
+  }
+}
+
+LiveShards::Shard& LiveShards::Next() {
+  return *shards_[next_.fetch_add(1, std::memory_order_relaxed) %
+                  shards_.size()];
+}
+
 void RunWebSocketSession(tcp::socket&& socket, Request&& request,
                          const LiveContext& context) {
-  // A strand of our own, whatever executor the socket came with.
   beast::error_code ec;
   const tcp::endpoint local = socket.local_endpoint(ec);
   if (ec) return;
-  // Over the io_context itself when there is one: a strand over the HTTP
-  // session's executor (often a strand already) would queue every handler
-  // twice.
-  using IoExecutor = net::io_context::executor_type;
-  const net::any_io_executor& from = socket.get_executor();
-  net::any_io_executor strand;
-  if (const auto* s = from.target<net::strand<IoExecutor>>()) {
-    strand = net::make_strand(s->get_inner_executor());
-  } else if (const auto* e = from.target<IoExecutor>()) {
-    strand = net::make_strand(*e);
-  } else {
-    strand = net::make_strand(from);
-  }
+  // The session moves to a shard: its thread is the session's strand.
+  LiveShards::Shard& shard = context.shards->Next();
   const tcp::socket::native_handle_type fd = socket.release(ec);
   if (ec) return;
-  tcp::socket on_strand(strand, local.protocol(), fd);
+  tcp::socket on_shard(shard.ioc.get_executor(), local.protocol(), fd);
 
   if (!OriginAllowed(request)) {
     RejectUpgrade(
-        std::move(on_strand), request, http::status::forbidden,
+        std::move(on_shard), request, http::status::forbidden,
         Error{ErrorCode::kForbidden, "Origin does not match the Host", {}});
     return;
   }
@@ -499,12 +597,12 @@ void RunWebSocketSession(tcp::socket&& socket, Request&& request,
                           ErrorCode::kUnauthorized, "a token is required", {}})
                     : context.authenticate(token);
   if (!principal) {
-    RejectUpgrade(std::move(on_strand), request, http::status::unauthorized,
+    RejectUpgrade(std::move(on_shard), request, http::status::unauthorized,
                   Error{ErrorCode::kUnauthorized, "invalid token", {}});
     return;
   }
-  std::make_shared<WebSocketSession>(std::move(on_strand), context,
-                                     std::move(*principal))
+  std::make_shared<WebSocketSession>(std::move(on_shard), context,
+                                     std::move(*principal), shard)
       ->Run(std::move(request));
 }
 

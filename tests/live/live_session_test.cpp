@@ -30,8 +30,8 @@ constexpr const char* kAdminToken = "admin-secret";
 constexpr const char* kSalesToken = "sales-secret";
 
 // A real store in a temp dir, a single writer (Decide, Append, Apply,
-// Publish under one lock), a loopback listener handing upgrades to
-// RunWebSocketSession, and two I/O threads.
+// Publish under one lock), a loopback listener on two I/O threads handing
+// upgrades to RunWebSocketSession, and two live shards, as in the server.
 class LiveServer {
  public:
   explicit LiveServer(LiveOptions options = {}) {
@@ -48,6 +48,7 @@ class LiveServer {
     ctx_.hub = hub_.get();
     ctx_.store = store_.get();
     ctx_.options = options;
+    ctx_.shards = &shards_;
     ctx_.authenticate = [](std::string_view token) -> Result<LivePrincipal> {
       if (token == kAdminToken) return LivePrincipal{"admin", ""};
       if (token == kSalesToken) return LivePrincipal{"sales-viewer", "sales"};
@@ -69,6 +70,7 @@ class LiveServer {
     std::this_thread::sleep_for(50ms);
     ioc_.stop();
     for (auto& t : threads_) t.join();
+    shards_.Stop();
     store_.reset();
     std::filesystem::remove_all(dir_);
   }
@@ -179,6 +181,8 @@ class LiveServer {
   std::unique_ptr<eventstore::EventStore> store_;
   std::unique_ptr<Hub> hub_;
   LiveContext ctx_;
+  // Declared after the hub and the context: its sessions go first.
+  LiveShards shards_{2};
   std::mutex writer_mu_;
   State state_;
   net::io_context ioc_{2};
