@@ -1,6 +1,7 @@
 #include "websocket_session.hpp"
 
 #include <algorithm>
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -11,7 +12,6 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket.hpp>
-#include <deque>
 #include <map>
 #include <mutex>
 #include <set>
@@ -21,6 +21,7 @@
 #include "cairn/core/apply.hpp"
 #include "cairn/core/json_writer.hpp"
 #include "live_message.hpp"
+#include "reused_queue.hpp"
 
 namespace cairn::gateway {
 namespace {
@@ -31,6 +32,14 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 using tcp = net::ip::tcp;
 using Request = http::request<http::string_body>;
+// A session's socket and timer name their shard's executor type, so that
+// no handler goes through any_io_executor's type erasure.
+using ShardExecutor = net::io_context::executor_type;
+using ShardSocket = net::basic_stream_socket<tcp, ShardExecutor>;
+using ShardTimer =
+    net::basic_waitable_timer<std::chrono::steady_clock,
+                              net::wait_traits<std::chrono::steady_clock>,
+                              ShardExecutor>;
 
 // Close code for a client whose unsent data passed the bound (API.md).
 constexpr auto kCloseSlowConsumer = static_cast<websocket::close_code>(4008);
@@ -109,6 +118,72 @@ void RejectUpgrade(tcp::socket&& socket, const Request& req,
 
 class WebSocketSession;
 
+// Memory for a shard's write operations. A drain starts one write per
+// session before any of them completes, so Asio's per-thread cache (two
+// blocks) misses on each and every write went to malloc and free; this
+// keeps the freed blocks for the next event. One thread only (the shard's,
+// or the one destroying it after it stopped).
+class OpPool {
+ public:
+  OpPool() = default;
+  OpPool(const OpPool&) = delete;
+  OpPool& operator=(const OpPool&) = delete;
+  ~OpPool() {
+    for (auto& blocks : free_) {
+      for (void* p : blocks) ::operator delete(p);
+    }
+  }
+
+  void* Allocate(size_t size) {
+    const size_t c = Class(size);
+    if (c < kClasses && !free_[c].empty()) {
+      void* p = free_[c].back();
+      free_[c].pop_back();
+      return p;
+    }
+    return ::operator new(c < kClasses ? c * kGrain : size);
+  }
+  void Deallocate(void* p, size_t size) {
+    const size_t c = Class(size);
+    if (c < kClasses && free_[c].size() < kMaxFree) {
+      free_[c].push_back(p);
+      return;
+    }
+    ::operator delete(p);
+  }
+
+ private:
+  static constexpr size_t kGrain = 64;
+  static constexpr size_t kClasses = 17;      // blocks up to 1 KiB
+  static constexpr size_t kMaxFree = 16'384;  // per class
+  static size_t Class(size_t size) { return (size + kGrain - 1) / kGrain; }
+  std::vector<void*> free_[kClasses];
+};
+
+// An OpPool as the allocator associated with a completion handler.
+template <typename T>
+struct OpPoolAllocator {
+  using value_type = T;
+  explicit OpPoolAllocator(OpPool* p) : pool(p) {}
+  template <typename U>
+  OpPoolAllocator(const OpPoolAllocator<U>& other)  // NOLINT: rebinding
+      : pool(other.pool) {}
+  T* allocate(size_t n) {
+    static_assert(alignof(T) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
+    return static_cast<T*>(pool->Allocate(n * sizeof(T)));
+  }
+  void deallocate(T* p, size_t n) { pool->Deallocate(p, n * sizeof(T)); }
+  template <typename U>
+  bool operator==(const OpPoolAllocator<U>& other) const {
+    return pool == other.pool;
+  }
+  template <typename U>
+  bool operator!=(const OpPoolAllocator<U>& other) const {
+    return pool != other.pool;
+  }
+  OpPool* pool;
+};
+
 }  // namespace
 
 // One shard: an io_context run by one thread, and the live batches waiting
@@ -140,6 +215,10 @@ struct LiveShards::Shard {
     return memo.back().text;
   }
 
+  // Declared first, destroyed last: write operations still queued when
+  // ioc goes give their memory back to ops, and the sessions below close
+  // their sockets while ioc is still there.
+  OpPool ops;
   net::io_context ioc{1};
   net::executor_work_guard<net::io_context::executor_type> work =
       net::make_work_guard(ioc);
@@ -164,7 +243,7 @@ class WebSocketSession : public LiveSink,
                          public std::enable_shared_from_this<WebSocketSession> {
  public:
   // `shard`: the shard whose io_context `socket` is on.
-  WebSocketSession(tcp::socket&& socket, const LiveContext& ctx,
+  WebSocketSession(ShardSocket&& socket, const LiveContext& ctx,
                    LivePrincipal principal, LiveShards::Shard& shard)
       : ws_(std::move(socket)),
         ctx_(ctx),
@@ -439,9 +518,11 @@ class WebSocketSession : public LiveSink,
     writing_ = true;
     ws_.text(true);
     ws_.async_write(net::buffer(*queue_.front().text),
-                    [self = shared_from_this()](beast::error_code ec, size_t) {
-                      self->OnWrite(ec);
-                    });
+                    net::bind_allocator(OpPoolAllocator<void>(&shard_.ops),
+                                        [self = shared_from_this()](
+                                            beast::error_code ec, size_t) {
+                                          self->OnWrite(ec);
+                                        }));
   }
 
   void OnWrite(beast::error_code ec) {
@@ -501,15 +582,15 @@ class WebSocketSession : public LiveSink,
     }
   }
 
-  websocket::stream<tcp::socket> ws_;
+  websocket::stream<ShardSocket> ws_;
   const LiveContext& ctx_;
   const LivePrincipal principal_;
   LiveShards::Shard& shard_;
-  net::steady_timer close_timer_;
+  ShardTimer close_timer_;
   beast::flat_buffer buffer_;
   uint64_t sink_id_ = 0;
   std::map<std::string, Sub> subs_;
-  std::deque<Outgoing> queue_;
+  ReusedQueue<Outgoing> queue_;
   size_t counted_bytes_ = 0;
   bool writing_ = false;
   bool closing_ = false;
@@ -583,11 +664,11 @@ void RunWebSocketSession(tcp::socket&& socket, Request&& request,
   LiveShards::Shard& shard = context.shards->Next();
   const tcp::socket::native_handle_type fd = socket.release(ec);
   if (ec) return;
-  tcp::socket on_shard(shard.ioc.get_executor(), local.protocol(), fd);
+  ShardSocket on_shard(shard.ioc.get_executor(), local.protocol(), fd);
 
   if (!OriginAllowed(request)) {
     RejectUpgrade(
-        std::move(on_shard), request, http::status::forbidden,
+        tcp::socket(std::move(on_shard)), request, http::status::forbidden,
         Error{ErrorCode::kForbidden, "Origin does not match the Host", {}});
     return;
   }
@@ -597,7 +678,8 @@ void RunWebSocketSession(tcp::socket&& socket, Request&& request,
                           ErrorCode::kUnauthorized, "a token is required", {}})
                     : context.authenticate(token);
   if (!principal) {
-    RejectUpgrade(std::move(on_shard), request, http::status::unauthorized,
+    RejectUpgrade(tcp::socket(std::move(on_shard)), request,
+                  http::status::unauthorized,
                   Error{ErrorCode::kUnauthorized, "invalid token", {}});
     return;
   }

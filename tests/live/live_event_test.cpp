@@ -4,6 +4,8 @@
 #include <simdjson.h>
 
 #include <atomic>
+#include <deque>
+#include <random>
 #include <thread>
 #include <vector>
 
@@ -11,6 +13,7 @@
 #include "cairn/core/decide.hpp"
 #include "hub.hpp"
 #include "live_message.hpp"
+#include "reused_queue.hpp"
 
 namespace cairn::gateway {
 namespace {
@@ -153,6 +156,51 @@ TEST(LiveDescribeTest, UnitCycleAndTokenEvents) {
   Apply(org.state, token);
   LiveEvent lt = DescribeEvent(org.state, token, 0);
   EXPECT_FALSE(Matches({"acme", -1, ""}, lt));
+}
+
+// ReusedQueue against std::deque under random operations, and its storage
+// bounded: reused when it empties, compacted when a long queue drains.
+TEST(ReusedQueueTest, BehavesAsADequeAndReusesItsStorage) {
+  std::mt19937 rng(7);
+  ReusedQueue<std::string> q;
+  std::deque<std::string> model;
+  int next = 0;
+  for (int step = 0; step < 200000; ++step) {
+    const unsigned op = rng() % 10;
+    if (op < 5 || model.empty()) {
+      q.push_back(std::to_string(next));
+      model.push_back(std::to_string(next));
+      ++next;
+    } else if (op < 9) {
+      ASSERT_EQ(q.front(), model.front());
+      q.pop_front();
+      model.pop_front();
+    } else {
+      q.pop_back();
+      model.pop_back();
+    }
+    ASSERT_EQ(q.size(), model.size());
+    ASSERT_EQ(q.empty(), model.empty());
+    if (!model.empty()) {
+      ASSERT_EQ(q.front(), model.front());
+    }
+    ASSERT_LE(q.storage_size(), 2 * q.size() + 64);
+  }
+  // One in, one out: the same slot every time.
+  q.clear();
+  for (int i = 0; i < 1000; ++i) {
+    q.push_back("m");
+    ASSERT_EQ(q.storage_size(), 1u);
+    q.pop_front();
+  }
+  // A queue that never empties but drains: storage stays bounded.
+  for (int i = 0; i < 100; ++i) q.push_back("backlog");
+  for (int i = 0; i < 100000; ++i) {
+    q.push_back("m");
+    q.pop_front();
+    ASSERT_EQ(q.size(), 100u);
+    ASSERT_LE(q.storage_size(), 2 * q.size() + 64);
+  }
 }
 
 TEST(LiveBatchTest, SharedRendersOncePerEventAndKeyAcrossThreads) {
