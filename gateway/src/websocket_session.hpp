@@ -114,7 +114,6 @@ class LiveShards {
   // Stops every shard's io_context and joins its thread; sessions still
   // open are dropped without a close frame. Idempotent.
   void Stop();
-  size_t size() const { return shards_.size(); }
 
   struct Shard;
   // The shard a new session joins.
