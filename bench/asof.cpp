@@ -15,7 +15,9 @@
 // position 0. The last line is one JSON object.
 //
 //   build/bench/asof [events] [queries]     (default 1000000 100)
-//   CAIRN_BENCH_KEEP=1 keeps the store for a look afterwards.
+//   CAIRN_BENCH_KEEP=1 keeps the store for a look afterwards, and
+//   CAIRN_BENCH_STORE=<dir> runs the timings on such a kept store instead of
+//   generating one (quicker A/B runs of the read path).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -213,16 +215,26 @@ int main(int argc, char** argv) {
   const size_t events =
       argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 1'000'000;
   const int queries = argc > 2 ? std::atoi(argv[2]) : 100;
-  std::string dir = (std::filesystem::temp_directory_path() /
-                     ("cairn-asof-" + std::to_string(NowMillis())))
-                        .string();
+  const char* reuse = std::getenv("CAIRN_BENCH_STORE");
+  std::string dir = reuse != nullptr
+                        ? std::string(reuse)
+                        : (std::filesystem::temp_directory_path() /
+                           ("cairn-asof-" + std::to_string(NowMillis())))
+                              .string();
   eventstore::Options opts;
   opts.path = dir;
   opts.sync = false;  // the bench measures reads; appends are set-up
 
   auto t0 = std::chrono::steady_clock::now();
   State live;
-  {
+  if (reuse != nullptr) {
+    auto store = eventstore::EventStore::Open(opts);
+    if (!store.ok()) Die("open " + dir + ": " + store.error().message);
+    Result<State> head = gateway::LoadAtHead(**store);
+    if (!head.ok()) Die("load: " + head.error().message);
+    live = std::move(*head);
+    std::printf("reusing the store in %s\n", dir.c_str());
+  } else {
     auto store = eventstore::EventStore::Open(opts);
     if (!store.ok()) Die("open: " + store.error().message);
     gateway::TimeTravel tt(**store);
@@ -231,9 +243,9 @@ int main(int argc, char** argv) {
     live = gen.live();
     // Clean shutdown: a snapshot at the head.
     if (Status s = tt.SnapshotNow(live); !s.ok()) Die(s.error().message);
+    std::printf("generated and appended %llu events in %.1f s\n",
+                static_cast<unsigned long long>(live.position), Seconds(t0));
   }
-  std::printf("generated and appended %llu events in %.1f s\n",
-              static_cast<unsigned long long>(live.position), Seconds(t0));
 
   // One open and close first, so that neither timing below pays for
   // RocksDB recovering the set-up's write-ahead log.
@@ -292,7 +304,7 @@ int main(int argc, char** argv) {
       queries, p50, p99, *std::max_element(ms.begin(), ms.end()),
       bytes / 1024.0 / queries);
   store->reset();
-  if (std::getenv("CAIRN_BENCH_KEEP")) {
+  if (reuse != nullptr || std::getenv("CAIRN_BENCH_KEEP")) {
     std::printf("store kept in %s\n", dir.c_str());
   } else {
     std::error_code ec;

@@ -5,6 +5,7 @@
 #include <iterator>
 #include <limits>
 #include <map>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -458,12 +459,15 @@ void Get(Reader& r, Metric& m) {
     if (source != nullptr) {
       const Chunked<MetricPoint>& all = source->points;
       const uint64_t limit = r.position();
-      size_t i = 0;
-      while (i < all.size() && all[i].position <= limit) ++i;
+      auto later = [limit](const MetricPoint& p) { return p.position > limit; };
+      auto earlier = [limit](const MetricPoint& p) {
+        return p.position <= limit;
+      };
+      size_t i = all.find_if(0, later);
       m.points = all;
       m.points.truncate(i);
-      for (; i < all.size(); ++i) {
-        if (all[i].position <= limit) m.points.push_back(all[i]);
+      while ((i = all.find_if(i, earlier)) < all.size()) {
+        m.points.push_back(all[i++]);
       }
     }
     if (m.points.size() != n) {
@@ -507,19 +511,19 @@ void Get(Reader& r, RetroNote& n) {
 template <typename T>
 void GetMap(Reader& r, std::map<std::string, T>& m) {
   uint64_t n = r.Count();
-  auto hint = m.end();
   for (uint64_t i = 0; i < n && r.ok(); ++i) {
     std::string key = r.Str();
-    T value;
-    Get(r, value);
     if (!r.ok()) break;
     // Keys were written in order; anything else is not our encoding.
     if (!m.empty() && !(std::prev(m.end())->first < key)) {
       r.Fail("map keys out of order");
       break;
     }
-    hint = m.emplace_hint(hint, std::move(key), std::move(value));
-    ++hint;
+    // Decoded in place: no move of a large entity per key.
+    auto it = m.emplace_hint(m.end(), std::piecewise_construct,
+                             std::forward_as_tuple(std::move(key)),
+                             std::forward_as_tuple());
+    Get(r, it->second);
   }
 }
 

@@ -149,6 +149,27 @@ TEST(Chunked, IteratorsWorkWithStandardAlgorithms) {
 
 // A reader thread walks its copies while the writer keeps appending to its
 // own (ThreadSanitizer: the shared chunks are never written).
+TEST(Chunked, FindIfAgreesWithTheStandardOneFromEveryStart) {
+  // Small chunks (8) so that the runs cross many chunk boundaries, and a
+  // truncated copy whose last chunk holds elements past its end.
+  Chunked<int, 3> s;
+  for (int i = 0; i < 60; ++i) s.push_back(i % 7 == 3 ? -i : i);
+  Chunked<int, 3> cut = s;
+  cut.truncate(45);
+  auto negative = [](int v) { return v < 0; };
+  for (const Chunked<int, 3>* seq : {&s, &cut}) {
+    for (size_t from = 0; from <= seq->size(); ++from) {
+      auto want = std::find_if(seq->begin() + static_cast<std::ptrdiff_t>(from),
+                               seq->end(), negative);
+      ASSERT_EQ(seq->find_if(from, negative),
+                static_cast<size_t>(want - seq->begin()))
+          << "from " << from << " of " << seq->size();
+    }
+  }
+  // Nothing past the end is ever found: element 45 of `s` is -45.
+  EXPECT_EQ(cut.find_if(44, [](int v) { return v == -45; }), cut.size());
+}
+
 TEST(Chunked, ReadersOfCopiesRaceWithAWriter) {
   Chunked<std::string> writer;
   std::vector<Chunked<std::string>> published;

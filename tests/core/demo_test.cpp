@@ -88,11 +88,11 @@ TEST(Demo, ShareHistoryKeepsTheStateAndSharesItsChunks) {
   }
   EXPECT_EQ(old, ahead);
   for (const auto& [id, g] : old.goals) {
-    const Chunked<CheckIn>& theirs = ahead.goals.at(id).check_ins;
+    const auto& theirs = ahead.goals.at(id).check_ins;
     if (!g.check_ins.empty() &&
         g.check_ins.SharedChunks(theirs) ==
-            (g.check_ins.size() + Chunked<CheckIn>::kChunk - 1) /
-                Chunked<CheckIn>::kChunk) {
+            (g.check_ins.size() + decltype(g.check_ins)::kChunk - 1) /
+                decltype(g.check_ins)::kChunk) {
       ++goals_shared;
     }
   }

@@ -117,7 +117,10 @@ struct Goal {
   std::optional<Day> due;
   std::optional<Measure> measure;
   GoalStatus status = GoalStatus::kActive;
-  Chunked<CheckIn> check_ins;  // in position order; copies share it
+  // In position order; copies share it. Chunks of 8: an as-of State
+  // shares the live State's chunks, and its first check-in on a goal
+  // copies the last one.
+  Chunked<CheckIn, 3> check_ins;
   SplitBy split = SplitBy::kNone;
   // For a child made by a decomposition: the goal it came from and how.
   std::string split_from;
