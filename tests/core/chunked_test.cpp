@@ -147,8 +147,6 @@ TEST(Chunked, IteratorsWorkWithStandardAlgorithms) {
   static_assert(std::random_access_iterator<Chunked<int>::const_iterator>);
 }
 
-// A reader thread walks its copies while the writer keeps appending to its
-// own (ThreadSanitizer: the shared chunks are never written).
 TEST(Chunked, FindIfAgreesWithTheStandardOneFromEveryStart) {
   // Small chunks (8) so that the runs cross many chunk boundaries, and a
   // truncated copy whose last chunk holds elements past its end.
@@ -170,6 +168,8 @@ TEST(Chunked, FindIfAgreesWithTheStandardOneFromEveryStart) {
   EXPECT_EQ(cut.find_if(44, [](int v) { return v == -45; }), cut.size());
 }
 
+// A reader thread walks its copies while the writer keeps appending to its
+// own (ThreadSanitizer: the shared chunks are never written).
 TEST(Chunked, ReadersOfCopiesRaceWithAWriter) {
   Chunked<std::string> writer;
   std::vector<Chunked<std::string>> published;
