@@ -47,6 +47,7 @@
 #include <thread>
 #include <vector>
 
+#include "allocator.hpp"
 #include "cairn/core/time.hpp"
 #include "http_client.hpp"
 #include "server.hpp"
@@ -326,6 +327,7 @@ pid_t StartServer(const std::string& dir, size_t max_connections,
   pid_t pid = fork();
   if (pid == 0) {
     close(fds[0]);
+    cairn::gateway::TuneAllocator();  // as `cairn serve` does
     cairn::gateway::ServerOptions o;
     o.data_dir = dir;
     o.port = 0;

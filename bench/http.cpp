@@ -32,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "allocator.hpp"
 #include "cairn/core/time.hpp"
 #include "http_client.hpp"
 #include "server.hpp"
@@ -236,6 +237,7 @@ double MetricValue(const std::string& text, const std::string& name) {
 int main(int argc, char** argv) {
   using namespace cairn;
   using namespace cairn::gateway;
+  TuneAllocator();  // as `cairn serve` does (the client shares it)
   double seconds = argc > 1 ? std::atof(argv[1]) : 2.0;
   if (seconds <= 0) seconds = 2.0;
   std::vector<size_t> cases = {1, 16, 128};

@@ -1,13 +1,18 @@
 #include "cairn/core/state_codec.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <iterator>
 #include <limits>
 #include <map>
+#include <optional>
 #include <tuple>
 #include <type_traits>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
+#include <vector>
 
 namespace cairn {
 namespace {
@@ -56,6 +61,7 @@ class Writer {
     U64(v.size());
     for (const auto& s : v) Str(s);
   }
+  void Raw(std::string_view bytes) { out_.append(bytes); }
 
  private:
   std::string& out_;
@@ -68,8 +74,8 @@ class Reader {
  public:
   // `history`: where a kByReference snapshot's check-ins come from (null
   // for a kIncluded one).
-  Reader(std::string_view in, const State* history)
-      : in_(in), history_(history) {
+  Reader(std::string_view in, const State* history, unsigned version)
+      : in_(in), history_(history), version_(version) {
     if (history_ != nullptr) {
       source_ = history_->goals.begin();
       source_metric_ = history_->metrics.begin();
@@ -77,11 +83,17 @@ class Reader {
   }
 
   bool by_reference() const { return history_ != nullptr; }
+  // Format 3 on: each goal and metric is preceded by its length in bytes.
+  bool sized() const { return version_ >= 3; }
   // A by-reference snapshot's position (read first).
   uint64_t position() const { return position_; }
   void set_position(uint64_t p) { position_ = p; }
+  // Looks entities of the history source up by key instead of walking a
+  // cursor: for a partial decode, which takes few of them.
+  void set_sparse() { sparse_ = true; }
   // The metric `id` of the history source, or null (cursor as for goals).
   const Metric* SourceMetric(const std::string& id) {
+    if (sparse_) return history_->FindMetric(id);
     const auto end = history_->metrics.end();
     while (source_metric_ != end && source_metric_->first < id) {
       ++source_metric_;
@@ -92,6 +104,7 @@ class Reader {
   // The goal `id` of the history source, or null. Goals are decoded in key
   // order, so the cursor only moves forward.
   const Goal* SourceGoal(const std::string& id) {
+    if (sparse_) return history_->FindGoal(id);
     const auto end = history_->goals.end();
     while (source_ != end && source_->first < id) ++source_;
     if (source_ == end || source_->first != id) return nullptr;
@@ -100,6 +113,27 @@ class Reader {
 
   bool ok() const { return ok_; }
   bool at_end() const { return pos_ == in_.size(); }
+  size_t Tell() const { return pos_; }
+  // Back to a place Tell() gave.
+  void Seek(size_t pos) { pos_ = pos <= in_.size() ? pos : in_.size(); }
+  void Skip(uint64_t n) {
+    if (!ok_ || n > in_.size() - pos_) {
+      Fail("length past the end");
+      return;
+    }
+    pos_ += n;
+  }
+  // A string without copying it: valid as long as the input.
+  std::string_view View() {
+    uint64_t n = U64();
+    if (!ok_ || n > in_.size() - pos_) {
+      Fail("string past the end");
+      return {};
+    }
+    std::string_view v = in_.substr(pos_, n);
+    pos_ += n;
+    return v;
+  }
   const std::string& why() const { return why_; }
   void Fail(std::string why) {
     if (ok_) why_ = std::move(why);
@@ -209,6 +243,8 @@ class Reader {
  private:
   std::string_view in_;
   const State* history_;
+  unsigned version_;
+  bool sparse_ = false;
   std::map<std::string, Goal>::const_iterator source_;
   std::map<std::string, Metric>::const_iterator source_metric_;
   uint64_t position_ = 0;
@@ -341,6 +377,22 @@ void PutMap(Writer& w, const std::map<std::string, T>& m) {
   for (const auto& [key, value] : m) {
     w.Str(key);
     Put(w, value);
+  }
+}
+
+// Goals and metrics: each one's length in bytes before it, so that a
+// partial decode steps over the ones it leaves out.
+template <typename T>
+void PutSizedMap(Writer& w, const std::map<std::string, T>& m) {
+  w.U64(m.size());
+  std::string body;
+  for (const auto& [key, value] : m) {
+    w.Str(key);
+    body.clear();
+    Writer bw(body, w.history());
+    Put(bw, value);
+    w.U64(body.size());
+    w.Raw(body);
   }
 }
 
@@ -508,22 +560,42 @@ void Get(Reader& r, RetroNote& n) {
   n.position = r.U64();
 }
 
+// Decodes one entity in place at the end of `m` (keys come in order: no
+// move of a large entity per key); `size` is its length in bytes when the
+// format gives one, checked.
 template <typename T>
-void GetMap(Reader& r, std::map<std::string, T>& m) {
+void GetEntry(Reader& r, std::map<std::string, T>& m, std::string key,
+              std::optional<uint64_t> size) {
+  const size_t start = r.Tell();
+  auto it = m.emplace_hint(m.end(), std::piecewise_construct,
+                           std::forward_as_tuple(std::move(key)),
+                           std::forward_as_tuple());
+  Get(r, it->second);
+  if (size && r.ok() && r.Tell() - start != *size) {
+    r.Fail("an entity's length does not match its contents");
+  }
+}
+
+// Keys were written in order; anything else is not our encoding.
+template <typename T>
+bool InOrder(Reader& r, const std::map<std::string, T>& m,
+             std::string_view key) {
+  if (!m.empty() && !(std::prev(m.end())->first < key)) {
+    r.Fail("map keys out of order");
+    return false;
+  }
+  return true;
+}
+
+template <typename T>
+void GetMap(Reader& r, std::map<std::string, T>& m, bool sized = false) {
   uint64_t n = r.Count();
   for (uint64_t i = 0; i < n && r.ok(); ++i) {
     std::string key = r.Str();
-    if (!r.ok()) break;
-    // Keys were written in order; anything else is not our encoding.
-    if (!m.empty() && !(std::prev(m.end())->first < key)) {
-      r.Fail("map keys out of order");
-      break;
-    }
-    // Decoded in place: no move of a large entity per key.
-    auto it = m.emplace_hint(m.end(), std::piecewise_construct,
-                             std::forward_as_tuple(std::move(key)),
-                             std::forward_as_tuple());
-    Get(r, it->second);
+    std::optional<uint64_t> size;
+    if (sized) size = r.Count();
+    if (!r.ok() || !InOrder(r, m, key)) break;
+    GetEntry(r, m, std::move(key), size);
   }
 }
 
@@ -541,8 +613,8 @@ std::string EncodeState(const State& state, SnapshotHistory history) {
   if (history == SnapshotHistory::kByReference) w.U64(state.position);
   PutMap(w, state.units);
   PutMap(w, state.cycles);
-  PutMap(w, state.goals);
-  PutMap(w, state.metrics);
+  PutSizedMap(w, state.goals);
+  PutSizedMap(w, state.metrics);
   PutMap(w, state.tokens);
   w.U64(state.retro_notes.size());
   for (const RetroNote& n : state.retro_notes) Put(w, n);
@@ -556,30 +628,34 @@ bool NeedsHistorySource(std::string_view bytes) {
          std::memcmp(bytes.data(), kMagicByReference, 3) == 0;
 }
 
-Result<State> DecodeState(std::string_view bytes, const State* history_source) {
-  auto corrupt = [](std::string why) {
-    return Error{
-        ErrorCode::kCorruption, "state snapshot: " + std::move(why), {}};
-  };
+namespace {
+
+Error Corrupt(std::string why) {
+  return Error{ErrorCode::kCorruption, "state snapshot: " + std::move(why), {}};
+}
+
+// Checks the magic and version; a Reader past them (and past a
+// by-reference snapshot's position).
+Result<Reader> Open(std::string_view bytes, const State* history_source) {
   const bool by_reference = NeedsHistorySource(bytes);
   if (bytes.size() < 4 ||
       (!by_reference && std::memcmp(bytes.data(), kMagic, 3) != 0)) {
-    return corrupt("bad magic");
+    return Corrupt("bad magic");
   }
   if (by_reference && history_source == nullptr) {
-    return corrupt("its check-ins are by reference and no State holds them");
+    return Corrupt("its check-ins are by reference and no State holds them");
   }
-  if (static_cast<unsigned char>(bytes[3]) != kStateCodecVersion) {
-    return corrupt("unknown format version " +
-                   std::to_string(static_cast<unsigned char>(bytes[3])));
+  const auto version = static_cast<unsigned char>(bytes[3]);
+  if (version < kOldestStateCodecVersion || version > kStateCodecVersion) {
+    return Corrupt("unknown format version " + std::to_string(version));
   }
-  Reader r(bytes.substr(4), by_reference ? history_source : nullptr);
+  Reader r(bytes.substr(4), by_reference ? history_source : nullptr, version);
   if (by_reference) r.set_position(r.U64());
-  State state;
-  GetMap(r, state.units);
-  GetMap(r, state.cycles);
-  GetMap(r, state.goals);
-  GetMap(r, state.metrics);
+  return r;
+}
+
+// What follows the metrics, and the end checks.
+Result<State> Finish(Reader& r, State& state) {
   GetMap(r, state.tokens);
   state.retro_notes.resize(r.Count());
   for (RetroNote& n : state.retro_notes) {
@@ -588,12 +664,157 @@ Result<State> DecodeState(std::string_view bytes, const State* history_source) {
   }
   state.position = r.U64();
   state.at = r.I64();
-  if (!r.ok()) return corrupt(r.why());
-  if (!r.at_end()) return corrupt("trailing bytes");
-  if (by_reference && state.position != r.position()) {
-    return corrupt("positions at the start and the end differ");
+  if (!r.ok()) return Corrupt(r.why());
+  if (!r.at_end()) return Corrupt("trailing bytes");
+  if (r.by_reference() && state.position != r.position()) {
+    return Corrupt("positions at the start and the end differ");
   }
-  return state;
+  return std::move(state);
+}
+
+// A goal's place in the bytes, and its unit.
+struct GoalEntry {
+  std::string_view key;
+  size_t at = 0;  // where its encoding starts
+  uint64_t size = 0;
+  std::string_view unit;
+};
+
+// Reads the leading fields of a goal's encoding (Put(Writer&, const Goal&))
+// up to its unit, without copying them.
+std::string_view SkimUnit(Reader& r) {
+  r.View();  // id
+  r.U64();   // kind
+  r.View();  // title
+  r.View();  // description
+  return r.View();
+}
+
+// Then its child ids, into `out`.
+void SkimChildren(Reader& r, std::vector<std::string_view>& out) {
+  r.View();  // cycle
+  r.View();  // owner
+  r.View();  // parent
+  out.resize(r.Count());
+  for (std::string_view& c : out) c = r.View();
+}
+
+}  // namespace
+
+Result<State> DecodeState(std::string_view bytes, const State* history_source) {
+  Result<Reader> opened = Open(bytes, history_source);
+  if (!opened.ok()) return opened.error();
+  Reader& r = *opened;
+  State state;
+  GetMap(r, state.units);
+  GetMap(r, state.cycles);
+  GetMap(r, state.goals, r.sized());
+  GetMap(r, state.metrics, r.sized());
+  return Finish(r, state);
+}
+
+Result<State> DecodePartialState(std::string_view bytes,
+                                 const State* history_source,
+                                 const UnitsOf& units_of, PartialInfo& info) {
+  Result<Reader> opened = Open(bytes, history_source);
+  if (!opened.ok()) return opened.error();
+  Reader& r = *opened;
+  if (!r.sized()) {
+    // An older format cannot step over goals: the whole, then the part.
+    Result<State> whole = DecodeState(bytes, history_source);
+    if (!whole.ok()) return whole.error();
+    return PartialCopy(*whole, units_of, info);
+  }
+  if (r.by_reference()) r.set_sparse();
+  State state;
+  GetMap(r, state.units);
+  GetMap(r, state.cycles);
+  if (!r.ok()) return Corrupt(r.why());
+  info = PartialInfo{};
+  info.units = units_of(state);
+  for (const auto& [id, u] : state.units) info.units_then.insert(id);
+
+  // Every goal's place and unit (in key order); the goals of the units
+  // picked and those below them; then those decoded.
+  std::vector<GoalEntry> goals(r.Count());
+  std::vector<std::string_view> seeds;
+  for (size_t i = 0; i < goals.size(); ++i) {
+    GoalEntry& e = goals[i];
+    e.key = r.View();
+    e.size = r.Count();
+    e.at = r.Tell();
+    if (!r.ok()) break;
+    if (i > 0 && !(goals[i - 1].key < e.key)) {
+      r.Fail("map keys out of order");
+      break;
+    }
+    e.unit = SkimUnit(r);
+    if (!r.ok() || r.Tell() - e.at > e.size) {
+      r.Fail("a goal's length does not match its contents");
+      break;
+    }
+    if (info.units.count(std::string(e.unit)) > 0) seeds.push_back(e.key);
+    r.Seek(e.at);
+    r.Skip(e.size);
+  }
+  if (!r.ok()) return Corrupt(r.why());
+  const size_t metrics_at = r.Tell();
+  auto find = [&](std::string_view id) -> const GoalEntry* {
+    auto it = std::lower_bound(
+        goals.begin(), goals.end(), id,
+        [](const GoalEntry& e, std::string_view k) { return e.key < k; });
+    return it == goals.end() || it->key != id ? nullptr : &*it;
+  };
+  std::vector<std::string_view> children;
+  auto kept = detail::GoalsBelow(
+      std::move(seeds),
+      [&](std::string_view id) -> const std::vector<std::string_view>* {
+        const GoalEntry* e = find(id);
+        if (e == nullptr) return nullptr;
+        r.Seek(e->at);
+        SkimUnit(r);
+        SkimChildren(r, children);
+        return &children;
+      });
+  if (!r.ok()) return Corrupt(r.why());
+  std::vector<const GoalEntry*> order;
+  order.reserve(kept.size());
+  for (std::string_view id : kept) {
+    if (const GoalEntry* e = find(id)) order.push_back(e);
+  }
+  std::sort(order.begin(), order.end());  // key order, as Get expects
+  std::unordered_set<std::string_view> bound;
+  for (const GoalEntry* e : order) {
+    r.Seek(e->at);
+    GetEntry(r, state.goals, std::string(e->key), e->size);
+    if (!r.ok()) return Corrupt(r.why());
+    const Goal& g = std::prev(state.goals.end())->second;
+    if (g.measure && !g.measure->metric.empty()) {
+      bound.insert(g.measure->metric);
+    }
+  }
+
+  // The metrics the kept goals are bound to.
+  r.Seek(metrics_at);
+  uint64_t n = r.Count();
+  std::string_view previous;
+  for (uint64_t i = 0; i < n && r.ok(); ++i) {
+    std::string_view key = r.View();
+    const uint64_t size = r.Count();
+    if (!r.ok()) break;
+    if (i > 0 && !(previous < key)) {
+      r.Fail("map keys out of order");
+      break;
+    }
+    previous = key;
+    if (bound.count(key) > 0) {
+      GetEntry(r, state.metrics, std::string(key), size);
+    } else {
+      info.metrics_left_out.emplace(key);
+      r.Skip(size);
+    }
+  }
+  return Finish(r, state);
 }
 
 }  // namespace cairn

@@ -1058,12 +1058,16 @@ std::optional<std::pair<uint64_t, std::string>> EventStoreImpl::LatestSnapshot(
     if (key.size() != prefix.size() + 8 || !key.starts_with(prefix)) break;
     indexed = true;
     const uint64_t position = keys::GetBE64(key.substr(prefix.size()));
-    std::string v;
+    // Pinned in the block cache: the bytes are copied once, after the
+    // checksum (a snapshot is megabytes).
+    rocksdb::PinnableSlice v;
     if (!db_->Get({}, cf_[kSnapshots], SnapshotKey(series, position), &v)
              .ok()) {
       continue;  // pruned meanwhile
     }
-    if (auto bytes = checked(v)) return std::make_pair(position, *bytes);
+    if (auto bytes = checked(v.ToStringView())) {
+      return std::make_pair(position, std::move(*bytes));
+    }
     // damaged: an older one
   }
   if (!indexed) {
@@ -1084,7 +1088,7 @@ std::optional<std::pair<uint64_t, std::string>> EventStoreImpl::LatestSnapshot(
         SnapshotKeyPosition(series, it->key().ToStringView());
     if (!position) return std::nullopt;  // before the series' first key
     if (auto bytes = checked(it->value().ToStringView())) {
-      return std::make_pair(*position, *bytes);
+      return std::make_pair(*position, std::move(*bytes));
     }
   }
   return std::nullopt;

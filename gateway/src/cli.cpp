@@ -12,6 +12,7 @@
 #include <optional>
 #include <sstream>
 
+#include "allocator.hpp"
 #include "auth.hpp"
 #include "cairn/core/json_writer.hpp"
 #include "cairn/eventstore/event_store.hpp"
@@ -546,6 +547,7 @@ int RunCli(const std::vector<std::string>& args, std::istream& in,
 }
 
 int RunCli(int argc, char** argv) {
+  TuneAllocator();
   std::vector<std::string> args(argv, argv + argc);
   return RunCli(args, std::cin, std::cout, std::cerr);
 }

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "cairn/core/apply.hpp"
+#include "cairn/core/partial_state.hpp"
 #include "cairn/core/state_codec.hpp"
 
 namespace cairn::gateway {
@@ -16,31 +17,44 @@ Error PastHead(uint64_t position, uint64_t head) {
                                " is past the head " + std::to_string(head));
 }
 
-// The newest snapshot of `series` at or before `position` that decodes
-// (by-reference ones with their check-ins from `history`) and names its own
-// position; nullopt when none.
-std::optional<State> NewestUsableSnapshot(const eventstore::EventStore& store,
-                                          uint64_t position, uint8_t series,
-                                          const State* history = nullptr) {
+// The newest snapshot of `series` at or before `position` that `decode`
+// (bytes -> Result<State>) accepts and that names its own position;
+// nullopt when none.
+template <typename Decode>
+std::optional<State> NewestUsable(const eventstore::EventStore& store,
+                                  uint64_t position, uint8_t series,
+                                  Decode decode) {
   uint64_t max = position;
   while (max > 0) {
     auto snap = store.LatestSnapshot(max, series);
     if (!snap) return std::nullopt;
     if (snap->first == 0 || snap->first > max) return std::nullopt;
-    Result<State> s = DecodeState(snap->second, history);
+    Result<State> s = decode(snap->second);
     if (s.ok() && s->position == snap->first) return std::move(*s);
     max = snap->first - 1;  // skip it, never trust it
   }
   return std::nullopt;
 }
 
-// Applies the events (state.position, position] to `state`.
+// The same, decoded whole (by-reference ones with their check-ins from
+// `history`).
+std::optional<State> NewestUsableSnapshot(const eventstore::EventStore& store,
+                                          uint64_t position, uint8_t series,
+                                          const State* history = nullptr) {
+  return NewestUsable(store, position, series, [&](std::string_view bytes) {
+    return DecodeState(bytes, history);
+  });
+}
+
+// Applies the events (state.position, position] to `state` with `apply`
+// (Apply, or ApplyPartial for a partial State).
+template <typename ApplyFn = void (*)(State&, const Event&)>
 Status Replay(const eventstore::EventStore& store, State& state,
-              uint64_t position) {
+              uint64_t position, ApplyFn apply = &Apply) {
   if (state.position >= position) return Status::Ok();
   Status s = store.ReadAll(state.position, [&](const Event& e) {
     if (e.position > position) return false;
-    Apply(state, e);
+    apply(state, e);
     return e.position < position;
   });
   if (!s.ok()) return s;
@@ -179,6 +193,48 @@ Result<std::shared_ptr<const State>> TimeTravel::StateAt(
   auto result = std::make_shared<const State>(std::move(state));
   Remember(result);
   return result;
+}
+
+Result<std::shared_ptr<const State>> TimeTravel::PartialStateAt(
+    uint64_t position, std::shared_ptr<const State> live,
+    const UnitsOf& units_of) {
+  if (live && live->position == position) return live;
+  const uint64_t head = store_.Head();
+  if (position > head) return PastHead(position, head);
+  if (position == 0) return StateAt(0);
+  if (auto hit = FindCached(position, /*exact=*/true)) return hit;
+
+  // The closest base as StateAt picks it, cut to the part.
+  std::shared_ptr<const State> cached = FindCached(position, false);
+  if (live && live->position < position &&
+      (!cached || live->position > cached->position)) {
+    cached = live;
+  }
+  PartialInfo info;
+  std::optional<State> part;
+  if (!cached || position - cached->position > options_.cached_base_reach) {
+    auto decode = [&](const State* history) {
+      return [&, history](std::string_view bytes) {
+        return DecodePartialState(bytes, history, units_of, info);
+      };
+    };
+    if (live) {
+      part = NewestUsable(store_, position, kByReferenceSeries,
+                          decode(live.get()));
+    }
+    if (!part) {
+      part = NewestUsable(store_, position, kFullSeries, decode(nullptr));
+    }
+    if (part && cached && cached->position >= part->position) part.reset();
+  }
+  if (!part) part = PartialCopy(cached ? *cached : State{}, units_of, info);
+  Status s = Replay(store_, *part, position, [&](State& st, const Event& e) {
+    ApplyPartial(st, e, info);
+  });
+  if (!s.ok()) return s.error();
+  // A later event needed a goal or metric left out: the whole State.
+  if (!Covers(*part, units_of, info)) return StateAt(position, live);
+  return std::make_shared<const State>(std::move(*part));
 }
 
 std::pair<bool, bool> TimeTravel::Due(uint64_t position) {

@@ -148,10 +148,26 @@ TEST(StateCodecTest, RejectsWrongMagicAndVersion) {
 
 TEST(StateCodecTest, EveryTruncationAndTrailingByteFails) {
   std::string bytes = EncodeState(FullState());
+  // A partial decode (every unit's goals: it reads all of them) too.
+  const UnitsOf all = [](const State& s) {
+    UnitSet u;
+    for (const auto& [id, unit] : s.units) u.insert(id);
+    return u;
+  };
+  PartialInfo info;
   for (size_t n = 0; n < bytes.size(); ++n) {
     EXPECT_FALSE(DecodeState(std::string_view(bytes).substr(0, n)).ok()) << n;
+    EXPECT_FALSE(DecodePartialState(std::string_view(bytes).substr(0, n),
+                                    nullptr, all, info)
+                     .ok())
+        << n;
   }
   EXPECT_FALSE(DecodeState(bytes + '\0').ok());
+  EXPECT_FALSE(DecodePartialState(bytes + '\0', nullptr, all, info).ok());
+  Result<State> part = DecodePartialState(bytes, nullptr, all, info);
+  ASSERT_TRUE(part.ok()) << part.error().message;
+  PartialInfo copied_info;
+  EXPECT_TRUE(*part == PartialCopy(FullState(), all, copied_info));
 }
 
 TEST(StateCodecTest, GarbageNeverCrashes) {
@@ -166,6 +182,16 @@ TEST(StateCodecTest, GarbageNeverCrashes) {
     }
     Result<State> r = DecodeState(b);
     if (r.ok()) ++decoded;  // some flips land in free-form bytes
+    // A partial decode of the first unit's goals steps over the others
+    // by their lengths, which flips can make lie.
+    PartialInfo info;
+    Result<State> part = DecodePartialState(
+        b, nullptr,
+        [](const State& s) {
+          return s.units.empty() ? UnitSet{} : UnitSet{s.units.begin()->first};
+        },
+        info);
+    (void)part.ok();
   }
   for (int i = 0; i < 2000; ++i) {
     std::string b = "CST";

@@ -57,7 +57,7 @@ bool InScope(const Call& call, const State& state, const std::string& unit) {
   return UnitInScope(state, call.principal.unit, unit);
 }
 
-Result<ReadView> ViewFor(const Call& call) {
+Result<ReadView> ViewFor(const Call& call, const UnitsOf* part) {
   ReadView view;
   view.state = call.services->sequencer->Snapshot();
   std::optional<Millis> as_of_time;
@@ -67,7 +67,8 @@ Result<ReadView> ViewFor(const Call& call) {
     Result<AsOf> a = tt.ResolveAsOf(as_of);
     if (!a) return a.error();
     as_of_time = a->time;
-    auto s = tt.StateAt(a->position, view.state);
+    auto s = part != nullptr ? tt.PartialStateAt(a->position, view.state, *part)
+                             : tt.StateAt(a->position, view.state);
     if (!s) return s.error();
     view.state = std::move(*s);
   } else if (!as_of.empty()) {

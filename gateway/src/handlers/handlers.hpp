@@ -13,6 +13,7 @@
 #include "cairn/core/command.hpp"
 #include "cairn/core/error.hpp"
 #include "cairn/core/model.hpp"
+#include "cairn/core/partial_state.hpp"
 #include "router.hpp"
 #include "sequencer.hpp"
 #include "services.hpp"
@@ -33,12 +34,14 @@ using Handler = void (*)(Call call);
 // --- helpers (handlers/common.cpp) ---
 
 // The State a read answers from (the head, or `as_of`), and the clock its
-// pacing uses (`now`, default the server clock or the as_of time).
+// pacing uses (`now`, default the server clock or the as_of time). With
+// `part`, an `as_of` State may hold only what `part` picks
+// (TimeTravel::PartialStateAt): for views of some units' goals.
 struct ReadView {
   std::shared_ptr<const State> state;
   Millis now = 0;
 };
-Result<ReadView> ViewFor(const Call& call);
+Result<ReadView> ViewFor(const Call& call, const UnitsOf* part = nullptr);
 // The JSON response of `body` with status and an optional ETag version.
 Response JsonResponse(unsigned status, std::string body,
                       std::optional<uint64_t> etag_version = std::nullopt);

@@ -43,6 +43,14 @@ Result<int> DepthParam(const Call& call) {
   return std::stoi(d);
 }
 
+// The units whose goals a board or scorecard of `unit` to `depth` reads.
+UnitsOf BoardUnits(std::string unit, int depth) {
+  return [unit = std::move(unit), depth](const State& s) {
+    std::vector<std::string> units = projections::UnitsToDepth(s, unit, depth);
+    return UnitSet(units.begin(), units.end());
+  };
+}
+
 }  // namespace
 
 void ListUnits(Call call) {
@@ -181,11 +189,12 @@ void GetMetric(Call call) {
 }
 
 void GetBoard(Call call) {
-  auto view = ViewFor(call);
+  auto depth = DepthParam(call);
+  const UnitsOf units = BoardUnits(call.params[0], depth.ok() ? *depth : 0);
+  auto view = ViewFor(call, &units);
   if (!view) return ReplyError(call, view.error());
   const State& s = *view->state;
   if (!CheckUnit(call, s, call.params[0], "unit")) return;
-  auto depth = DepthParam(call);
   if (!depth) return ReplyError(call, depth.error());
   std::string cycle = QueryParam(call, "cycle");
   if (!cycle.empty() && s.FindCycle(cycle) == nullptr) {
@@ -197,11 +206,12 @@ void GetBoard(Call call) {
 }
 
 void GetScorecard(Call call) {
-  auto view = ViewFor(call);
+  auto depth = DepthParam(call);
+  const UnitsOf units = BoardUnits(call.params[0], depth.ok() ? *depth : 0);
+  auto view = ViewFor(call, &units);
   if (!view) return ReplyError(call, view.error());
   const State& s = *view->state;
   if (!CheckUnit(call, s, call.params[0], "unit")) return;
-  auto depth = DepthParam(call);
   if (!depth) return ReplyError(call, depth.error());
   std::string cycle = QueryParam(call, "cycle");
   if (!cycle.empty() && s.FindCycle(cycle) == nullptr) {

@@ -15,6 +15,9 @@
 // signed ones zigzag-encoded, doubles as their 8 IEEE bytes (little endian),
 // strings and vectors length-prefixed, optionals and bools as one byte.
 // Decode(Encode(s)) == s for every State (operator==), NaN payloads included.
+// Since format 3 each goal and metric is preceded by its length in bytes,
+// so that a partial decode (DecodePartialState) steps over the ones it
+// leaves out; format 2 (without) still decodes.
 //
 // kByReference (magic "CSR", the State's position first) writes, per goal,
 // the number of check-ins and the position of the last one, and per
@@ -42,11 +45,14 @@
 
 #include "cairn/core/error.hpp"
 #include "cairn/core/model.hpp"
+#include "cairn/core/partial_state.hpp"
 
 namespace cairn {
 
 // Bumped whenever State or the encoding changes.
-inline constexpr unsigned char kStateCodecVersion = 2;
+inline constexpr unsigned char kStateCodecVersion = 3;
+// The oldest format DecodeState still reads.
+inline constexpr unsigned char kOldestStateCodecVersion = 2;
 
 // How a snapshot holds the goals' check-ins.
 enum class SnapshotHistory {
@@ -60,6 +66,13 @@ std::string EncodeState(const State& state,
 // with kCorruption without one.
 [[nodiscard]] Result<State> DecodeState(std::string_view bytes,
                                         const State* history_source = nullptr);
+// The part of the State in `bytes` that `units_of` picks (partial_state.hpp),
+// in time proportional to what it keeps: the goals left out are stepped
+// over, not decoded. Errors as DecodeState's, for the parts it reads.
+[[nodiscard]] Result<State> DecodePartialState(std::string_view bytes,
+                                               const State* history_source,
+                                               const UnitsOf& units_of,
+                                               PartialInfo& info);
 // Whether `bytes` is a kByReference snapshot (looks at the magic only).
 bool NeedsHistorySource(std::string_view bytes);
 
