@@ -26,6 +26,13 @@ std::unordered_set<std::string_view> KeptGoals(const State& state,
 
 }  // namespace
 
+PartialInfo PartialInfoOf(const State& base, const UnitsOf& units_of) {
+  PartialInfo info;
+  info.units = units_of(base);
+  for (const auto& [id, u] : base.units) info.units_then.insert(id);
+  return info;
+}
+
 State PartialCopy(const State& whole, const UnitsOf& units_of,
                   PartialInfo& info) {
   State part;
@@ -35,9 +42,7 @@ State PartialCopy(const State& whole, const UnitsOf& units_of,
   part.retro_notes = whole.retro_notes;
   part.position = whole.position;
   part.at = whole.at;
-  info = PartialInfo{};
-  info.units = units_of(whole);
-  for (const auto& [id, u] : whole.units) info.units_then.insert(id);
+  info = PartialInfoOf(whole, units_of);
   for (std::string_view id : KeptGoals(whole, info.units)) {
     const Goal* g = whole.FindGoal(std::string(id));
     if (g == nullptr) continue;

@@ -730,9 +730,7 @@ Result<State> DecodePartialState(std::string_view bytes,
   GetMap(r, state.units);
   GetMap(r, state.cycles);
   if (!r.ok()) return Corrupt(r.why());
-  info = PartialInfo{};
-  info.units = units_of(state);
-  for (const auto& [id, u] : state.units) info.units_then.insert(id);
+  info = PartialInfoOf(state, units_of);
 
   // Every goal's place and unit (in key order); the goals of the units
   // picked and those below them; then those decoded.

@@ -50,6 +50,10 @@ struct PartialInfo {
   bool diverged = false;  // an event may have needed a left-out goal
 };
 
+// The PartialInfo of a part cut from `base` (only its units are read):
+// the units `units_of` picks and every unit it has.
+PartialInfo PartialInfoOf(const State& base, const UnitsOf& units_of);
+
 // The part of `whole` that `units_of` picks.
 State PartialCopy(const State& whole, const UnitsOf& units_of,
                   PartialInfo& info);
