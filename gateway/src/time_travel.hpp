@@ -14,8 +14,8 @@
 //   // Start-up, instead of replaying from position 0:
 //   Result<State> model = LoadAtHead(*store);
 //
-//   // A board or scorecard as of a point: only the part of the State it
-//   // reads (partial_state.hpp), a fraction of StateAt's cost.
+//   // A board, scorecard, retro or diff as of a point: only the part of
+//   // the State it reads (partial_state.hpp), a fraction of StateAt's cost.
 //   auto part = tt.PartialStateAt(a->position, live, units_of);
 //
 // Two series of snapshots (EventStore snapshot series):
@@ -122,12 +122,12 @@ class TimeTravel {
       uint64_t position, std::shared_ptr<const State> live = nullptr);
 
   // The part of the State after `position` that `units_of` picks
-  // (partial_state.hpp): all a board or scorecard of those units reads, in
-  // a fraction of StateAt's time (only the kept goals are decoded and only
-  // their events applied). The base is chosen as StateAt chooses it; the
-  // result is not cached. It is the whole State when that is at hand (the
-  // live one, an exact cache hit) or when a later event needed a goal the
-  // part left out (Covers). Errors as StateAt's.
+  // (partial_state.hpp): all a board, scorecard, retro or diff of those
+  // units reads, in a fraction of StateAt's time (only the kept goals are
+  // decoded and only their events applied). The base is chosen as StateAt
+  // chooses it; the result is not cached. It is the whole State when that
+  // is at hand (the live one, an exact cache hit) or when a later event
+  // needed a goal the part left out (Covers). Errors as StateAt's.
   [[nodiscard]] Result<std::shared_ptr<const State>> PartialStateAt(
       uint64_t position, std::shared_ptr<const State> live,
       const UnitsOf& units_of);

@@ -1,7 +1,7 @@
-// Partial States (partial_state.hpp): boards and scorecards as of any
-// position answered from the part of the State they read equal those of the
-// whole State rebuilt from the log, on random logs that also move units and
-// goals around, rebind metrics and close cycles.
+// Partial States (partial_state.hpp): boards, scorecards, retros and diffs
+// as of any position answered from the part of the State they read equal
+// those of the whole State rebuilt from the log, on random logs that also move
+// units and goals around, rebind metrics and close cycles.
 #include "cairn/core/partial_state.hpp"
 
 #include <gtest/gtest.h>
@@ -10,6 +10,8 @@
 
 #include "cairn/core/state_codec.hpp"
 #include "cairn/projections/board.hpp"
+#include "cairn/projections/diff.hpp"
+#include "cairn/projections/retro.hpp"
 #include "scenario.hpp"
 #include "time_travel.hpp"
 
@@ -178,9 +180,39 @@ std::string Scorecard(const State& s, const std::string& unit, int depth) {
   return std::move(w).Take();
 }
 
+// The retro of `unit` and `cycle` as of `s`, from the store's events of
+// the streams it names (as GET /retro reads them).
+std::string Retro(eventstore::EventStore& store, const State& s,
+                  const std::string& unit, const std::string& cycle) {
+  std::vector<Event> events;
+  for (const std::string& stream : projections::RetroStreams(s, unit, cycle)) {
+    auto r = store.ReadStream(stream, 1, false, 0);
+    EXPECT_TRUE(r.ok());
+    if (!r.ok()) continue;
+    for (Event& e : *r) {
+      if (e.position <= s.position) events.push_back(std::move(e));
+    }
+  }
+  auto retro = projections::ComputeRetro(s, unit, cycle, events, s.at);
+  if (!retro.ok()) return retro.error().message;
+  JsonWriter w;
+  projections::WriteRetro(w, *retro);
+  return std::move(w).Take();
+}
+
+// The diff of `unit` and `cycle` from `from` to `to`.
+std::string Diff(const State& from, const State& to, const std::string& unit,
+                 const std::string& cycle) {
+  JsonWriter w;
+  projections::WriteDiff(
+      w, projections::DiffGoals(from, to, unit, cycle, from.at, to.at));
+  return std::move(w).Take();
+}
+
 // At sampled positions, for every unit and depths 0, 1 and all: the board
 // (every cycle, and none) and the scorecard from PartialStateAt equal those
-// of the State rebuilt from events 1..p. Returns how many answers were
+// of the State rebuilt from events 1..p; at depth 0 also the retro of each
+// cycle and the diff from there to the head. Returns how many answers were
 // partial (fewer goals than the whole State).
 int CheckBoards(Log& log, TimeTravel& tt, uint64_t seed) {
   std::vector<Event> events = AllEvents(log.store());
@@ -212,6 +244,15 @@ int CheckBoards(Log& log, TimeTravel& tt, uint64_t seed) {
         }
         EXPECT_EQ(Scorecard(part, unit, depth), Scorecard(whole, unit, depth))
             << "seed " << seed << " position " << p << " unit " << unit;
+        for (const char* cycle : kCycles) {
+          if (depth != 0) break;
+          EXPECT_EQ(Retro(log.store(), part, unit, cycle),
+                    Retro(log.store(), whole, unit, cycle))
+              << "seed " << seed << " position " << p << " unit " << unit;
+          EXPECT_EQ(Diff(part, *live, unit, cycle),
+                    Diff(whole, *live, unit, cycle))
+              << "seed " << seed << " position " << p << " unit " << unit;
+        }
         if (::testing::Test::HasFailure()) return partial;
       }
     }

@@ -43,7 +43,8 @@ Result<int> DepthParam(const Call& call) {
   return std::stoi(d);
 }
 
-// The units whose goals a board or scorecard of `unit` to `depth` reads.
+// The units whose goals a board or scorecard of `unit` to `depth` reads (a
+// retro or diff: depth 0).
 UnitsOf BoardUnits(std::string unit, int depth) {
   return [unit = std::move(unit), depth](const State& s) {
     std::vector<std::string> units = projections::UnitsToDepth(s, unit, depth);
@@ -223,10 +224,11 @@ void GetScorecard(Call call) {
 }
 
 void GetRetro(Call call) {
-  auto view = ViewFor(call);
+  std::string unit = QueryParam(call, "unit");
+  const UnitsOf units = BoardUnits(unit, 0);  // the unit's goals only
+  auto view = ViewFor(call, &units);
   if (!view) return ReplyError(call, view.error());
   const State& s = *view->state;
-  std::string unit = QueryParam(call, "unit");
   std::string cycle = QueryParam(call, "cycle");
   if (!CheckUnit(call, s, unit, "unit")) return;
   if (cycle.empty()) {
@@ -252,11 +254,13 @@ void GetDiff(Call call) {
   std::string cycle = QueryParam(call, "cycle");
   std::string from = QueryParam(call, "from");
   std::string to = QueryParam(call, "to");
-  // Each side is a view as_of that point (to defaults to the head).
+  // Each side is a view as_of that point (to defaults to the head), of the
+  // unit's goals only.
+  const UnitsOf units = BoardUnits(unit, 0);
   Call side = call;
   side.request.query.erase("now");
   side.request.query["as_of"] = from.empty() ? "0" : from;
-  auto a = ViewFor(side);
+  auto a = ViewFor(side, &units);
   if (!a) {
     Error e = a.error();
     if (e.field == "as_of") e.field = "from";
@@ -267,7 +271,7 @@ void GetDiff(Call call) {
   } else {
     side.request.query["as_of"] = to;
   }
-  auto b = ViewFor(side);
+  auto b = ViewFor(side, &units);
   if (!b) {
     Error e = b.error();
     if (e.field == "as_of") e.field = "to";
