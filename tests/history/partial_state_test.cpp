@@ -11,6 +11,7 @@
 #include "cairn/core/state_codec.hpp"
 #include "cairn/projections/board.hpp"
 #include "cairn/projections/diff.hpp"
+#include "cairn/projections/entities.hpp"
 #include "cairn/projections/retro.hpp"
 #include "scenario.hpp"
 #include "time_travel.hpp"
@@ -200,6 +201,13 @@ std::string Retro(eventstore::EventStore& store, const State& s,
   return std::move(w).Take();
 }
 
+// The response of GET /goals/{id} for `goal` as of `s`.
+std::string GoalView(const State& s, const Goal& goal) {
+  JsonWriter w;
+  projections::WriteGoal(w, s, goal, s.at);
+  return std::move(w).Take();
+}
+
 // The diff of `unit` and `cycle` from `from` to `to`.
 std::string Diff(const State& from, const State& to, const std::string& unit,
                  const std::string& cycle) {
@@ -212,7 +220,8 @@ std::string Diff(const State& from, const State& to, const std::string& unit,
 // At sampled positions, for every unit and depths 0, 1 and all: the board
 // (every cycle, and none) and the scorecard from PartialStateAt equal those
 // of the State rebuilt from events 1..p; at depth 0 also the retro of each
-// cycle and the diff from there to the head. Returns how many answers were
+// cycle and the diff from there to the head; and a sample of the goals'
+// own views from the part their unit picks. Returns how many answers were
 // partial (fewer goals than the whole State).
 int CheckBoards(Log& log, TimeTravel& tt, uint64_t seed) {
   std::vector<Event> events = AllEvents(log.store());
@@ -255,6 +264,19 @@ int CheckBoards(Log& log, TimeTravel& tt, uint64_t seed) {
         }
         if (::testing::Test::HasFailure()) return partial;
       }
+    }
+    // A goal's view from the part its own unit picks (as GET /goals/{id}
+    // asks), for a sample of the goals.
+    for (const auto& [id, g] : whole.goals) {
+      if (rng() % 4 != 0) continue;
+      auto s = tt.PartialStateAt(p, live, ToDepth(g.unit, 0));
+      EXPECT_TRUE(s.ok());
+      if (!s.ok()) return partial;
+      const Goal* mine = (*s)->FindGoal(id);
+      EXPECT_NE(mine, nullptr) << id;
+      if (mine == nullptr) return partial;
+      EXPECT_EQ(GoalView(**s, *mine), GoalView(whole, g))
+          << "seed " << seed << " position " << p << " goal " << id;
     }
   }
   return partial;

@@ -52,6 +52,17 @@ UnitsOf BoardUnits(std::string unit, int depth) {
   };
 }
 
+// The units whose goals the views of one goal read: its own unit's goals
+// with those below them hold the goal and its roll-up. A goal's unit never
+// changes and goals are never removed, so the live State names it; a goal
+// it does not hold never existed, and no part holds it either.
+UnitsOf GoalUnits(const Call& call, const std::string& id) {
+  const std::shared_ptr<const State> live =
+      call.services->sequencer->Snapshot();
+  const Goal* g = live->FindGoal(id);
+  return BoardUnits(g != nullptr ? g->unit : std::string(), 0);
+}
+
 }  // namespace
 
 void ListUnits(Call call) {
@@ -124,7 +135,8 @@ void ListGoals(Call call) {
 }
 
 void GetGoal(Call call) {
-  auto view = ViewFor(call);
+  const UnitsOf units = GoalUnits(call, call.params[0]);
+  auto view = ViewFor(call, &units);
   if (!view) return ReplyError(call, view.error());
   const State& s = *view->state;
   const Goal* g = s.FindGoal(call.params[0]);
@@ -140,7 +152,8 @@ void GetGoal(Call call) {
 }
 
 void GetGoalHistory(Call call) {
-  auto view = ViewFor(call);
+  const UnitsOf units = GoalUnits(call, call.params[0]);
+  auto view = ViewFor(call, &units);
   if (!view) return ReplyError(call, view.error());
   const State& s = *view->state;
   const std::string& id = call.params[0];
