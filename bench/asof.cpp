@@ -36,7 +36,6 @@
 #include "allocator.hpp"
 #include "cairn/core/apply.hpp"
 #include "cairn/core/decide.hpp"
-#include "cairn/core/partial_state.hpp"
 #include "cairn/eventstore/event_store.hpp"
 #include "cairn/projections/board.hpp"
 #include "realistic_org.hpp"
@@ -288,7 +287,7 @@ int main(int argc, char** argv) {
   // Random as_of board queries, as the server answers them: the part of
   // the State the board reads (TimeTravel::PartialStateAt). Each board is
   // checked against the one from the whole State (StateAt, also timed: the
-  // cost of views that read everything, such as a diff), each from its
+  // cost of views that read everything, such as the goals list), each from its
   // own TimeTravel so that neither serves the other from its cache.
   gateway::TimeTravel tt(**store, {.snapshot_every = 0});
   gateway::TimeTravel whole_tt(**store, {.snapshot_every = 0});
@@ -301,10 +300,7 @@ int main(int argc, char** argv) {
     std::string unit = "u" + std::to_string(rng() % kUnits);
     std::string cycle = "q" + std::to_string(1 + rng() % 4);
     const int depth = 1;
-    auto units_of = [&](const State& s) {
-      std::vector<std::string> v = projections::UnitsToDepth(s, unit, depth);
-      return UnitSet(v.begin(), v.end());
-    };
+    const UnitsOf units_of = projections::BoardUnits(unit, depth);
     auto q0 = std::chrono::steady_clock::now();
     auto s = tt.PartialStateAt(p, live_ptr, units_of);
     if (!s.ok()) Die("as_of: " + s.error().message);

@@ -130,6 +130,13 @@ std::vector<std::string> UnitsToDepth(const State& state,
   return out;
 }
 
+UnitsOf BoardUnits(std::string unit, int depth) {
+  return [unit = std::move(unit), depth](const State& s) {
+    std::vector<std::string> units = UnitsToDepth(s, unit, depth);
+    return UnitSet(units.begin(), units.end());
+  };
+}
+
 std::vector<BoardNode> BoardTree(const State& state,
                                  const std::vector<std::string>& units,
                                  const std::string& cycle) {

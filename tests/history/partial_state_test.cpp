@@ -161,13 +161,6 @@ std::vector<Event> AllEvents(const eventstore::EventStore& store) {
   return out;
 }
 
-UnitsOf ToDepth(const std::string& unit, int depth) {
-  return [unit, depth](const State& s) {
-    std::vector<std::string> v = projections::UnitsToDepth(s, unit, depth);
-    return UnitSet(v.begin(), v.end());
-  };
-}
-
 std::string Board(const State& s, const std::string& unit,
                   const std::string& cycle, int depth) {
   JsonWriter w;
@@ -239,7 +232,8 @@ int CheckBoards(Log& log, TimeTravel& tt, uint64_t seed) {
     }
     for (const char* unit : kUnits) {
       for (int depth : {0, 1, -1}) {
-        auto s = tt.PartialStateAt(p, live, ToDepth(unit, depth));
+        auto s =
+            tt.PartialStateAt(p, live, projections::BoardUnits(unit, depth));
         EXPECT_TRUE(s.ok()) << s.error().message;
         if (!s.ok()) return partial;
         const State& part = **s;
@@ -269,7 +263,7 @@ int CheckBoards(Log& log, TimeTravel& tt, uint64_t seed) {
     // asks), for a sample of the goals.
     for (const auto& [id, g] : whole.goals) {
       if (rng() % 4 != 0) continue;
-      auto s = tt.PartialStateAt(p, live, ToDepth(g.unit, 0));
+      auto s = tt.PartialStateAt(p, live, projections::BoardUnits(g.unit, 0));
       EXPECT_TRUE(s.ok());
       if (!s.ok()) return partial;
       const Goal* mine = (*s)->FindGoal(id);
@@ -327,9 +321,11 @@ TEST(PartialStateTest, PartialDecodeEqualsPartialCopyOfTheWhole) {
         for (int depth : {0, 1, -1}) {
           PartialInfo decoded_info, copied_info;
           Result<State> decoded = DecodePartialState(
-              bytes, &log.state(), ToDepth(unit, depth), decoded_info);
+              bytes, &log.state(), projections::BoardUnits(unit, depth),
+              decoded_info);
           ASSERT_TRUE(decoded.ok()) << decoded.error().message;
-          State copied = PartialCopy(s, ToDepth(unit, depth), copied_info);
+          State copied =
+              PartialCopy(s, projections::BoardUnits(unit, depth), copied_info);
           EXPECT_TRUE(*decoded == copied)
               << "position " << s.position << " unit " << unit;
           EXPECT_EQ(decoded_info.units, copied_info.units);
@@ -390,22 +386,24 @@ TEST(PartialStateTest, LeftOutGoalMovedUnderAKeptOneIsNotMissed) {
 
   // By hand: the part for sales left "kr" out, and knows it diverged.
   PartialInfo info;
-  State part = PartialCopy(log.state(), ToDepth("sales", 0), info);
+  State part =
+      PartialCopy(log.state(), projections::BoardUnits("sales", 0), info);
   EXPECT_EQ(part.goals.count("kr"), 1u);  // now below "win"
   Result<State> base = LoadAt(log.store(), 7);
   ASSERT_TRUE(base.ok());
-  part = PartialCopy(*base, ToDepth("sales", 0), info);
+  part = PartialCopy(*base, projections::BoardUnits("sales", 0), info);
   EXPECT_EQ(part.goals.count("kr"), 0u);
   for (const Event& e : AllEvents(log.store())) {
     if (e.position > 7) ApplyPartial(part, e, info);
   }
   EXPECT_TRUE(info.diverged);
-  EXPECT_FALSE(Covers(part, ToDepth("sales", 0), info));
+  EXPECT_FALSE(Covers(part, projections::BoardUnits("sales", 0), info));
 
   // Through TimeTravel: the board shows the roll-up with kr's check-in.
   auto live = std::make_shared<const State>(log.state());
   const uint64_t head = log.state().position;
-  auto s = tt.PartialStateAt(head - 1, live, ToDepth("sales", 0));
+  auto s =
+      tt.PartialStateAt(head - 1, live, projections::BoardUnits("sales", 0));
   ASSERT_TRUE(s.ok());
   Result<State> whole = LoadAt(log.store(), head - 1);
   ASSERT_TRUE(whole.ok());
@@ -425,8 +423,8 @@ TEST(PartialStateTest, FormatTwoSnapshotsStillDecode) {
   ASSERT_TRUE(whole.ok()) << whole.error().message;
   EXPECT_TRUE(*whole == s);
   PartialInfo info;
-  Result<State> part =
-      DecodePartialState(bytes, nullptr, ToDepth("acme", 0), info);
+  Result<State> part = DecodePartialState(
+      bytes, nullptr, projections::BoardUnits("acme", 0), info);
   ASSERT_TRUE(part.ok());
   EXPECT_TRUE(*part == s);
   bytes[3] = static_cast<char>(kOldestStateCodecVersion - 1);

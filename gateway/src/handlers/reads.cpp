@@ -43,15 +43,6 @@ Result<int> DepthParam(const Call& call) {
   return std::stoi(d);
 }
 
-// The units whose goals a board or scorecard of `unit` to `depth` reads (a
-// retro or diff: depth 0).
-UnitsOf BoardUnits(std::string unit, int depth) {
-  return [unit = std::move(unit), depth](const State& s) {
-    std::vector<std::string> units = projections::UnitsToDepth(s, unit, depth);
-    return UnitSet(units.begin(), units.end());
-  };
-}
-
 // The units whose goals the views of one goal read: its own unit's goals
 // with those below them hold the goal and its roll-up. A goal's unit never
 // changes and goals are never removed, so the live State names it; a goal
@@ -60,7 +51,7 @@ UnitsOf GoalUnits(const Call& call, const std::string& id) {
   const std::shared_ptr<const State> live =
       call.services->sequencer->Snapshot();
   const Goal* g = live->FindGoal(id);
-  return BoardUnits(g != nullptr ? g->unit : std::string(), 0);
+  return projections::BoardUnits(g != nullptr ? g->unit : std::string(), 0);
 }
 
 }  // namespace
@@ -204,7 +195,8 @@ void GetMetric(Call call) {
 
 void GetBoard(Call call) {
   auto depth = DepthParam(call);
-  const UnitsOf units = BoardUnits(call.params[0], depth.ok() ? *depth : 0);
+  const UnitsOf units =
+      projections::BoardUnits(call.params[0], depth.ok() ? *depth : 0);
   auto view = ViewFor(call, &units);
   if (!view) return ReplyError(call, view.error());
   const State& s = *view->state;
@@ -221,7 +213,8 @@ void GetBoard(Call call) {
 
 void GetScorecard(Call call) {
   auto depth = DepthParam(call);
-  const UnitsOf units = BoardUnits(call.params[0], depth.ok() ? *depth : 0);
+  const UnitsOf units =
+      projections::BoardUnits(call.params[0], depth.ok() ? *depth : 0);
   auto view = ViewFor(call, &units);
   if (!view) return ReplyError(call, view.error());
   const State& s = *view->state;
@@ -238,7 +231,8 @@ void GetScorecard(Call call) {
 
 void GetRetro(Call call) {
   std::string unit = QueryParam(call, "unit");
-  const UnitsOf units = BoardUnits(unit, 0);  // the unit's goals only
+  const UnitsOf units =
+      projections::BoardUnits(unit, 0);  // the unit's goals only
   auto view = ViewFor(call, &units);
   if (!view) return ReplyError(call, view.error());
   const State& s = *view->state;
@@ -269,7 +263,7 @@ void GetDiff(Call call) {
   std::string to = QueryParam(call, "to");
   // Each side is a view as_of that point (to defaults to the head), of the
   // unit's goals only.
-  const UnitsOf units = BoardUnits(unit, 0);
+  const UnitsOf units = projections::BoardUnits(unit, 0);
   Call side = call;
   side.request.query.erase("now");
   side.request.query["as_of"] = from.empty() ? "0" : from;

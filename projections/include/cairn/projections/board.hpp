@@ -18,6 +18,7 @@
 
 #include "cairn/core/json_writer.hpp"
 #include "cairn/core/model.hpp"
+#include "cairn/core/partial_state.hpp"
 #include "cairn/core/time.hpp"
 
 namespace cairn::projections {
@@ -26,6 +27,10 @@ namespace cairn::projections {
 // negative: the whole subtree), in tree order. Empty when `unit` is unknown.
 std::vector<std::string> UnitsToDepth(const State& state,
                                       const std::string& unit, int depth);
+// The same as the pick of a partial State (partial_state.hpp): the units
+// whose goals a board or scorecard of `unit` to `depth` reads; depth 0 for
+// a retro, a diff, or a goal of `unit`.
+UnitsOf BoardUnits(std::string unit, int depth);
 
 // The goals a board shows, as a forest. On the board: goals of the units
 // above whose cycle is `cycle` (any cycle when empty); under a goal on the
