@@ -153,8 +153,8 @@ void TimeTravel::Remember(std::shared_ptr<const State> state) {
   while (cache_.size() > options_.cache_states) cache_.pop_back();
 }
 
-Result<std::shared_ptr<const State>> TimeTravel::StateAt(
-    uint64_t position, std::shared_ptr<const State> live) {
+std::optional<Result<std::shared_ptr<const State>>> TimeTravel::AtHand(
+    uint64_t position, const std::shared_ptr<const State>& live) {
   if (live && live->position == position) return live;
   const uint64_t head = store_.Head();
   if (position > head) return PastHead(position, head);
@@ -164,15 +164,26 @@ Result<std::shared_ptr<const State>> TimeTravel::StateAt(
     return kEmpty;
   }
   if (auto hit = FindCached(position, /*exact=*/true)) return hit;
+  return std::nullopt;
+}
 
-  // The closest base: a cached State or the newest usable snapshot. The
-  // live State can serve too when it is behind `position` (never ahead: a
-  // State cannot be rewound).
+std::shared_ptr<const State> TimeTravel::ClosestCached(
+    uint64_t position, const std::shared_ptr<const State>& live) {
+  // The live State can serve too when it is behind `position` (never
+  // ahead: a State cannot be rewound).
   std::shared_ptr<const State> cached = FindCached(position, false);
   if (live && live->position < position &&
       (!cached || live->position > cached->position)) {
     cached = live;
   }
+  return cached;
+}
+
+Result<std::shared_ptr<const State>> TimeTravel::StateAt(
+    uint64_t position, std::shared_ptr<const State> live) {
+  if (auto ready = AtHand(position, live)) return std::move(*ready);
+  // The closest base: a cached State or the newest usable snapshot.
+  std::shared_ptr<const State> cached = ClosestCached(position, live);
   State state;
   std::optional<State> snap;
   if (cached && position - cached->position <= options_.cached_base_reach) {
@@ -198,18 +209,9 @@ Result<std::shared_ptr<const State>> TimeTravel::StateAt(
 Result<std::shared_ptr<const State>> TimeTravel::PartialStateAt(
     uint64_t position, std::shared_ptr<const State> live,
     const UnitsOf& units_of) {
-  if (live && live->position == position) return live;
-  const uint64_t head = store_.Head();
-  if (position > head) return PastHead(position, head);
-  if (position == 0) return StateAt(0);
-  if (auto hit = FindCached(position, /*exact=*/true)) return hit;
-
+  if (auto ready = AtHand(position, live)) return std::move(*ready);
   // The closest base as StateAt picks it, cut to the part.
-  std::shared_ptr<const State> cached = FindCached(position, false);
-  if (live && live->position < position &&
-      (!cached || live->position > cached->position)) {
-    cached = live;
-  }
+  std::shared_ptr<const State> cached = ClosestCached(position, live);
   PartialInfo info;
   std::optional<State> part;
   if (!cached || position - cached->position > options_.cached_base_reach) {

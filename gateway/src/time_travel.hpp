@@ -153,6 +153,14 @@ class TimeTravel {
  private:
   void WriterLoop();
   std::shared_ptr<const State> FindCached(uint64_t position, bool exact);
+  // The answer of StateAt and PartialStateAt when no State need be built:
+  // the live one at `position`, past the head, the empty State, an exact
+  // cache hit.
+  std::optional<Result<std::shared_ptr<const State>>> AtHand(
+      uint64_t position, const std::shared_ptr<const State>& live);
+  // The cached State (or `live`) closest before `position`, or null.
+  std::shared_ptr<const State> ClosestCached(
+      uint64_t position, const std::shared_ptr<const State>& live);
   void Remember(std::shared_ptr<const State> state);
 
   eventstore::EventStore& store_;
