@@ -253,7 +253,7 @@ void ApplyCheckedIn(Goal& g, const Event& e, const object& d) {
   }
   c.note = Member(d, "note");
   c.actor = e.actor;
-  g.check_ins.push_back(std::move(c));
+  AppendCheckIn(g, std::move(c));
 }
 
 void ApplyMetricRecorded(Metric& m, const Event& e, const object& d) {
@@ -407,14 +407,14 @@ void ShareHistory(State& s, const State& same, const Event& e) {
     auto theirs = same.goals.find(id);
     if (mine != s.goals.end() && theirs != same.goals.end() &&
         mine->second.check_ins.size() == theirs->second.check_ins.size()) {
-      mine->second.check_ins = theirs->second.check_ins;
+      mine->second.check_ins.ShareChunksOf(theirs->second.check_ins);
     }
   } else if (kind == "metric") {
     auto mine = s.metrics.find(id);
     auto theirs = same.metrics.find(id);
     if (mine != s.metrics.end() && theirs != same.metrics.end() &&
         mine->second.points.size() == theirs->second.points.size()) {
-      mine->second.points = theirs->second.points;
+      mine->second.points.ShareChunksOf(theirs->second.points);
     }
   }
 }

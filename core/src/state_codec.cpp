@@ -478,12 +478,14 @@ void Get(Reader& r, Goal& g) {
     if (n > 0) {
       g.check_ins = source->check_ins;  // shares its chunks
       g.check_ins.truncate(n);
+      g.check_ins_in_order =
+          std::min(source->check_ins_in_order, static_cast<size_t>(n));
     }
   } else {
     for (uint64_t n = r.Count(); n > 0 && r.ok(); --n) {
       CheckIn c;
       Get(r, c);
-      g.check_ins.push_back(std::move(c));
+      AppendCheckIn(g, std::move(c));
     }
   }
   g.split = r.Enum(SplitBy::kFunnel);

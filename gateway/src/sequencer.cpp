@@ -89,6 +89,33 @@ struct Sequencer::Pool {
   uint64_t generation = 0;
 };
 
+// A batch of writes, decided command by command against `work` (a private
+// State: the published one plus the events predicted so far), then written
+// with one AppendMany on the committer thread.
+struct Sequencer::Batch {
+  std::vector<WriteRequest> batch;
+  std::unique_ptr<State> work;
+  uint64_t from = 0;  // the position it was decided after
+  uint64_t head = 0;  // the last predicted position
+  Millis now = 0;
+  // Per request of `batch`: its AppendRequest (-1: none), its reply when
+  // rendered at once, whether it is rendered once published, and whether
+  // it waits for an earlier write of its idempotency key.
+  std::vector<int> request_of;
+  std::vector<std::optional<Response>> replies;
+  std::vector<bool> render_later;
+  std::vector<bool> is_deferred;
+  std::unordered_set<std::string> keys;  // idempotency keys being written
+  std::vector<eventstore::AppendRequest> requests;
+  std::vector<std::vector<Event>> predicted;              // per AppendRequest
+  std::vector<Result<eventstore::AppendResult>> results;  // the committer's
+  // Set by Settle: the events stored (and any recovered), whether they are
+  // the predicted ones, and whether recovered events were found.
+  std::vector<Event> changes;
+  bool exact = false;
+  bool caught_up = false;
+};
+
 namespace {
 
 // Free States kept for reuse (more are deleted).
@@ -142,7 +169,11 @@ Status Sequencer::Start() {
   std::lock_guard lock(mu_);
   started_ = true;
   stopping_ = false;
+  commit_job_ = nullptr;
+  committed_ = false;
+  commit_stopping_ = false;
   publisher_ = std::thread([this] { RunPublisher(); });
+  committer_ = std::thread([this] { RunCommitter(); });
   thread_ = std::thread([this] { Run(); });
   return Status::Ok();
 }
@@ -171,6 +202,12 @@ void Sequencer::Stop() {
   }
   if (thread_.joinable()) thread_.join();
   {
+    std::lock_guard lock(mu_);
+    commit_stopping_ = true;
+    commit_cv_.notify_all();
+  }
+  if (committer_.joinable()) committer_.join();
+  {
     std::lock_guard lock(pub_mu_);
     pub_stopping_ = true;
     pub_cv_.notify_all();
@@ -191,19 +228,106 @@ std::shared_ptr<const State> Sequencer::Snapshot() const {
 }
 
 void Sequencer::Run() {
-  std::vector<WriteRequest> batch;
+  // The batch the committer is writing, and the next one, decided while it
+  // syncs against the State the first will leave (its predicted events).
+  std::unique_ptr<Batch> in_flight;
+  std::unique_ptr<Batch> next;
   for (;;) {
+    std::vector<WriteRequest> taken;
+    bool committed = false;
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, all done
-      while (!queue_.empty() && batch.size() < kMaxBatch) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
+      const auto room = [&] { return !next || next->batch.size() < kMaxBatch; };
+      cv_.wait(lock, [&] {
+        if (in_flight) return committed_ || (!queue_.empty() && room());
+        return stopping_ || !queue_.empty();
+      });
+      if (!in_flight && queue_.empty()) return;  // stopping, all done
+      committed = in_flight && committed_;
+      committed_ = false;
+      if (committed) commit_returned_.store(false, std::memory_order_relaxed);
+      // Once the write is back, the next batch is handed over first.
+      if (!committed || !next) {
+        size_t can_take = kMaxBatch - (next ? next->batch.size() : 0);
+        while (!queue_.empty() && can_take > 0) {
+          taken.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+          --can_take;
+        }
       }
     }
-    ProcessBatch(batch);
-    batch.clear();
+    if (!taken.empty()) {
+      if (!next) next = StartBatch(in_flight.get());
+      size_t i = 0;
+      for (; i < taken.size(); ++i) {
+        // The write came back: hand the batch over now, decide the rest
+        // in the batch after it.
+        if (!committed && in_flight &&
+            commit_returned_.load(std::memory_order_acquire)) {
+          break;
+        }
+        DecideInto(*next, std::move(taken[i]), in_flight.get());
+      }
+      if (i < taken.size()) {
+        taken.erase(taken.begin(),
+                    taken.begin() + static_cast<std::ptrdiff_t>(i));
+        Requeue(std::move(taken));
+        continue;
+      }
+    }
+    if (!committed && in_flight) continue;  // still syncing
+    std::unique_ptr<Batch> done = std::move(in_flight);
+    if (done && !Settle(*done) && next) {
+      // Decided against predictions that did not hold: decide again.
+      Requeue(std::move(next->batch));
+      next.reset();
+    }
+    if (next && !next->requests.empty()) {
+      // The next write starts before this one's replies go out.
+      in_flight = std::move(next);
+      std::lock_guard lock(mu_);
+      commit_job_ = in_flight.get();
+      commit_cv_.notify_one();
+    }
+    if (done) Finish(*done);
+    if (next) {
+      // Nothing to write: answered once the batch before it is published.
+      Settle(*next);
+      Finish(*next);
+      next.reset();
+    }
+  }
+}
+
+void Sequencer::RunCommitter() {
+  for (;;) {
+    Batch* job = nullptr;
+    {
+      std::unique_lock lock(mu_);
+      commit_cv_.wait(
+          lock, [&] { return commit_job_ != nullptr || commit_stopping_; });
+      if (commit_job_ == nullptr) return;
+      job = commit_job_;
+    }
+    auto t0 = std::chrono::steady_clock::now();
+    job->results = store_.AppendMany(job->requests);
+    double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+            .count();
+    if (metrics_ != nullptr) metrics_->RecordAppend(job->requests.size(), secs);
+    std::lock_guard lock(mu_);
+    commit_job_ = nullptr;
+    committed_ = true;
+    commit_returned_.store(true, std::memory_order_release);
+    cv_.notify_all();
+  }
+}
+
+void Sequencer::Requeue(std::vector<WriteRequest> requests) {
+  if (requests.empty()) return;
+  std::lock_guard lock(mu_);
+  for (auto it = requests.rbegin(); it != requests.rend(); ++it) {
+    queue_.push_front(std::move(*it));
   }
 }
 
@@ -300,127 +424,138 @@ void Sequencer::Remember(const std::vector<Event>& events) {
   while (recent_.size() > kRecentEvents) recent_.pop_front();
 }
 
-void Sequencer::ProcessBatch(std::vector<WriteRequest>& batch) {
+std::unique_ptr<Sequencer::Batch> Sequencer::StartBatch(
+    const Batch* in_flight) {
+  auto b = std::make_unique<Batch>();
   std::shared_ptr<const State> base = Snapshot();
-  std::unique_ptr<State> work = WorkingCopy(base);
+  b->work = WorkingCopy(base);
+  if (in_flight != nullptr) {
+    // Behind a batch still syncing: start from the State it predicts.
+    for (const std::vector<Event>& events : in_flight->predicted) {
+      for (const Event& e : events) {
+        Apply(*b->work, e);
+        ShareHistory(*b->work, *in_flight->work, e);
+      }
+    }
+  }
   // The batch's clock: every command is decided at it and the store stamps
   // the events with it (AppendRequest::at), so the prediction holds.
-  const Millis now = std::max(NowMillis(), base->at);
-  uint64_t head = base->position;
+  b->now = std::max(NowMillis(), b->work->at);
+  b->from = b->work->position;
+  b->head = b->from;
+  return b;
+}
 
-  std::vector<eventstore::AppendRequest> requests;
-  std::vector<std::vector<Event>> predicted;  // per request
-  std::vector<int> request_of(batch.size(), -1);
-  std::vector<std::optional<Response>> replies(batch.size());
-  // Replies rendered once the batch is published (render_on_reply).
-  std::vector<bool> render_later(batch.size(), false);
-  std::unordered_set<std::string> keys_in_batch;
-  std::vector<WriteRequest> deferred;
-  std::vector<bool> is_deferred(batch.size(), false);
-
-  for (size_t i = 0; i < batch.size(); ++i) {
-    WriteRequest& w = batch[i];
-    if (!w.idempotency_key.empty()) {
-      if (keys_in_batch.count(w.idempotency_key) != 0) {
-        // The same key twice in one batch: the second waits for the first.
-        is_deferred[i] = true;
-        continue;
+void Sequencer::DecideInto(Batch& b, WriteRequest request,
+                           const Batch* in_flight) {
+  const size_t i = b.batch.size();
+  b.batch.push_back(std::move(request));
+  b.request_of.push_back(-1);
+  b.replies.emplace_back();
+  b.render_later.push_back(false);
+  b.is_deferred.push_back(false);
+  WriteRequest& w = b.batch.back();
+  State& work = *b.work;
+  if (!w.idempotency_key.empty()) {
+    if (b.keys.count(w.idempotency_key) != 0 ||
+        (in_flight != nullptr &&
+         in_flight->keys.count(w.idempotency_key) != 0)) {
+      // The same key again before the first is written: it waits for it.
+      b.is_deferred[i] = true;
+      return;
+    }
+    if (store_.FindId(w.idempotency_key)) {
+      eventstore::AppendRequest probe;
+      probe.idempotency_key = w.idempotency_key;
+      Result<eventstore::AppendResult> r = store_.Append(probe);
+      if (!r) {
+        b.replies[i] = ErrorResponse(r.error());
+      } else {
+        b.replies[i] = ReplayReply(r->reply, w.fingerprint);
       }
-      if (store_.FindId(w.idempotency_key)) {
-        eventstore::AppendRequest probe;
-        probe.idempotency_key = w.idempotency_key;
-        Result<eventstore::AppendResult> r = store_.Append(probe);
-        if (!r) {
-          replies[i] = ErrorResponse(r.error());
-        } else {
-          replies[i] = ReplayReply(r->reply, w.fingerprint);
-        }
-        continue;
-      }
-      keys_in_batch.insert(w.idempotency_key);
+      return;
     }
-    w.ctx.now = now;
-    if (w.precheck) {
-      if (std::optional<Error> refused = w.precheck(*work)) {
-        replies[i] = ErrorResponse(*refused);
-        continue;
-      }
-    }
-    Result<std::vector<PendingEvent>> decided = Decide(*work, w.command, w.ctx);
-    if (!decided) {
-      replies[i] = ErrorResponse(decided.error());
-      continue;
-    }
-    eventstore::AppendRequest req;
-    req.at = now;
-    std::vector<Event> events;
-    const std::string meta = EventMeta(w);
-    std::set<std::string> expected_streams;
-    for (const PendingEvent& p : *decided) {
-      Event e;
-      e.position = ++head;
-      e.stream = p.stream;
-      e.version = p.expected_version + 1;
-      e.type = p.type;
-      e.at = now;
-      e.actor = w.ctx.actor;
-      e.data = p.data;
-      e.meta = meta;
-      req.events.push_back(eventstore::NewEvent{.stream = p.stream,
-                                                .type = p.type,
-                                                .id = {},
-                                                .actor = w.ctx.actor,
-                                                .data = p.data,
-                                                .meta = meta});
-      if (expected_streams.insert(p.stream).second) {
-        req.expectations.push_back(
-            {p.stream,
-             p.expected_version == 0
-                 ? eventstore::ExpectedVersion::NoStream()
-                 : eventstore::ExpectedVersion::Exact(p.expected_version)});
-      }
-      Apply(*work, e);
-      events.push_back(std::move(e));
-    }
-    const bool later = w.render_on_reply && w.idempotency_key.empty();
-    if (later) {
-      render_later[i] = true;
-    } else {
-      replies[i] = w.render(*work, events);
-    }
-    if (req.events.empty() && w.idempotency_key.empty()) {
-      continue;  // nothing changed, nothing to write
-    }
-    if (!w.idempotency_key.empty()) {
-      req.idempotency_key = w.idempotency_key;
-      req.reply = EncodeReply(w.fingerprint, *replies[i]);
-    }
-    request_of[i] = static_cast<int>(requests.size());
-    requests.push_back(std::move(req));
-    predicted.push_back(std::move(events));
+    b.keys.insert(w.idempotency_key);
   }
-
-  std::vector<Result<eventstore::AppendResult>> results;
-  if (!requests.empty()) {
-    auto t0 = std::chrono::steady_clock::now();
-    results = store_.AppendMany(requests);
-    double secs =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
-            .count();
-    if (metrics_ != nullptr) metrics_->RecordAppend(requests.size(), secs);
+  w.ctx.now = b.now;
+  if (w.precheck) {
+    if (std::optional<Error> refused = w.precheck(work)) {
+      b.replies[i] = ErrorResponse(*refused);
+      return;
+    }
   }
+  Result<std::vector<PendingEvent>> decided = Decide(work, w.command, w.ctx);
+  if (!decided) {
+    b.replies[i] = ErrorResponse(decided.error());
+    return;
+  }
+  eventstore::AppendRequest req;
+  req.at = b.now;
+  std::vector<Event> events;
+  events.reserve(decided->size());
+  req.events.reserve(decided->size());
+  const std::string meta = EventMeta(w);
+  std::set<std::string> expected_streams;
+  for (PendingEvent& p : *decided) {
+    Event e;
+    e.position = ++b.head;
+    e.stream = p.stream;
+    e.version = p.expected_version + 1;
+    e.type = p.type;
+    e.at = b.now;
+    e.actor = w.ctx.actor;
+    e.data = p.data;
+    e.meta = meta;
+    if (expected_streams.insert(p.stream).second) {
+      req.expectations.push_back(
+          {p.stream,
+           p.expected_version == 0
+               ? eventstore::ExpectedVersion::NoStream()
+               : eventstore::ExpectedVersion::Exact(p.expected_version)});
+    }
+    req.events.push_back(eventstore::NewEvent{.stream = std::move(p.stream),
+                                              .type = std::move(p.type),
+                                              .id = {},
+                                              .actor = w.ctx.actor,
+                                              .data = std::move(p.data),
+                                              .meta = meta});
+    Apply(work, e);
+    events.push_back(std::move(e));
+  }
+  const bool later = w.render_on_reply && w.idempotency_key.empty();
+  if (later) {
+    b.render_later[i] = true;
+  } else {
+    b.replies[i] = w.render(work, events);
+  }
+  if (req.events.empty() && w.idempotency_key.empty()) {
+    return;  // nothing changed, nothing to write
+  }
+  if (!w.idempotency_key.empty()) {
+    req.idempotency_key = w.idempotency_key;
+    req.reply = EncodeReply(w.fingerprint, *b.replies[i]);
+  }
+  b.request_of[i] = static_cast<int>(b.requests.size());
+  b.requests.push_back(std::move(req));
+  b.predicted.push_back(std::move(events));
+}
 
-  // Did the store assign exactly what was predicted?
-  bool exact = results.size() == requests.size();
+bool Sequencer::Settle(Batch& b) {
+  std::shared_ptr<const State> base = Snapshot();
+  std::vector<Result<eventstore::AppendResult>>& results = b.results;
+
+  // Did the store assign exactly what was predicted, after the State it was
+  // decided on?
+  bool exact = results.size() == b.requests.size() && b.from == base->position;
   for (size_t k = 0; exact && k < results.size(); ++k) {
     if (!results[k] || results[k]->duplicate ||
-        results[k]->events.size() != predicted[k].size()) {
+        results[k]->events.size() != b.predicted[k].size()) {
       exact = false;
       break;
     }
-    for (size_t j = 0; j < predicted[k].size(); ++j) {
+    for (size_t j = 0; j < b.predicted[k].size(); ++j) {
       const Event& s = results[k]->events[j];
-      const Event& p = predicted[k][j];
+      const Event& p = b.predicted[k][j];
       if (s.position != p.position || s.version != p.version || s.at != p.at ||
           s.stream != p.stream) {
         exact = false;
@@ -429,32 +564,46 @@ void Sequencer::ProcessBatch(std::vector<WriteRequest>& batch) {
     }
   }
 
-  auto changes = std::make_shared<ChangeSet>();
+  std::vector<Event>& changes = b.changes;
   for (auto& r : results) {
     if (r && !r->duplicate) {
-      for (const Event& e : r->events) changes->events.push_back(e);
+      for (const Event& e : r->events) changes.push_back(e);
     }
   }
   // The log is the truth. A batch answered 503 because its sync failed may
   // still have reached the WAL, and the store's recovery (at this or a later
   // write) then finds it: the log holds events the published State lacks.
   // They are read back and applied, and published like any other change.
-  bool caught_up = false;
-  if (store_.Head() > base->position + changes->events.size()) {
+  // (Nothing else writes meanwhile: the next batch is handed over after.)
+  if (store_.Head() > base->position + changes.size()) {
     std::vector<Event> stored;
     Status read = store_.ReadAll(base->position, [&](const Event& e) {
       stored.push_back(e);
       return true;
     });
-    if (read.ok() && stored.size() > changes->events.size()) {
-      changes->events = std::move(stored);
+    if (read.ok() && stored.size() > changes.size()) {
+      changes = std::move(stored);
       exact = false;
-      caught_up = true;
+      b.caught_up = true;
     }
   }
+  if (b.work->position != base->position + changes.size()) {
+    exact = false;  // e.g. nothing written, yet decided behind a batch
+  }
+  b.exact = exact;
+  return exact;
+}
+
+void Sequencer::Finish(Batch& b) {
+  std::shared_ptr<const State> base = Snapshot();
+  std::vector<Result<eventstore::AppendResult>>& results = b.results;
+  std::unique_ptr<State> work = std::move(b.work);
+  const bool caught_up = b.caught_up;
+  auto changes = std::make_shared<ChangeSet>();
+  changes->events = std::move(b.changes);
   std::shared_ptr<const State> next = base;
   if (!changes->events.empty()) {
-    if (!exact) {
+    if (!b.exact) {
       // Advance a State equal to the last durable one with exactly what was
       // stored; the working State (with the predicted events) is dropped.
       work.reset();
@@ -475,13 +624,14 @@ void Sequencer::ProcessBatch(std::vector<WriteRequest>& batch) {
     time_travel_->AfterBatch(next);  // encoded off the writer thread
   }
 
-  for (size_t i = 0; i < batch.size(); ++i) {
-    if (is_deferred[i]) {
-      deferred.push_back(std::move(batch[i]));
+  std::vector<WriteRequest> deferred;
+  for (size_t i = 0; i < b.batch.size(); ++i) {
+    WriteRequest& w = b.batch[i];
+    if (b.is_deferred[i]) {
+      deferred.push_back(std::move(w));
       continue;
     }
-    WriteRequest& w = batch[i];
-    int k = request_of[i];
+    int k = b.request_of[i];
     std::vector<Event> stored;
     if (k >= 0) {
       Result<eventstore::AppendResult>& r = results[static_cast<size_t>(k)];
@@ -503,7 +653,7 @@ void Sequencer::ProcessBatch(std::vector<WriteRequest>& batch) {
       }
       stored = std::move(r->events);
     }
-    if (render_later[i]) {
+    if (b.render_later[i]) {
       Response lazy;
       lazy.render_later = [render = std::move(w.render), state = next,
                            events = std::move(stored)]() {
@@ -512,7 +662,7 @@ void Sequencer::ProcessBatch(std::vector<WriteRequest>& batch) {
       w.done(std::move(lazy));
       continue;
     }
-    w.done(std::move(*replies[i]));
+    w.done(std::move(*b.replies[i]));
   }
 
   if (!changes->events.empty() && hub_ != nullptr) {
@@ -534,12 +684,7 @@ void Sequencer::ProcessBatch(std::vector<WriteRequest>& batch) {
     pub_cv_.notify_all();
   }
 
-  if (!deferred.empty()) {
-    std::lock_guard lock(mu_);
-    for (auto it = deferred.rbegin(); it != deferred.rend(); ++it) {
-      queue_.push_front(std::move(*it));
-    }
-  }
+  Requeue(std::move(deferred));
 }
 
 }  // namespace cairn::gateway

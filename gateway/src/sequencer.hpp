@@ -7,14 +7,19 @@
 //               .done = [](Response r) { ... }});   // from any thread
 //   std::shared_ptr<const State> s = seq.Snapshot();  // readers, any thread
 //
-// Each turn takes everything queued (up to kMaxBatch), decides each command
-// against the State as it stands after the previous ones (their events are
-// applied tentatively to a private working State), writes the batch with one
-// AppendMany (one group commit, one fsync), publishes the new State, then
-// completes every request. Nothing is acknowledged before it is durable.
-// The writer only decides, appends, applies and publishes: replies are
-// rendered by the caller's thread (render_on_reply, Response::render_later)
-// and the hub's change sets are described on a publisher thread.
+// Commands are decided one by one against a private working State (the
+// events of those before them applied tentatively), then written as a batch
+// with one AppendMany (one group commit, one fsync) on a committer thread.
+// While a batch syncs, the writer goes on deciding what arrives into the
+// next batch, against the State the syncing one predicts; when the write
+// returns, the next batch is handed to the committer at once, and only then
+// is the first published and its requests completed. Nothing is
+// acknowledged before it is durable. If a batch's stored events are not
+// the predicted ones (a failed write, recovered events), the batch decided
+// behind it is dropped and its requests are decided again. The writer only
+// decides, applies and publishes: replies are rendered by the caller's
+// thread (render_on_reply, Response::render_later) and the hub's change
+// sets are described on a publisher thread.
 //
 // Readers never block the writer: the State is published copy-on-write as an
 // immutable std::shared_ptr<const State> after each durable batch; Snapshot()
@@ -37,9 +42,11 @@
 // was stored answers the stored reply when the fingerprint matches, 422
 // idempotency_key_reused otherwise; only successful replies are stored, with
 // the events, in the same synced write (so those replies are rendered on the
-// writer thread, before the write).
+// writer thread, before the write). A repeat of a key that the batch being
+// decided or the one syncing is writing waits for that write, then replays.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -121,9 +128,22 @@ class Sequencer {
 
  private:
   struct Pool;
+  struct Batch;
   void Run();
+  void RunCommitter();
   void RunPublisher();
-  void ProcessBatch(std::vector<WriteRequest>& batch);
+  // A batch decided after the published State, or, while `in_flight`
+  // syncs, after the State it predicts.
+  std::unique_ptr<Batch> StartBatch(const Batch* in_flight);
+  void DecideInto(Batch& batch, WriteRequest request, const Batch* in_flight);
+  // After a batch's write returned, before the next is handed over: are the
+  // stored events the predicted ones? When not, a batch decided behind it
+  // must be decided again.
+  bool Settle(Batch& batch);
+  // Then, while the next batch is written: publishes the State after it,
+  // answers its requests and hands its changes to the hub.
+  void Finish(Batch& batch);
+  void Requeue(std::vector<WriteRequest> requests);
   // A private State equal to `base`: a recycled one brought up to date
   // from recent_, or a copy.
   std::unique_ptr<State> WorkingCopy(const std::shared_ptr<const State>& base);
@@ -146,6 +166,16 @@ class Sequencer {
   bool stopping_ = false;
   bool started_ = false;
   std::thread thread_;
+  // The batch handed to committer_ (null: none), and whether its write
+  // has returned; guarded by mu_.
+  std::condition_variable commit_cv_;
+  Batch* commit_job_ = nullptr;
+  bool committed_ = false;
+  // committed_, readable without mu_: the writer stops deciding to hand
+  // the next batch over.
+  std::atomic<bool> commit_returned_{false};
+  bool commit_stopping_ = false;
+  std::thread committer_;
 
   // Writer thread only: the events of the last batches, oldest first, for
   // bringing recycled States up to date.

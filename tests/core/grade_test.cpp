@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -48,7 +49,7 @@ void CheckInAt(Goal& g, Millis at, std::optional<double> value,
   c.recorded_at = at;
   c.value = value;
   c.position = position;
-  g.check_ins.push_back(c);
+  AppendCheckIn(g, c);
 }
 
 void Link(State& s, const std::string& parent, const std::string& child) {
@@ -169,6 +170,36 @@ TEST(GradeTest, LatestCheckInByEffectiveTimeTiesToLaterPosition) {
   s.goals["g"].check_ins.clear();
   s.goals["g"].measure->start = 7;
   EXPECT_EQ(GoalCurrentValue(s, s.goals["g"], 0), 7);
+}
+
+// LatestCheckIn searches from the back while every check-in's `at` is in
+// order, and scans them all once one is not: the same answer either way.
+TEST(GradeTest, LatestCheckInFromTheBackAgreesWithAFullScan) {
+  std::mt19937 rng(7);
+  int from_back = 0;
+  for (int round = 0; round < 300; ++round) {
+    Goal g;
+    const bool backdate = round % 2 == 1;
+    for (uint64_t p = 1; p <= rng() % 40; ++p) {
+      CheckIn c;
+      c.position = p;
+      c.at = static_cast<Millis>(p / 3);  // ties
+      if (backdate && rng() % 8 == 0) c.at -= static_cast<Millis>(rng() % 5);
+      if (rng() % 3 != 0) c.value = static_cast<double>(p);
+      AppendCheckIn(g, c);
+    }
+    // The reference: the greatest `at`, ties to the later position.
+    const CheckIn* want = nullptr;
+    for (const CheckIn& c : g.check_ins) {
+      if (c.value && (want == nullptr || c.at >= want->at)) want = &c;
+    }
+    const CheckIn* got =
+        LatestCheckIn(g, [](const CheckIn& c) { return c.value.has_value(); });
+    ASSERT_EQ(got, want) << "round " << round;
+    if (g.check_ins_in_order == g.check_ins.size()) ++from_back;
+  }
+  EXPECT_GT(from_back, 150);  // both paths ran
+  EXPECT_LT(from_back, 300);
 }
 
 TEST(GradeTest, MetricAggregatesOverCycleWindow) {

@@ -62,17 +62,17 @@ State FullState() {
                       .metric = "cac",
                       .aggregate = Aggregate::kMax};
   g.status = GoalStatus::kArchived;
-  g.check_ins.push_back(CheckIn{.position = 41,
-                                .at = 1'700'000'000'000,
-                                .recorded_at = 1'700'000'000'001,
-                                .value = -0.0,
-                                .confidence = 10,
-                                .note = "n",
-                                .actor = "bob"});
-  g.check_ins.push_back(
-      CheckIn{.position = std::numeric_limits<uint64_t>::max(),
-              .at = std::numeric_limits<Millis>::min(),
-              .recorded_at = std::numeric_limits<Millis>::max()});
+  AppendCheckIn(g, CheckIn{.position = 41,
+                           .at = 1'700'000'000'000,
+                           .recorded_at = 1'700'000'000'001,
+                           .value = -0.0,
+                           .confidence = 10,
+                           .note = "n",
+                           .actor = "bob"});
+  AppendCheckIn(  // out of order by `at`
+      g, CheckIn{.position = std::numeric_limits<uint64_t>::max(),
+                 .at = std::numeric_limits<Millis>::min(),
+                 .recorded_at = std::numeric_limits<Millis>::max()});
   g.split = SplitBy::kFunnel;
   g.split_from = "parent";
   g.frozen_grade = 0.75;

@@ -181,6 +181,17 @@ class Chunked {
     chunks_.clear();
     size_ = 0;
   }
+  // Holds `other`'s chunks instead of its own, given both hold the same
+  // elements. From the last chunk back to the first already shared, so
+  // sequences that share all but their newest chunks pay O(1), not
+  // O(size / kChunk) as a copy would.
+  void ShareChunksOf(const Chunked& other) {
+    if (size_ != other.size_ || chunks_.size() != other.chunks_.size()) return;
+    for (size_t c = chunks_.size(); c-- > 0;) {
+      if (chunks_[c].get() == other.chunks_[c].get()) break;
+      chunks_[c] = other.chunks_[c];
+    }
+  }
 
   // Equal elements, in order. Shared chunks compare without a look.
   friend bool operator==(const Chunked& a, const Chunked& b) {

@@ -59,6 +59,14 @@ bool CountsInRollUp(const Goal& goal);
 // among those that pass `keep`; nullptr when none does.
 template <typename Keep>
 const CheckIn* LatestCheckIn(const Goal& goal, Keep keep) {
+  const size_t n = goal.check_ins.size();
+  if (goal.check_ins_in_order == n) {
+    // Sorted by `at`, ties in position order: the last kept one.
+    for (size_t i = n; i-- > 0;) {
+      if (keep(goal.check_ins[i])) return &goal.check_ins[i];
+    }
+    return nullptr;
+  }
   const CheckIn* best = nullptr;
   for (const CheckIn& c : goal.check_ins) {  // in position order
     if (keep(c) && (best == nullptr || c.at >= best->at)) best = &c;

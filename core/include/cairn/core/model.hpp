@@ -121,6 +121,10 @@ struct Goal {
   // shares the live State's chunks, and its first check-in on a goal
   // copies the last one.
   Chunked<CheckIn, 3> check_ins;
+  // How many of the first check-ins have non-decreasing `at` (the longest
+  // such run, kept by AppendCheckIn): when it is all of them, the latest
+  // check-in by `at` is found from the back.
+  size_t check_ins_in_order = 0;
   SplitBy split = SplitBy::kNone;
   // For a child made by a decomposition: the goal it came from and how.
   std::string split_from;
@@ -132,6 +136,16 @@ struct Goal {
   uint64_t position = 0;
   bool operator==(const Goal&) const = default;
 };
+
+// Appends a check-in (in position order) and keeps check_ins_in_order.
+inline void AppendCheckIn(Goal& goal, CheckIn c) {
+  const size_t n = goal.check_ins.size();
+  if (goal.check_ins_in_order == n &&
+      (n == 0 || goal.check_ins[n - 1].at <= c.at)) {
+    goal.check_ins_in_order = n + 1;
+  }
+  goal.check_ins.push_back(std::move(c));
+}
 
 struct MetricPoint {
   Millis ts = 0;
