@@ -145,9 +145,9 @@ std::optional<double> Forecast(const State& state, const Goal& goal) {
     }
   }
   if (n == 0) {
-    for (const CheckIn& c : goal.check_ins) {
+    goal.check_ins.for_each([&](const CheckIn& c) {
       if (c.value) add(c.at, *c.value);
-    }
+    });
   }
   if (n < 2) return std::nullopt;
   const double denom = n * sxx - sx * sx;
@@ -174,8 +174,18 @@ namespace {
 
 bool RecentCheckIn(const State& state, const Goal& goal, Millis from,
                    Millis now, int depth) {
-  for (const CheckIn& c : goal.check_ins) {
-    if (c.at > from && c.at <= now) return true;
+  const size_t n = goal.check_ins.size();
+  if (goal.check_ins_in_order == n) {
+    // In order by `at`: from the back, down to the first at or before `from`.
+    for (size_t i = n; i-- > 0;) {
+      const Millis at = goal.check_ins[i].at;
+      if (at <= from) break;
+      if (at <= now) return true;
+    }
+  } else {
+    for (const CheckIn& c : goal.check_ins) {
+      if (c.at > from && c.at <= now) return true;
+    }
   }
   if (goal.measure && !goal.measure->metric.empty()) {
     if (const Metric* m = state.FindMetric(goal.measure->metric)) {

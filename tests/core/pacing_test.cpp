@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -41,7 +42,7 @@ void CheckInAt(Goal& g, Millis at, double value) {
   c.at = at;
   c.value = value;
   c.position = g.check_ins.size() + 1;
-  g.check_ins.push_back(c);
+  AppendCheckIn(g, c);
 }
 
 TEST(PacingTest, WorkedCaseThirtyOfHundredHalfwayThroughTenDays) {
@@ -235,6 +236,36 @@ TEST(PacingTest, Stale) {
   EXPECT_FALSE(GoalStale(s, bound, now));
   EXPECT_TRUE(GoalStale(s, bound, T("2026-03-27T00:00:00Z")));
   EXPECT_TRUE(GoalStale(s, bound, T("2026-03-18T00:00:00Z")));  // future pt
+}
+
+// Staleness looks for a recent check-in from the back while the check-ins
+// are in order by `at`, and through all of them otherwise: the same answer
+// either way, backdated check-ins included.
+TEST(PacingTest, StaleFromTheBackAgreesWithAFullScan) {
+  State s = WithCycle("c", "2026-03-01", "2026-03-31");
+  std::mt19937 rng(11);
+  const Millis day = 86'400'000;
+  const Millis base = T("2026-03-01T00:00:00Z");
+  int in_order = 0;
+  for (int round = 0; round < 200; ++round) {
+    Goal g = MeasuredGoal("g", 0, 100, Direction::kIncrease);
+    Millis at = base;
+    for (int i = static_cast<int>(rng() % 12); i > 0; --i) {
+      at += static_cast<Millis>(rng() % 5) * day / 2;
+      const bool backdate = round % 2 == 1 && rng() % 4 == 0;
+      CheckInAt(g, backdate ? at - 6 * day : at, 1);
+    }
+    Goal scanned = g;
+    scanned.check_ins_in_order = 0;  // forces the full scan
+    if (g.check_ins_in_order == g.check_ins.size()) ++in_order;
+    for (int d = 0; d < 40; ++d) {
+      const Millis now = base + d * day / 2;
+      ASSERT_EQ(GoalStale(s, g, now), GoalStale(s, scanned, now))
+          << "round " << round << " day " << d;
+    }
+  }
+  EXPECT_GT(in_order, 100);
+  EXPECT_LT(in_order, 200);
 }
 
 TEST(PacingTest, SmartFlagsAVagueGoal) {

@@ -167,6 +167,15 @@ class Chunked {
     }
     return size_;
   }
+  // Calls f on every element, in order, a chunk's items at a time.
+  template <typename F>
+  void for_each(F f) const {
+    for (size_t i = 0; i < size_; i += kChunk) {
+      const T* items = chunks_[i >> kChunkBits].get()->items.data();
+      const size_t n = std::min(kChunk, size_ - i);
+      for (size_t j = 0; j < n; ++j) f(items[j]);
+    }
+  }
   // Keeps the first n elements (n <= size()). Copies nothing: the last
   // chunk kept may hold elements past the new end (still shared with the
   // sequences that see them); the next push_back copies or trims it.
