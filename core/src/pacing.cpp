@@ -145,9 +145,25 @@ std::optional<double> Forecast(const State& state, const Goal& goal) {
     }
   }
   if (n == 0) {
-    goal.check_ins.for_each([&](const CheckIn& c) {
-      if (c.value) add(c.at, *c.value);
-    });
+    // The check-ins' fold: kept with the goal, or folded here the same way
+    // (a goal decoded with its history by reference).
+    CheckInTrend folded;
+    const CheckInTrend* t = &goal.trend;
+    if (t->covered != goal.check_ins.size()) {
+      goal.check_ins.for_each([&](const CheckIn& c) {
+        if (c.value) folded.Add(c.at, *c.value);
+      });
+      t = &folded;
+    }
+    if (t->n < 2) return std::nullopt;
+    // Least squares in centred form: the value at x_end = the cycle's end.
+    const double x_end = static_cast<double>(w->to) / kMillisPerDay;
+    const double off = t->mean_x - x_end;
+    const double sxx_end = t->m2x + t->n * off * off;
+    if (t->n * t->m2x <= 1e-12 * std::max(1.0, t->n * sxx_end)) {
+      return t->mean_y;
+    }
+    return t->mean_y + t->cxy / t->m2x * (x_end - t->mean_x);
   }
   if (n < 2) return std::nullopt;
   const double denom = n * sxx - sx * sx;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <random>
 #include <string>
 #include <vector>
@@ -193,6 +195,56 @@ TEST(PacingTest, ForecastIsLeastSquaresAtCycleEnd) {
   EXPECT_NEAR(*Forecast(s, s.goals["same"]), 20, 1e-9);
   Goal none = MeasuredGoal("none", 0, 100, Direction::kIncrease);
   EXPECT_FALSE(Forecast(s, none).has_value());
+}
+
+// The forecast reads the goal's kept least-squares fold; a goal without it
+// (decoded with its history by reference) folds its check-ins on the spot.
+// Both give the same bits, and both agree with the textbook sums.
+TEST(PacingTest, ForecastFromTheKeptFoldEqualsRefoldingAndTheSums) {
+  State s = WithCycle("c", "2026-01-01", "2026-12-31");
+  const Millis to = T("2027-01-01T00:00:00Z");
+  std::mt19937 rng(5);
+  int forecasts = 0;
+  for (int round = 0; round < 300; ++round) {
+    Goal g = MeasuredGoal("g", 0, 1000, Direction::kIncrease);
+    const int count = static_cast<int>(rng() % 30);
+    for (int i = 0; i < count; ++i) {
+      CheckIn c;
+      c.position = static_cast<uint64_t>(i + 1);
+      c.at = T("2026-01-01T00:00:00Z") +
+             static_cast<Millis>(rng() % (360 * 24)) * 3'600'000;
+      if (rng() % 4 != 0) c.value = static_cast<double>(rng() % 2000) / 7;
+      AppendCheckIn(g, c);
+    }
+    Goal refolded = g;
+    refolded.trend = CheckInTrend{};  // as decoded by reference
+    s.goals["g"] = g;
+    const std::optional<double> kept = Forecast(s, s.goals["g"]);
+    s.goals["g"] = refolded;
+    const std::optional<double> folded = Forecast(s, s.goals["g"]);
+    ASSERT_EQ(kept.has_value(), folded.has_value()) << "round " << round;
+    if (!kept) continue;
+    ++forecasts;
+    EXPECT_EQ(*kept, *folded) << "round " << round;  // bit for bit
+    // The textbook sums, x relative to the cycle's end.
+    double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+    for (const CheckIn& c : g.check_ins) {
+      if (!c.value) continue;
+      const double x = static_cast<double>(c.at - to) / kMillisPerDay;
+      n += 1;
+      sx += x;
+      sy += *c.value;
+      sxx += x * x;
+      sxy += x * *c.value;
+    }
+    const double denom = n * sxx - sx * sx;
+    const double want = std::abs(denom) <= 1e-9 * n * sxx
+                            ? sy / n
+                            : sy / n - (n * sxy - sx * sy) / denom * (sx / n);
+    EXPECT_NEAR(*kept, want, 1e-6 * std::max(1.0, std::abs(want)))
+        << "round " << round;
+  }
+  EXPECT_GT(forecasts, 200);
 }
 
 TEST(PacingTest, ForecastOfMetricBoundGoalUsesRunningAggregate) {

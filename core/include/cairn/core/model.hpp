@@ -101,6 +101,25 @@ struct CheckIn {
 // How a goal was split (goal.decomposed).
 enum class SplitBy { kNone, kTime, kOwners, kFunnel };
 
+// Least-squares accumulators over a goal's check-ins that carry a value
+// (x: the effective `at` in days, y: the value), folded in position order
+// (Welford's updates). Kept by AppendCheckIn so a forecast costs O(1), not
+// O(check-ins). Derived data: it compares equal to any other.
+struct CheckInTrend {
+  size_t covered = 0;  // check-ins folded in; the fold is whole when == size
+  double n = 0, mean_x = 0, mean_y = 0, m2x = 0, cxy = 0;
+  void Add(Millis at, double value) {
+    const double x = static_cast<double>(at) / kMillisPerDay;
+    n += 1;
+    const double dx = x - mean_x;
+    mean_x += dx / n;
+    mean_y += (value - mean_y) / n;
+    m2x += dx * (x - mean_x);
+    cxy += dx * (value - mean_y);
+  }
+  bool operator==(const CheckInTrend&) const { return true; }
+};
+
 struct Goal {
   std::string id;
   GoalKind kind = GoalKind::kObjective;
@@ -125,6 +144,7 @@ struct Goal {
   // such run, kept by AppendCheckIn): when it is all of them, the latest
   // check-in by `at` is found from the back.
   size_t check_ins_in_order = 0;
+  CheckInTrend trend;
   SplitBy split = SplitBy::kNone;
   // For a child made by a decomposition: the goal it came from and how.
   std::string split_from;
@@ -143,6 +163,10 @@ inline void AppendCheckIn(Goal& goal, CheckIn c) {
   if (goal.check_ins_in_order == n &&
       (n == 0 || goal.check_ins[n - 1].at <= c.at)) {
     goal.check_ins_in_order = n + 1;
+  }
+  if (goal.trend.covered == n) {
+    if (c.value) goal.trend.Add(c.at, *c.value);
+    goal.trend.covered = n + 1;
   }
   goal.check_ins.push_back(std::move(c));
 }
