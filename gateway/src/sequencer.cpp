@@ -170,7 +170,7 @@ Status Sequencer::Start() {
   started_ = true;
   stopping_ = false;
   commit_job_ = nullptr;
-  committed_ = false;
+  committed_.store(false);
   commit_stopping_ = false;
   publisher_ = std::thread([this] { RunPublisher(); });
   committer_ = std::thread([this] { RunCommitter(); });
@@ -239,13 +239,11 @@ void Sequencer::Run() {
       std::unique_lock lock(mu_);
       const auto room = [&] { return !next || next->batch.size() < kMaxBatch; };
       cv_.wait(lock, [&] {
-        if (in_flight) return committed_ || (!queue_.empty() && room());
+        if (in_flight) return committed_.load() || (!queue_.empty() && room());
         return stopping_ || !queue_.empty();
       });
       if (!in_flight && queue_.empty()) return;  // stopping, all done
-      committed = in_flight && committed_;
-      committed_ = false;
-      if (committed) commit_returned_.store(false, std::memory_order_relaxed);
+      committed = in_flight && committed_.exchange(false);
       // Once the write is back, the next batch is handed over first.
       if (!committed || !next) {
         size_t can_take = kMaxBatch - (next ? next->batch.size() : 0);
@@ -262,8 +260,7 @@ void Sequencer::Run() {
       for (; i < taken.size(); ++i) {
         // The write came back: hand the batch over now, decide the rest
         // in the batch after it.
-        if (!committed && in_flight &&
-            commit_returned_.load(std::memory_order_acquire)) {
+        if (!committed && in_flight && committed_.load()) {
           break;
         }
         DecideInto(*next, std::move(taken[i]), in_flight.get());
@@ -317,8 +314,7 @@ void Sequencer::RunCommitter() {
     if (metrics_ != nullptr) metrics_->RecordAppend(job->requests.size(), secs);
     std::lock_guard lock(mu_);
     commit_job_ = nullptr;
-    committed_ = true;
-    commit_returned_.store(true, std::memory_order_release);
+    committed_.store(true);
     cv_.notify_all();
   }
 }

@@ -166,14 +166,13 @@ class Sequencer {
   bool stopping_ = false;
   bool started_ = false;
   std::thread thread_;
-  // The batch handed to committer_ (null: none), and whether its write
-  // has returned; guarded by mu_.
+  // The batch handed to committer_ (null: none), guarded by mu_, and
+  // whether its write has returned: set under mu_ (with cv_), also read
+  // without it while the writer decides, to hand the next batch over at
+  // once.
   std::condition_variable commit_cv_;
   Batch* commit_job_ = nullptr;
-  bool committed_ = false;
-  // committed_, readable without mu_: the writer stops deciding to hand
-  // the next batch over.
-  std::atomic<bool> commit_returned_{false};
+  std::atomic<bool> committed_{false};
   bool commit_stopping_ = false;
   std::thread committer_;
 
