@@ -70,7 +70,8 @@ const std::vector<CommandSpec>& Commands() {
   static const std::vector<CommandSpec> kCommands = {
       {"serve",
        "cairn serve [--data DIR] [--listen HOST:PORT] [--admin-token TOKEN] "
-       "[--demo] [--static DIR] [--threads N] [--rate-limit N]",
+       "[--demo] [--static DIR] [--threads N] [--rate-limit N] "
+       "[--plain-sends]",
        {kData,
         kListen,
         kAdmin,
@@ -80,7 +81,10 @@ const std::vector<CommandSpec>& Commands() {
          "HTTP I/O threads, and as many live threads (default: cores)"},
         {"--rate-limit", true, nullptr,
          "requests per second per token, 0 = off (default 200)"},
-        {"--quiet", false, nullptr, "no access log"}}},
+        {"--quiet", false, nullptr, "no access log"},
+        {"--plain-sends", false, nullptr,
+         "live updates: one send system call per message instead of "
+         "batches through io_uring"}}},
       {"verify", "cairn verify [--data DIR]", {kData}},
       {"export",
        "cairn export [--data DIR] [--from POS]",
@@ -225,6 +229,7 @@ int Serve(const Parsed& p, std::ostream& out, std::ostream& err) {
     o.rate_burst = std::max(o.rate_limit * 2, 1.0);
   }
   o.access_log = !p.Has("--quiet");
+  o.live_send_ring = !p.Has("--plain-sends");
   bool generated = false;
   o.admin_token = p.Get("--admin-token").value_or("");
   if (o.admin_token.empty()) {

@@ -122,7 +122,7 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   };
   unsigned n = options.io_threads;
   if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
-  impl->live_shards = std::make_unique<LiveShards>(n);
+  impl->live_shards = std::make_unique<LiveShards>(n, options.live_send_ring);
   impl->live.shards = impl->live_shards.get();
   impl->services.live = &impl->live;
   impl->router = std::make_unique<Router>(impl->services);

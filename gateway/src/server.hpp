@@ -61,6 +61,10 @@ struct ServerOptions {
   // delivered message by a fifth (bench/fanout). Process-wide, set at Start.
   // Default: 16 MiB.
   size_t malloc_top_pad = size_t{16} << 20;
+  // Live sessions write through one io_uring per live thread, a batch of
+  // sends per system call (see send_ring.hpp); where the kernel refuses
+  // io_uring they write one send at a time, as with false. Default: true.
+  bool live_send_ring = true;
   // Test-only: makes the store's file writes fail on cue (disk full; see
   // cairn/eventstore/write_faults.hpp). Default: null (none).
   std::shared_ptr<eventstore::WriteFaults> store_faults;

@@ -1,5 +1,7 @@
 #include "websocket_session.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -21,6 +23,7 @@
 #include "cairn/core/json_writer.hpp"
 #include "live_message.hpp"
 #include "reused_queue.hpp"
+#include "send_ring.hpp"
 
 namespace cairn::gateway {
 namespace {
@@ -188,6 +191,12 @@ struct OpPoolAllocator {
 // One shard: an io_context run by one thread, and the live batches waiting
 // for its sessions (filled by the publishing thread, drained on the shard's).
 struct LiveShards::Shard {
+  // The thread has stopped (LiveShards::Stop); ioc is still alive for the
+  // sends the ring drops.
+  ~Shard() {
+    if (ring) ring->Shutdown();
+  }
+
   using Delivery = std::pair<std::shared_ptr<WebSocketSession>,
                              std::shared_ptr<const LiveBatch>>;
 
@@ -218,6 +227,9 @@ struct LiveShards::Shard {
   // ioc goes give their memory back to ops, and the sessions below close
   // their sockets while ioc is still there.
   OpPool ops;
+  // Null when sends are not batched. Outlives ioc: sessions its queued
+  // handlers release on the way out may still name it.
+  std::unique_ptr<SendRing> ring;
   net::io_context ioc{1};
   net::executor_work_guard<net::io_context::executor_type> work =
       net::make_work_guard(ioc);
@@ -244,7 +256,7 @@ class WebSocketSession : public LiveSink,
   // `shard`: the shard whose io_context `socket` is on.
   WebSocketSession(ShardSocket&& socket, const LiveContext& ctx,
                    LivePrincipal principal, LiveShards::Shard& shard)
-      : ws_(std::move(socket)),
+      : ws_(std::move(socket), shard.ring.get()),
         ctx_(ctx),
         principal_(std::move(principal)),
         shard_(shard),
@@ -581,7 +593,7 @@ class WebSocketSession : public LiveSink,
     }
   }
 
-  websocket::stream<ShardSocket> ws_;
+  websocket::stream<RingSocket> ws_;
   const LiveContext& ctx_;
   const LivePrincipal principal_;
   LiveShards::Shard& shard_;
@@ -622,11 +634,24 @@ void LiveShards::Shard::Drain() {
   draining.clear();
 }
 
-LiveShards::LiveShards(unsigned count) {
+LiveShards::LiveShards(unsigned count, bool send_ring) {
+  std::string refused;
   for (unsigned i = 0; i < std::max(1u, count); ++i) {
     auto shard = std::make_unique<Shard>();
-    shard->thread = std::thread([ioc = &shard->ioc] { ioc->run(); });
+    if (send_ring && refused.empty()) {
+      shard->ring = SendRing::Open(shard->ioc, &refused);
+    }
     shards_.push_back(std::move(shard));
+  }
+  if (!refused.empty()) {
+    for (auto& shard : shards_) shard->ring.reset();
+    spdlog::warn(
+        "live updates: io_uring refused ({}); one send call per message",
+        refused);
+  }
+  batched_sends_ = shards_.front()->ring != nullptr;
+  for (auto& shard : shards_) {
+    shard->thread = std::thread([ioc = &shard->ioc] { ioc->run(); });
   }
 }
 
@@ -682,9 +707,14 @@ void RunWebSocketSession(tcp::socket&& socket, Request&& request,
                   Error{ErrorCode::kUnauthorized, "invalid token", {}});
     return;
   }
-  std::make_shared<WebSocketSession>(std::move(on_shard), context,
-                                     std::move(*principal), shard)
-      ->Run(std::move(request));
+  // Started on the shard's thread, like every later handler: the send ring
+  // takes writes from that thread only.
+  net::post(shard.ioc,
+            [session = std::make_shared<WebSocketSession>(
+                 std::move(on_shard), context, std::move(*principal), shard),
+             request = std::move(request)]() mutable {
+              session->Run(std::move(request));
+            });
 }
 
 std::shared_ptr<const State> ReplayStateAt(const eventstore::EventStore& store,

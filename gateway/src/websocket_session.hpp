@@ -106,7 +106,10 @@ struct LiveContext {
 //   shards.Stop();              // joins; then destroy shards, then the hub
 class LiveShards {
  public:
-  explicit LiveShards(unsigned count);
+  // `send_ring`: sessions write through a SendRing per shard where the
+  // kernel allows (see send_ring.hpp); else, or with false, one send call
+  // per write.
+  explicit LiveShards(unsigned count, bool send_ring = true);
   ~LiveShards();
   LiveShards(const LiveShards&) = delete;
   LiveShards& operator=(const LiveShards&) = delete;
@@ -118,11 +121,15 @@ class LiveShards {
   struct Shard;
   // The shard a new session joins.
   Shard& Next();
+  // Whether the shards write through io_uring (false when the kernel
+  // refused it or the constructor was told not to).
+  bool batched_sends() const { return batched_sends_; }
 
  private:
   std::vector<std::unique_ptr<Shard>> shards_;
   std::atomic<size_t> next_{0};
   bool stopped_ = false;
+  bool batched_sends_ = false;
 };
 
 // Takes over `socket` (any executor; the session moves to the next shard of

@@ -14,6 +14,7 @@
 
 #include "cairn/core/apply.hpp"
 #include "cairn/core/decide.hpp"
+#include "send_ring.hpp"
 #include "websocket_session.hpp"
 
 namespace cairn::gateway {
@@ -29,12 +30,19 @@ using namespace std::chrono_literals;
 constexpr const char* kAdminToken = "admin-secret";
 constexpr const char* kSalesToken = "sales-secret";
 
+// Whether the LiveServers of the running test write through io_uring
+// (LiveSessionTest's parameter).
+bool g_send_ring = true;
+
 // A real store in a temp dir, a single writer (Decide, Append, Apply,
 // Publish under one lock), a loopback listener on two I/O threads handing
 // upgrades to RunWebSocketSession, and two live shards, as in the server.
 class LiveServer {
  public:
-  explicit LiveServer(LiveOptions options = {}) {
+  explicit LiveServer(LiveOptions options = {}) : shards_(2, g_send_ring) {
+    if (shards_.batched_sends() != g_send_ring) {
+      throw std::runtime_error("live shards did not take the send mode");
+    }
     static std::atomic<int> counter{0};
     dir_ = std::filesystem::temp_directory_path() /
            ("cairn-live-" + std::to_string(::getpid()) + "-" +
@@ -182,7 +190,7 @@ class LiveServer {
   std::unique_ptr<Hub> hub_;
   LiveContext ctx_;
   // Declared after the hub and the context: its sessions go first.
-  LiveShards shards_{2};
+  LiveShards shards_;
   std::mutex writer_mu_;
   State state_;
   net::io_context ioc_{2};
@@ -331,7 +339,28 @@ std::string SubscribeMsg(const std::string& sub, const std::string& unit,
          R"(","cycle":"q1","depth":)" + std::to_string(depth) + extra + "}";
 }
 
-TEST(LiveSessionTest, SubscribeSyncedThenOnlyMatchingEvents) {
+// Every session test runs twice: sends batched through io_uring (where the
+// kernel allows it) and one send call per message.
+class LiveSessionTest : public ::testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override {
+    g_send_ring = GetParam();
+    if (g_send_ring) {
+      net::io_context probe;
+      std::string why;
+      if (SendRing::Open(probe, &why) == nullptr) {
+        GTEST_SKIP() << "io_uring refused here: " << why;
+      }
+    }
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(Sends, LiveSessionTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "Ring" : "Plain";
+                         });
+
+TEST_P(LiveSessionTest, SubscribeSyncedThenOnlyMatchingEvents) {
   LiveServer server;
   server.SeedOrg();
   Client c(server.port());
@@ -367,7 +396,7 @@ TEST(LiveSessionTest, SubscribeSyncedThenOnlyMatchingEvents) {
   EXPECT_EQ(next.position, pm);
 }
 
-TEST(LiveSessionTest, SnapshotThenEventsAfterIt) {
+TEST_P(LiveSessionTest, SnapshotThenEventsAfterIt) {
   LiveServer server;
   server.SeedOrg();
   server.CheckIn("kr-a", 10);
@@ -386,7 +415,7 @@ TEST(LiveSessionTest, SnapshotThenEventsAfterIt) {
   EXPECT_EQ(ev.position, p);
 }
 
-TEST(LiveSessionTest, EpochMismatchOrFromPastHeadGetsSnapshot) {
+TEST_P(LiveSessionTest, EpochMismatchOrFromPastHeadGetsSnapshot) {
   LiveServer server;
   server.SeedOrg();
   Client c(server.port());
@@ -405,7 +434,7 @@ TEST(LiveSessionTest, EpochMismatchOrFromPastHeadGetsSnapshot) {
   EXPECT_EQ(msgs.front().op, "event");
 }
 
-TEST(LiveSessionTest, ResumeAfterDisconnectGetsExactlyTheMissedEvents) {
+TEST_P(LiveSessionTest, ResumeAfterDisconnectGetsExactlyTheMissedEvents) {
   LiveServer server;
   server.SeedOrg();
   uint64_t last = 0;
@@ -442,7 +471,7 @@ TEST(LiveSessionTest, ResumeAfterDisconnectGetsExactlyTheMissedEvents) {
 // Appends from several threads while 20 clients subscribe with `from`:
 // every client sees every matching position after its `from`, once, in
 // order.
-TEST(LiveSessionTest, RaceOfAppendsAndSubscribesIsGaplessAndDuplicateFree) {
+TEST_P(LiveSessionTest, RaceOfAppendsAndSubscribesIsGaplessAndDuplicateFree) {
   // Slow consumers are another test's subject; 24 threads share 2 cores.
   LiveOptions opts;
   opts.max_queue_bytes = 256 << 20;
@@ -537,7 +566,7 @@ TEST(LiveSessionTest, RaceOfAppendsAndSubscribesIsGaplessAndDuplicateFree) {
   }
 }
 
-TEST(LiveSessionTest, NonReadingClientIsCutOffOthersKeepReceiving) {
+TEST_P(LiveSessionTest, NonReadingClientIsCutOffOthersKeepReceiving) {
   LiveOptions opts;
   opts.max_queue_bytes = 256 * 1024;
   opts.close_timeout = 30s;
@@ -591,7 +620,7 @@ TEST(LiveSessionTest, NonReadingClientIsCutOffOthersKeepReceiving) {
   EXPECT_LT(slow_events, kEvents);
 }
 
-TEST(LiveSessionTest, BadMessagesAndFramesGetErrorsAndConnectionStaysOpen) {
+TEST_P(LiveSessionTest, BadMessagesAndFramesGetErrorsAndConnectionStaysOpen) {
   LiveOptions opts;
   opts.max_subscriptions = 2;
   LiveServer server(opts);
@@ -639,7 +668,7 @@ TEST(LiveSessionTest, BadMessagesAndFramesGetErrorsAndConnectionStaysOpen) {
   EXPECT_EQ(c.Read().op, "pong");
 }
 
-TEST(LiveSessionTest, AuthOriginAndScope) {
+TEST_P(LiveSessionTest, AuthOriginAndScope) {
   LiveServer server;
   server.SeedOrg();
   Client none(server.port(), "");
@@ -666,7 +695,7 @@ TEST(LiveSessionTest, AuthOriginAndScope) {
   EXPECT_EQ(scoped.Read().op, "synced");
 }
 
-TEST(LiveSessionTest, CrossOriginBrowserIsRefused) {
+TEST_P(LiveSessionTest, CrossOriginBrowserIsRefused) {
   LiveServer server;
   // Raw HTTP so the Origin header can be set.
   net::io_context ioc;
@@ -693,7 +722,7 @@ TEST(LiveSessionTest, CrossOriginBrowserIsRefused) {
   EXPECT_TRUE(same.ok());
 }
 
-TEST(LiveSessionTest, HeartbeatsAndDeadPeersDropped) {
+TEST_P(LiveSessionTest, HeartbeatsAndDeadPeersDropped) {
   // Sinks attach after the handshake completes on the server's strand, and
   // the dead one is dropped two quiet intervals later; both are waited for
   // with deadlines rather than assumed, so a slow (sanitized, loaded) run
@@ -733,7 +762,7 @@ TEST(LiveSessionTest, HeartbeatsAndDeadPeersDropped) {
   EXPECT_EQ(alive.Read().op, "pong");
 }
 
-TEST(LiveSessionTest, ShutdownClosesWith1001) {
+TEST_P(LiveSessionTest, ShutdownClosesWith1001) {
   auto server = std::make_unique<LiveServer>();
   server->SeedOrg();
   Client c(server->port());
