@@ -5,6 +5,8 @@
 //   build/bench/fanout                 # 1,000 then 10,000 clients, 5 s each
 //   build/bench/fanout --clients 2000 [--seconds 10] [--rate 20]
 //                                      # one run; rate: check-ins per s
+//   build/bench/fanout --server-sends plain --client-reads plain
+//                                      # one send / recv call per message
 //
 // Prints, per run, delivery latency from append (the event's `at`) to
 // receipt, p50/p99/max (every event message counts: the run waits, up to
@@ -23,6 +25,7 @@
 // share the cores with the server: they run on one thread with raw sockets
 // and epoll (see ClientPool) rather than a general WebSocket library.
 #include <arpa/inet.h>
+#include <liburing.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/epoll.h>
@@ -97,13 +100,25 @@ struct Stats {
 // The clients: one thread, one epoll set, raw non-blocking sockets speaking
 // just enough WebSocket (RFC 6455) to subscribe and read. The clients are
 // the measuring instrument and share the machine's cores with the server,
-// so they must cost little: one recv per readiness (level-triggered), frames
-// parsed in place from one shared buffer, only the `at` of each event read.
-// Server pings are answered so that idle clients are not dropped.
+// so they must cost little: one read per readiness (level-triggered), frames
+// parsed in place, only the `at` of each event read. With `ring_reads` the
+// reads of the connections one epoll_wait reports ready go to the kernel
+// in one io_uring submit (each into its own slot of a slab) instead of one
+// recv call each: on this machine's virtualised kernel a system call costs
+// microseconds, as much as the rest of a message's handling. Server pings
+// are answered so that idle clients are not dropped.
 class ClientPool {
  public:
-  ClientPool(uint16_t port, int clients, Stats& stats)
+  ClientPool(uint16_t port, int clients, Stats& stats, bool ring_reads)
       : port_(port), stats_(stats), conns_(static_cast<size_t>(clients)) {
+    if (ring_reads) {
+      ring_ok_ = io_uring_queue_init(kBatch, &ring_, 0) == 0;
+      if (!ring_ok_) {
+        std::fprintf(stderr, "fanout: io_uring refused; clients use recv\n");
+      } else {
+        slab_.resize(kBatch * kSlot);
+      }
+    }
     epfd_ = epoll_create1(EPOLL_CLOEXEC);
     request_ = "GET /api/v1/live HTTP/1.1\r\nHost: 127.0.0.1:" +
                std::to_string(port_) +
@@ -119,17 +134,49 @@ class ClientPool {
       if (c.fd >= 0) close(c.fd);
     }
     close(epfd_);
+    if (ring_ok_) io_uring_queue_exit(&ring_);
   }
 
   // Connects every client (at most 256 handshakes in flight) and reads
   // until `stop`.
   void Run(const std::atomic<bool>& stop) {
     while (next_ < conns_.size() && in_flight_ < 256) Launch();
-    std::vector<epoll_event> events(1024);
+    std::vector<epoll_event> events(kBatch);
     while (!stop.load(std::memory_order_relaxed)) {
       const int n =
           epoll_wait(epfd_, events.data(), static_cast<int>(events.size()), 50);
-      for (int i = 0; i < n; ++i) OnReady(events[i].data.u32, events[i].events);
+      unsigned batch = 0;
+      for (int i = 0; i < n; ++i) {
+        const uint32_t id = events[i].data.u32;
+        const uint32_t what = events[i].events;
+        if (ring_ok_ && conns_[id].phase == Phase::kOpen &&
+            (what & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0) {
+          io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+          io_uring_prep_recv(sqe, conns_[id].fd, &slab_[batch * kSlot], kSlot,
+                             MSG_DONTWAIT);
+          io_uring_sqe_set_data64(sqe, (uint64_t{id} << 32) | batch);
+          ++batch;
+        } else {
+          OnReady(id, what);
+        }
+      }
+      if (batch == 0) continue;
+      io_uring_submit_and_wait(&ring_, batch);
+      for (unsigned done = 0; done < batch; ++done) {
+        io_uring_cqe* cqe = nullptr;
+        if (io_uring_wait_cqe(&ring_, &cqe) != 0) break;
+        const uint64_t tag = io_uring_cqe_get_data64(cqe);
+        const int res = cqe->res;
+        io_uring_cqe_seen(&ring_, cqe);
+        const auto id = static_cast<uint32_t>(tag >> 32);
+        const char* data = &slab_[(tag & 0xffffffff) * kSlot];
+        if (res == -EAGAIN || res == -EINTR) continue;
+        if (res <= 0) {
+          Fail(id);
+          continue;
+        }
+        OnBytes(id, std::string_view(data, static_cast<size_t>(res)));
+      }
     }
   }
 
@@ -221,7 +268,12 @@ class ClientPool {
       if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
       return Fail(id);
     }
-    std::string_view data(buf_, static_cast<size_t>(n));
+    OnBytes(id, std::string_view(buf_, static_cast<size_t>(n)));
+  }
+
+  // What one read of connection `id` got.
+  void OnBytes(uint32_t id, std::string_view data) {
+    Conn& c = conns_[id];
     if (!c.pending.empty()) {
       c.pending.append(data);
       data = c.pending;
@@ -317,11 +369,17 @@ class ClientPool {
   std::string request_;
   std::string subscribe_;
   char buf_[64 * 1024];
+  // Batched reads: one slot of the slab per connection read in a batch.
+  static constexpr unsigned kBatch = 1024;
+  static constexpr size_t kSlot = 16 * 1024;
+  bool ring_ok_ = false;
+  io_uring ring_{};
+  std::vector<char> slab_;
 };
 
 // Runs the server in a child; returns its pid and port via a pipe.
 pid_t StartServer(const std::string& dir, size_t max_connections,
-                  uint16_t& port) {
+                  bool ring_sends, uint16_t& port) {
   int fds[2];
   if (pipe(fds) != 0) return -1;
   pid_t pid = fork();
@@ -335,6 +393,7 @@ pid_t StartServer(const std::string& dir, size_t max_connections,
     o.rate_limit = 0;
     o.access_log = false;
     o.max_connections = max_connections;
+    o.live_send_ring = ring_sends;
     auto server = cairn::gateway::Server::Start(o);
     uint16_t p = server ? (*server)->port() : 0;
     if (write(fds[1], &p, sizeof p) != sizeof p) _exit(1);
@@ -355,7 +414,12 @@ struct Figures {
   double rss_kib_per_conn = 0;
 };
 
-Figures RunOnce(int clients, double seconds, double rate) {
+struct Modes {
+  bool ring_sends = true;  // the server's default
+  bool ring_reads = true;
+};
+
+Figures RunOnce(int clients, double seconds, double rate, Modes modes) {
   Figures f;
   f.clients = clients;
   std::random_device rd;
@@ -363,7 +427,8 @@ Figures RunOnce(int clients, double seconds, double rate) {
                            ("cairn-bench-fanout-" + std::to_string(rd())))
                               .string();
   uint16_t port = 0;
-  pid_t pid = StartServer(dir, static_cast<size_t>(clients) + 64, port);
+  pid_t pid = StartServer(dir, static_cast<size_t>(clients) + 64,
+                          modes.ring_sends, port);
   if (pid <= 0 || port == 0) {
     std::fprintf(stderr, "bench/fanout: server did not start\n");
     std::exit(1);
@@ -395,7 +460,8 @@ Figures RunOnce(int clients, double seconds, double rate) {
   Stats stats;
   stats.latencies_ms.reserve(static_cast<size_t>(rate * seconds * 1.2 + 2) *
                              static_cast<size_t>(clients));
-  auto pool = std::make_unique<ClientPool>(port, clients, stats);
+  auto pool =
+      std::make_unique<ClientPool>(port, clients, stats, modes.ring_reads);
   std::atomic<bool> stop{false};
   std::thread io([&] { pool->Run(stop); });
   const auto connect_deadline =
@@ -490,11 +556,21 @@ int main(int argc, char** argv) {
   std::vector<int> runs = {1000, 10000};
   double seconds = 5.0;
   double rate = 10.0;
+  Modes modes;
+  constexpr const char* kUsage =
+      "usage: fanout [--clients N] [--seconds S] [--rate R] "
+      "[--server-sends ring|plain] [--client-reads ring|plain]\n";
+  auto ring_or_plain = [&](const std::string& v, bool& out) {
+    if (v != "ring" && v != "plain") {
+      std::fprintf(stderr, "%s", kUsage);
+      std::exit(2);
+    }
+    out = v == "ring";
+  };
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (i + 1 >= argc) {
-      std::fprintf(stderr,
-                   "usage: fanout [--clients N] [--seconds S] [--rate R]\n");
+      std::fprintf(stderr, "%s", kUsage);
       return 2;
     }
     const char* value = argv[++i];
@@ -504,9 +580,12 @@ int main(int argc, char** argv) {
       seconds = std::atof(value);
     } else if (arg == "--rate") {
       rate = std::atof(value);
+    } else if (arg == "--server-sends") {
+      ring_or_plain(value, modes.ring_sends);
+    } else if (arg == "--client-reads") {
+      ring_or_plain(value, modes.ring_reads);
     } else {
-      std::fprintf(stderr,
-                   "usage: fanout [--clients N] [--seconds S] [--rate R]\n");
+      std::fprintf(stderr, "%s", kUsage);
       return 2;
     }
   }
@@ -515,7 +594,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   Figures last;
-  for (int n : runs) last = RunOnce(n, seconds, rate);
+  for (int n : runs) last = RunOnce(n, seconds, rate, modes);
   std::printf(
       "{\"bench\":\"fanout\",\"clients\":%d,\"delivered_per_s\":%.0f,"
       "\"p50_ms\":%.1f,\"p99_ms\":%.1f,\"max_ms\":%.1f,"
