@@ -124,6 +124,7 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
   impl->live_shards = std::make_unique<LiveShards>(n, options.live_send_ring);
   impl->live.shards = impl->live_shards.get();
+  impl->metrics.SetLiveBatchedSends(impl->live_shards->batched_sends());
   impl->services.live = &impl->live;
   impl->router = std::make_unique<Router>(impl->services);
 

@@ -86,6 +86,12 @@ std::string ServerMetrics::Render() const {
   out += "# TYPE cairn_websocket_connections gauge\n";
   out += "cairn_websocket_connections " + std::to_string(websockets_.load()) +
          "\n";
+  out +=
+      "# HELP cairn_live_batched_sends 1 when live updates are sent in "
+      "batches through io_uring, 0 when one send call per message.\n";
+  out += "# TYPE cairn_live_batched_sends gauge\n";
+  out += std::string("cairn_live_batched_sends ") +
+         (live_batched_sends_.load() ? "1" : "0") + "\n";
   out += "# HELP cairn_log_head Position of the last event.\n";
   out += "# TYPE cairn_log_head gauge\n";
   out += "cairn_log_head " + std::to_string(head_.load()) + "\n";

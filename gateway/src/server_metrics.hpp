@@ -24,6 +24,8 @@ class ServerMetrics {
   int64_t connections() const { return connections_.load(); }
   void SetWebSocketConnections(int64_t n) { websockets_.store(n); }
   void SetHead(uint64_t head) { head_.store(head); }
+  // Whether live sessions send through io_uring (LiveShards::batched_sends).
+  void SetLiveBatchedSends(bool on) { live_batched_sends_.store(on); }
   // The writer copied the whole State for a batch (no recycled one free).
   void StateCopied() { state_copies_.fetch_add(1); }
 
@@ -50,6 +52,7 @@ class ServerMetrics {
   std::atomic<int64_t> connections_{0};
   std::atomic<int64_t> websockets_{0};
   std::atomic<uint64_t> head_{0};
+  std::atomic<bool> live_batched_sends_{false};
   std::atomic<uint64_t> state_copies_{0};
 };
 

@@ -431,6 +431,10 @@ TEST_F(ServerTest, MetricsExposition) {
   EXPECT_NE(m.body.find("cairn_append_duration_seconds_count"),
             std::string::npos);
   EXPECT_NE(m.body.find("cairn_http_connections"), std::string::npos);
+  EXPECT_TRUE(
+      m.body.find("\ncairn_live_batched_sends 1\n") != std::string::npos ||
+      m.body.find("\ncairn_live_batched_sends 0\n") != std::string::npos)
+      << m.body;
   EXPECT_EQ(m.body.find(kAdmin), std::string::npos);
   // The seeded events sit in the store's write buffers: a positive gauge.
   const size_t at = m.body.find("\ncairn_store_memtable_bytes ");
