@@ -817,3 +817,27 @@ TEST_F(KillTest, EveryAcknowledgedCheckInSurvivesTenKills) {
 
 }  // namespace
 }  // namespace cairn::gateway
+
+namespace cairn::gateway {
+namespace {
+
+// `cairn serve --plain-sends`: live updates one send call per message, as
+// /metrics tells.
+TEST(ServeFlagsTest, PlainSendsTurnsOffBatchedLiveSends) {
+  TempDir dir;
+  ServerChild s =
+      StartServer((dir.path() / "data").string(),
+                  {"--admin-token", kAdmin, "--quiet", "--plain-sends"},
+                  (dir.path() / "server.log").string());
+  ASSERT_GT(s.pid, 0) << "the server did not start; see "
+                      << (dir.path() / "server.log");
+  HttpClient c("127.0.0.1", s.port);
+  auto m = c.Send("GET", "/metrics");
+  EXPECT_EQ(m.status, 200);
+  EXPECT_NE(m.body.find("\ncairn_live_batched_sends 0\n"), std::string::npos)
+      << m.body;
+  EXPECT_EQ(StopChild(s.pid, std::chrono::seconds(30)), 0);
+}
+
+}  // namespace
+}  // namespace cairn::gateway
