@@ -149,6 +149,9 @@ class RingSocket final : private SendRing::Op {
   // One write at a time (Beast serializes a stream's writes).
   template <typename Buffers, typename Token>
   auto async_write_some(const Buffers& buffers, Token&& token) {
+    if (ring_ == nullptr) {  // sends not batched: the socket's own write
+      return socket_.async_write_some(buffers, std::forward<Token>(token));
+    }
     return boost::asio::async_initiate<Token,
                                        void(boost::system::error_code, size_t)>(
         [this](auto handler, const Buffers& b) {
