@@ -30,8 +30,18 @@ std::unique_ptr<SendRing> SendRing::Open(net::io_context& ioc, std::string* why,
     if (why != nullptr) *why = std::strerror(-r);
     return nullptr;
   }
-  ring->open_ = true;
   ring->initialized_ = true;
+  // io_uring came in 5.1, its sendmsg in 5.3: a ring that cannot send is
+  // no ring.
+  ::io_uring_probe* probe = ::io_uring_get_probe_ring(&ring->ring_);
+  const bool sends =
+      probe != nullptr && ::io_uring_opcode_supported(probe, IORING_OP_SENDMSG);
+  if (probe != nullptr) ::io_uring_free_probe(probe);
+  if (!sends) {
+    if (why != nullptr) *why = "this kernel's io_uring has no sendmsg";
+    return nullptr;
+  }
+  ring->open_ = true;
   ring->wake_.emplace(ioc, ring->ring_.ring_fd);
   return ring;
 }
