@@ -47,8 +47,7 @@ std::unique_ptr<SendRing> SendRing::Open(net::io_context& ioc, std::string* why,
 }
 
 SendRing::~SendRing() {
-  Shutdown();
-  if (wake_) wake_->release();  // the ring's descriptor; closed below
+  Shutdown();  // also lets go of wake_: the descriptor is the ring's
   if (initialized_) ::io_uring_queue_exit(&ring_);
 }
 

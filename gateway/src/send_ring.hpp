@@ -149,7 +149,9 @@ class RingSocket final : private SendRing::Op {
   // One write at a time (Beast serializes a stream's writes).
   template <typename Buffers, typename Token>
   auto async_write_some(const Buffers& buffers, Token&& token) {
-    if (ring_ == nullptr) {  // sends not batched: the socket's own write
+    // Sends not batched, or the stream torn down (its last writes, if any,
+    // go with the socket it closes): the socket's own write.
+    if (ring_ == nullptr || torn_down_) {
       return socket_.async_write_some(buffers, std::forward<Token>(token));
     }
     return boost::asio::async_initiate<Token,
@@ -192,7 +194,7 @@ class RingSocket final : private SendRing::Op {
   template <typename Buffers>
   void StartWrite(const Buffers& buffers, WriteHandler handler) {
     size_t count = 0;
-    bool fits = ring_ != nullptr && !torn_down_;
+    bool fits = true;
     for (auto it = boost::asio::buffer_sequence_begin(buffers);
          fits && it != boost::asio::buffer_sequence_end(buffers); ++it) {
       const boost::asio::const_buffer b(*it);
