@@ -11,6 +11,7 @@
 #include "http_errors.hpp"
 #include "limits.hpp"
 #include "server_metrics.hpp"
+#include "thread_name.hpp"
 #include "time_travel.hpp"
 
 namespace cairn::gateway {
@@ -173,8 +174,11 @@ Status Sequencer::Start() {
   committed_.store(false);
   commit_stopping_ = false;
   publisher_ = std::thread([this] { RunPublisher(); });
+  NameThread(publisher_, "cairn-publish");
   committer_ = std::thread([this] { RunCommitter(); });
+  NameThread(committer_, "cairn-commit");
   thread_ = std::thread([this] { Run(); });
+  NameThread(thread_, "cairn-writer");
   return Status::Ok();
 }
 

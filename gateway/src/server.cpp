@@ -27,6 +27,7 @@
 #include "server_metrics.hpp"
 #include "services.hpp"
 #include "static_files.hpp"
+#include "thread_name.hpp"
 #include "time_travel.hpp"
 #include "websocket_session.hpp"
 
@@ -143,6 +144,7 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   impl->listener->Run();
   for (unsigned i = 0; i < n; ++i) {
     impl->threads.emplace_back([ioc = impl->ioc.get()] { ioc->run(); });
+    NameThread(impl->threads.back(), "cairn-http-" + std::to_string(i));
   }
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }

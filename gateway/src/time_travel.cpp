@@ -7,6 +7,7 @@
 #include "cairn/core/apply.hpp"
 #include "cairn/core/partial_state.hpp"
 #include "cairn/core/state_codec.hpp"
+#include "thread_name.hpp"
 
 namespace cairn::gateway {
 namespace {
@@ -92,6 +93,7 @@ TimeTravel::TimeTravel(eventstore::EventStore& store, TimeTravelOptions options)
     last_snapshot_ = snap->first;
   }
   writer_ = std::thread([this] { WriterLoop(); });
+  NameThread(writer_, "cairn-snapshots");
 }
 
 TimeTravel::~TimeTravel() {

@@ -24,6 +24,7 @@
 #include "live_message.hpp"
 #include "reused_queue.hpp"
 #include "send_ring.hpp"
+#include "thread_name.hpp"
 
 namespace cairn::gateway {
 namespace {
@@ -650,8 +651,9 @@ LiveShards::LiveShards(unsigned count, bool send_ring) {
         refused);
   }
   batched_sends_ = shards_.front()->ring != nullptr;
-  for (auto& shard : shards_) {
-    shard->thread = std::thread([ioc = &shard->ioc] { ioc->run(); });
+  for (size_t i = 0; i < shards_.size(); ++i) {
+    shards_[i]->thread = std::thread([ioc = &shards_[i]->ioc] { ioc->run(); });
+    NameThread(shards_[i]->thread, "cairn-live-" + std::to_string(i));
   }
 }
 

@@ -442,5 +442,21 @@ TEST_F(ServerTest, MetricsExposition) {
   EXPECT_GT(std::stoull(m.body.substr(at + 28)), 0u) << m.body.substr(at);
 }
 
+// Operators tell the threads apart in `top -H`, `ps -L` and perf by name.
+TEST_F(ServerTest, ThreadsAreNamedForOperators) {
+  std::multiset<std::string> names;
+  for (const auto& task : fs::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    names.insert(name);
+  }
+  for (const char* want :
+       {"cairn-writer", "cairn-commit", "cairn-publish", "cairn-http-0"}) {
+    EXPECT_EQ(names.count(want), 1u) << want;
+  }
+  EXPECT_EQ(names.count("cairn-live-0"), 1u);
+}
+
 }  // namespace
 }  // namespace cairn::gateway
