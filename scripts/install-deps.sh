@@ -9,7 +9,8 @@ set -euo pipefail
 
 packages=(build-essential cmake ninja-build pkg-config git
           libboost1.81-dev librocksdb-dev libsimdjson-dev libspdlog-dev
-          libgtest-dev libssl-dev libbenchmark-dev liburing-dev)
+          libgtest-dev libssl-dev libbenchmark-dev liburing-dev
+          libjemalloc-dev)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(chromium clang libclang-rt-14-dev clang-format)
   command -v node >/dev/null 2>&1 || packages+=(nodejs)

@@ -9,6 +9,10 @@
 // to the system on free: an as_of query reading a 3 MB snapshot paid for
 // that three times over. Measured with bench/asof (partial board queries on
 // 1,000,000 events, alternating runs): p99 30 ms by default, 16-18 ms tuned.
+//
+// The default build links jemalloc (CMake option CAIRN_JEMALLOC; off under
+// the sanitizers), which serves these sizes from reused extents by itself:
+// then glibc's settings below have no effect. They serve builds without it.
 #pragma once
 
 namespace cairn::gateway {

@@ -59,7 +59,9 @@ struct ServerOptions {
   // client); with glibc's default 128 KiB the arenas shrank and regrew,
   // page faults included, for every event: 16 MiB cut the server's CPU per
   // delivered message by a fifth (bench/fanout). Process-wide, set at Start.
-  // Default: 16 MiB.
+  // Only where glibc's malloc serves the process: the default build links
+  // jemalloc (CAIRN_JEMALLOC), which keeps freed pages for reuse by itself
+  // and is not tuned by this. Default: 16 MiB.
   size_t malloc_top_pad = size_t{16} << 20;
   // Live sessions write through one io_uring per live thread, a batch of
   // sends per system call (see send_ring.hpp); where the kernel refuses
