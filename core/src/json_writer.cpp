@@ -151,6 +151,16 @@ void JsonWriter::AppendQuoted(std::string& out, std::string_view s) {
   out.push_back('"');
   size_t i = 0;
   while (i < s.size()) {
+    // The run of printable ASCII that needs no escape, appended at once.
+    size_t end = i;
+    while (end < s.size()) {
+      const auto b = static_cast<unsigned char>(s[end]);
+      if (b < 0x20 || b >= 0x7F || b == '"' || b == '\\') break;
+      ++end;
+    }
+    out.append(s.data() + i, end - i);
+    i = end;
+    if (i == s.size()) break;
     unsigned char c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80) {
       size_t len = Utf8SequenceLength(s, i);

@@ -65,25 +65,55 @@ int YearOf(Day d) { return static_cast<int>(Ymd(d).year()); }
 int MonthOf(Day d) { return static_cast<int>(unsigned(Ymd(d).month())); }
 int DayOfMonth(Day d) { return static_cast<int>(unsigned(Ymd(d).day())); }
 
+namespace {
+
+// Writes `v` (0 <= v < 10^width) as `width` digits.
+char* Digits(char* out, int v, int width) {
+  for (int k = width - 1; k >= 0; --k) {
+    out[k] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  }
+  return out + width;
+}
+
+}  // namespace
+
+// Both formats are written on every reply and stored event: by hand, as
+// snprintf costs microseconds a call.
 std::string FormatDate(Day d) {
   auto ymd = Ymd(d);
+  const int year = static_cast<int>(ymd.year());
   char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
-                unsigned(ymd.month()), unsigned(ymd.day()));
-  return buf;
+  if (year < 0 || year > 9999) {
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", year,
+                  unsigned(ymd.month()), unsigned(ymd.day()));
+    return buf;
+  }
+  char* p = Digits(buf, year, 4);
+  *p++ = '-';
+  p = Digits(p, static_cast<int>(unsigned(ymd.month())), 2);
+  *p++ = '-';
+  p = Digits(p, static_cast<int>(unsigned(ymd.day())), 2);
+  return std::string(buf, p);
 }
 
 std::string FormatTime(Millis t) {
   Day d = DayOf(t);
   Millis ms = t - StartOfDay(d);
-  int h = static_cast<int>(ms / 3'600'000);
-  int mi = static_cast<int>(ms / 60'000 % 60);
-  int s = static_cast<int>(ms / 1000 % 60);
-  int milli = static_cast<int>(ms % 1000);
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%sT%02d:%02d:%02d.%03dZ",
-                FormatDate(d).c_str(), h, mi, s, milli);
-  return buf;
+  std::string out = FormatDate(d);
+  char buf[16];
+  char* p = buf;
+  *p++ = 'T';
+  p = Digits(p, static_cast<int>(ms / 3'600'000), 2);
+  *p++ = ':';
+  p = Digits(p, static_cast<int>(ms / 60'000 % 60), 2);
+  *p++ = ':';
+  p = Digits(p, static_cast<int>(ms / 1000 % 60), 2);
+  *p++ = '.';
+  p = Digits(p, static_cast<int>(ms % 1000), 3);
+  *p++ = 'Z';
+  out.append(buf, p);
+  return out;
 }
 
 Result<Day> ParseDate(std::string_view s) {

@@ -26,6 +26,12 @@ TEST(JsonWriterTest, EscapesEveryControlCharacterAndRoundTrips) {
   EXPECT_EQ(ParseBackString(w.str()), all);
 }
 
+TEST(JsonWriterTest, EscapesBetweenPlainRunsExactly) {
+  JsonWriter w;
+  w.String("plain run a\"b\\c\nd\x7f\x01 \xC3\xA9nd");
+  EXPECT_EQ(w.str(), "\"plain run a\\\"b\\\\c\\nd\\u007f\\u0001 \xC3\xA9nd\"");
+}
+
 TEST(JsonWriterTest, InvalidUtf8BecomesReplacementCharacter) {
   const std::string cases[] = {"\xFF", "\xC0\xAF", "\xED\xA0\x80",
                                "\xF4\x90\x80\x80", "abc\xE2\x82"};

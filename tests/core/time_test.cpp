@@ -11,6 +11,12 @@ TEST(TimeTest, FormatsAndParsesRoundTrip) {
   EXPECT_EQ(FormatTime(*t), "2026-03-01T09:30:00.000Z");
   EXPECT_EQ(FormatTime(0), "1970-01-01T00:00:00.000Z");
   EXPECT_EQ(FormatTime(-1), "1969-12-31T23:59:59.999Z");
+  EXPECT_EQ(FormatTime(*ParseTime("9999-12-31T23:59:59.999Z")),
+            "9999-12-31T23:59:59.999Z");
+  EXPECT_EQ(FormatTime(*ParseTime("0001-01-01T00:00:00.007Z")),
+            "0001-01-01T00:00:00.007Z");
+  // Past four digits: still the year in full.
+  EXPECT_EQ(FormatDate(MakeDay(12026, 3, 1)), "12026-03-01");
 }
 
 TEST(TimeTest, OffsetsAndFractions) {
