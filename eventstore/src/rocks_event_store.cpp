@@ -2,6 +2,7 @@
 // derived from the data on open, a thread per subscription.
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 #include <simdjson.h>
@@ -11,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <limits>
@@ -41,6 +43,24 @@ constexpr size_t kMaxKeyBytes = 256;
 constexpr size_t kMaxNameBytes = 256;
 
 enum Cf { kDefault, kEvents, kStreams, kIds, kMeta, kSnapshots, kCfCount };
+
+// The stream of a `streams` key (keys::Stream: the name, 0x00, the version),
+// through its 0x00. The write buffer keeps one insert position per stream,
+// so the next version of a stream goes in next to the last (RocksDB's
+// memtable_insert_with_hint_prefix_extractor). Affects inserts only: no
+// read, file or filter depends on it.
+class StreamOfKey final : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "cairn.StreamOfKey"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    const void* nul = std::memchr(key.data(), '\0', key.size());
+    return {key.data(),
+            static_cast<size_t>(static_cast<const char*>(nul) - key.data()) + 1};
+  }
+  bool InDomain(const rocksdb::Slice& key) const override {
+    return std::memchr(key.data(), '\0', key.size()) != nullptr;
+  }
+};
 std::vector<std::string> CfNames() {
   return {rocksdb::kDefaultColumnFamilyName,
           "events",
@@ -240,6 +260,12 @@ Status EventStoreImpl::OpenDb() {
   for (const std::string& name : CfNames()) {
     cfs.emplace_back(name, rocksdb::ColumnFamilyOptions(o));
   }
+  // Writes touch many streams at once, each at its end: without a hint per
+  // stream every insert searches the write buffer's skiplist from the top,
+  // which was a third of the committer's CPU under check-ins on 128 goals.
+  static const auto kStreamHint = std::make_shared<const StreamOfKey>();
+  cfs[kStreams].options.memtable_insert_with_hint_prefix_extractor =
+      kStreamHint;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;
   cf_.clear();
