@@ -74,6 +74,17 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       r.status = 414;
       return Fail(std::move(r), "target_limit");
     }
+    // Usually the body came in with the head: parse it from the buffer here
+    // rather than through another trip round the io_context.
+    parser_->eager(true);
+    while (!parser_->is_done() && buffer_.size() > 0) {
+      beast::error_code put_ec;
+      const size_t used = parser_->put(buffer_.data(), put_ec);
+      buffer_.consume(used);
+      if (put_ec == http::error::need_more) break;
+      if (put_ec) return OnReadError(put_ec);
+      if (used == 0) break;
+    }
     if (parser_->is_done()) return OnRead({}, 0);
     http::async_read(
         stream_, buffer_, *parser_,

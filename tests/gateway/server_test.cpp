@@ -2,10 +2,15 @@
 // temp RocksDB store, called over real sockets with a small HTTP client.
 #include "server.hpp"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <simdjson.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -440,6 +445,86 @@ TEST_F(ServerTest, MetricsExposition) {
   const size_t at = m.body.find("\ncairn_store_memtable_bytes ");
   ASSERT_NE(at, std::string::npos) << m.body;
   EXPECT_GT(std::stoull(m.body.substr(at + 28)), 0u) << m.body.substr(at);
+}
+
+// A request sent in pieces, pausing between them, over a plain socket; the
+// replies' text (read until `replies` status lines and bodies arrived).
+std::string SendInPieces(uint16_t port, const std::vector<std::string>& pieces,
+                         int replies) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval timeout{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  std::string got;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    for (const std::string& piece : pieces) {
+      EXPECT_EQ(::send(fd, piece.data(), piece.size(), MSG_NOSIGNAL),
+                static_cast<ssize_t>(piece.size()));
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    auto complete = [&] {
+      size_t at = 0;
+      for (int i = 0; i < replies; ++i) {
+        const size_t head_end = got.find("\r\n\r\n", at);
+        if (head_end == std::string::npos) return false;
+        const size_t len = got.find("Content-Length: ", at);
+        if (len == std::string::npos || len > head_end) return false;
+        at = head_end + 4 + std::stoul(got.substr(len + 16));
+        if (got.size() < at) return false;
+      }
+      return true;
+    };
+    char buf[4096];
+    while (!complete()) {
+      const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      got.append(buf, static_cast<size_t>(n));
+    }
+  }
+  ::close(fd);
+  return got;
+}
+
+// The body is parsed from what arrived with the head when it is all there,
+// and read on when it is not: every way of sending it gets the same reply.
+TEST_F(ServerTest, RequestBodiesAreReadHoweverTheyArrive) {
+  Seed();
+  const uint64_t head = Head();
+  const std::string target = "/api/v1/goals/kr-1/check-ins";
+  const std::string body = R"({"value":3})";
+  const std::string start = "POST " + target +
+                            " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                            kAdmin + "\r\nContent-Type: application/json\r\n";
+  const std::string sized =
+      start + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+  const uint16_t port = server_->port();
+  auto count = [](const std::string& text) {
+    size_t n = 0;
+    for (size_t at = text.find("HTTP/1.1 201"); at != std::string::npos;
+         at = text.find("HTTP/1.1 201", at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  // Head and body together, then a second request in the same packet.
+  EXPECT_EQ(count(SendInPieces(port, {sized + body + sized + body}, 2)), 2u);
+  // The head alone first; the body after a pause, then split in two.
+  EXPECT_EQ(count(SendInPieces(port, {sized, body}, 1)), 1u);
+  EXPECT_EQ(count(SendInPieces(port, {sized + body.substr(0, 4),
+                                      body.substr(4)},
+                               1)),
+            1u);
+  // Chunked, the last chunk arriving later.
+  const std::string chunked = start + "Transfer-Encoding: chunked\r\n\r\n";
+  EXPECT_EQ(count(SendInPieces(port, {chunked + "4\r\n" + body.substr(0, 4) +
+                                          "\r\n",
+                                      "7\r\n" + body.substr(4) + "\r\n0\r\n\r\n"},
+                               1)),
+            1u);
+  EXPECT_EQ(Head(), head + 5);
 }
 
 // Operators tell the threads apart in `top -H`, `ps -L` and perf by name.
