@@ -54,8 +54,9 @@ class StreamOfKey final : public rocksdb::SliceTransform {
   const char* Name() const override { return "cairn.StreamOfKey"; }
   rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
     const void* nul = std::memchr(key.data(), '\0', key.size());
-    return {key.data(),
-            static_cast<size_t>(static_cast<const char*>(nul) - key.data()) + 1};
+    return {
+        key.data(),
+        static_cast<size_t>(static_cast<const char*>(nul) - key.data()) + 1};
   }
   bool InDomain(const rocksdb::Slice& key) const override {
     return std::memchr(key.data(), '\0', key.size()) != nullptr;

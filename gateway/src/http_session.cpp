@@ -42,6 +42,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   ~HttpSession() { metrics_.ConnectionClosed(); }
 
   void Run() {
+    // Replies are first written without waiting (Send); async operations
+    // are not affected by the flag.
+    beast::error_code ec;
+    stream_.socket().non_blocking(true, ec);
     net::dispatch(
         stream_.get_executor(),
         beast::bind_front_handler(&HttpSession::DoRead, shared_from_this()));
@@ -135,6 +139,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
         parser_->get().target().starts_with("/api/v1/live")) {
       // The WebSocket session owns the socket from here on.
       stream_.expires_never();
+      beast::error_code nb;
+      stream_.socket().non_blocking(false, nb);
       RunWebSocketSession(stream_.release_socket(), parser_->release(), *live);
       return;
     }
@@ -194,16 +200,30 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       res_->prepare_payload();
     }
     stream_.expires_after(kReadTimeout);
-    if (r.head_only) {
-      serializer_.emplace(*res_);
-      http::async_write_header(
-          stream_, *serializer_,
-          beast::bind_front_handler(&HttpSession::OnWrite, shared_from_this()));
-      return;
+    serializer_.emplace(*res_);
+    if (r.head_only) serializer_->split(true);
+    // A reply nearly always fits the socket's buffer: write it now, and go
+    // on to the next request without a trip through the io_context for
+    // the completion. Only what does not fit waits for the socket.
+    beast::error_code ec;
+    size_t written = 0;
+    auto done = [&] {
+      return r.head_only ? serializer_->is_header_done()
+                         : serializer_->is_done();
+    };
+    while (!done() && !ec)
+      written += http::write_some(stream_.socket(), *serializer_, ec);
+    if (done()) return OnWrite({}, written);
+    if (ec != net::error::would_block && ec != net::error::try_again) {
+      return OnWrite(ec, written);
     }
-    http::async_write(
-        stream_, *res_,
-        beast::bind_front_handler(&HttpSession::OnWrite, shared_from_this()));
+    auto on_write =
+        beast::bind_front_handler(&HttpSession::OnWrite, shared_from_this());
+    if (r.head_only) {
+      http::async_write_header(stream_, *serializer_, std::move(on_write));
+    } else {
+      http::async_write(stream_, *serializer_, std::move(on_write));
+    }
   }
 
   void OnWrite(beast::error_code ec, size_t) {

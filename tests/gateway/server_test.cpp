@@ -5,9 +5,9 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <simdjson.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <simdjson.h>
 
 #include <atomic>
 #include <chrono>
@@ -465,19 +465,23 @@ std::string SendInPieces(uint16_t port, const std::vector<std::string>& pieces,
                 static_cast<ssize_t>(piece.size()));
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
+    // Replies seen whole so far, and where the next one starts.
+    int whole = 0;
+    size_t at = 0;
     auto complete = [&] {
-      size_t at = 0;
-      for (int i = 0; i < replies; ++i) {
+      while (whole < replies) {
         const size_t head_end = got.find("\r\n\r\n", at);
         if (head_end == std::string::npos) return false;
         const size_t len = got.find("Content-Length: ", at);
         if (len == std::string::npos || len > head_end) return false;
-        at = head_end + 4 + std::stoul(got.substr(len + 16));
-        if (got.size() < at) return false;
+        const size_t end = head_end + 4 + std::stoul(got.substr(len + 16, 20));
+        if (got.size() < end) return false;
+        at = end;
+        ++whole;
       }
       return true;
     };
-    char buf[4096];
+    char buf[65536];
     while (!complete()) {
       const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
       if (n <= 0) break;
@@ -513,18 +517,38 @@ TEST_F(ServerTest, RequestBodiesAreReadHoweverTheyArrive) {
   EXPECT_EQ(count(SendInPieces(port, {sized + body + sized + body}, 2)), 2u);
   // The head alone first; the body after a pause, then split in two.
   EXPECT_EQ(count(SendInPieces(port, {sized, body}, 1)), 1u);
-  EXPECT_EQ(count(SendInPieces(port, {sized + body.substr(0, 4),
-                                      body.substr(4)},
-                               1)),
-            1u);
+  EXPECT_EQ(
+      count(SendInPieces(port, {sized + body.substr(0, 4), body.substr(4)}, 1)),
+      1u);
   // Chunked, the last chunk arriving later.
   const std::string chunked = start + "Transfer-Encoding: chunked\r\n\r\n";
-  EXPECT_EQ(count(SendInPieces(port, {chunked + "4\r\n" + body.substr(0, 4) +
-                                          "\r\n",
-                                      "7\r\n" + body.substr(4) + "\r\n0\r\n\r\n"},
+  EXPECT_EQ(count(SendInPieces(port,
+                               {chunked + "4\r\n" + body.substr(0, 4) + "\r\n",
+                                "7\r\n" + body.substr(4) + "\r\n0\r\n\r\n"},
                                1)),
             1u);
   EXPECT_EQ(Head(), head + 5);
+}
+
+// A reply larger than the socket takes at once is written in part at once
+// and the rest as the client reads: it arrives whole and in order, and the
+// connection serves the next request.
+TEST_F(ServerTest, AReplyLargerThanTheSocketBufferArrivesWhole) {
+  std::string big(24 << 20, '\0');
+  for (size_t i = 0; i < big.size(); ++i) {
+    big[i] = static_cast<char>('a' + (i * 7919) % 26);
+  }
+  std::ofstream(dir_.path() / "static" / "big.txt", std::ios::binary) << big;
+  const std::string get = "GET /big.txt HTTP/1.1\r\nHost: x\r\n\r\n";
+  const std::string got = SendInPieces(
+      server_->port(), {get + "GET /app.js HTTP/1.1\r\nHost: x\r\n\r\n"}, 2);
+  ASSERT_EQ(got.rfind("HTTP/1.1 200", 0), 0u) << got.substr(0, 200);
+  const size_t body = got.find("\r\n\r\n") + 4;
+  ASSERT_GE(got.size(), body + big.size());
+  EXPECT_TRUE(got.compare(body, big.size(), big) == 0);
+  const std::string rest = got.substr(body + big.size());
+  EXPECT_EQ(rest.rfind("HTTP/1.1 200", 0), 0u) << rest.substr(0, 200);
+  EXPECT_TRUE(rest.ends_with("\r\n\r\nexport {};")) << rest;
 }
 
 // Operators tell the threads apart in `top -H`, `ps -L` and perf by name.
