@@ -128,6 +128,12 @@ constexpr size_t kRecentEvents = 16384;
 // and the most events merged into one waiting set.
 constexpr size_t kMaxPendingChangeSets = 64;
 constexpr size_t kMaxMergedEvents = 8192;
+// Group commit while the committer is idle (Run): a batch waits for more
+// only after one of at least kLingerFrom requests, kLingerGap at most for
+// each next request and kLingerMax in all.
+constexpr size_t kLingerFrom = 8;
+constexpr auto kLingerGap = std::chrono::microseconds(150);
+constexpr auto kLingerMax = std::chrono::microseconds(1000);
 
 }  // namespace
 
@@ -236,17 +242,37 @@ void Sequencer::Run() {
   // syncs against the State the first will leave (its predicted events).
   std::unique_ptr<Batch> in_flight;
   std::unique_ptr<Batch> next;
+  // Group commit under load. While a batch syncs, the next one gathers what
+  // arrives. When the committer is idle, a batch is written at once, unless
+  // the last one was large (the replies of a burst are coming back): then
+  // it waits while requests keep coming, kLingerGap at most between two
+  // and kLingerMax in all, or until it is as large as the last one. Under
+  // light load nothing waits; under a burst one fsync carries it instead
+  // of a lone request's fsync and then the rest's.
+  using Clock = std::chrono::steady_clock;
+  size_t last_written = 0;
+  bool gathering = false;  // `next` is a batch the idle committer waits for
+  bool lingering = false;  // ... and it waits for more until linger_until
+  Clock::time_point linger_start{};
+  Clock::time_point linger_until{};
   for (;;) {
     std::vector<WriteRequest> taken;
     bool committed = false;
     {
       std::unique_lock lock(mu_);
       const auto room = [&] { return !next || next->batch.size() < kMaxBatch; };
-      cv_.wait(lock, [&] {
+      const auto ready = [&] {
         if (in_flight) return committed_.load() || (!queue_.empty() && room());
         return stopping_ || !queue_.empty();
-      });
-      if (!in_flight && queue_.empty()) return;  // stopping, all done
+      };
+      if (lingering && !in_flight) {
+        if (!cv_.wait_until(lock, linger_until, ready) || stopping_) {
+          lingering = false;  // the burst is over: write what there is
+        }
+      } else {
+        cv_.wait(lock, ready);
+      }
+      if (!in_flight && !next && queue_.empty()) return;  // stopping, all done
       committed = in_flight && committed_.exchange(false);
       // Once the write is back, the next batch is handed over first.
       if (!committed || !next) {
@@ -277,6 +303,21 @@ void Sequencer::Run() {
       }
     }
     if (!committed && in_flight) continue;  // still syncing
+    if (!in_flight && next && !next->requests.empty()) {
+      const auto now = Clock::now();
+      if (!gathering) {
+        gathering = true;
+        linger_start = now;
+        lingering = last_written >= kLingerFrom;
+        linger_until = now + kLingerGap;
+      } else if (lingering && !taken.empty()) {
+        linger_until = std::min(now + kLingerGap, linger_start + kLingerMax);
+      }
+      if (next->batch.size() >= last_written) lingering = false;
+      if (lingering) continue;  // gathering the burst
+    }
+    gathering = false;
+    lingering = false;
     std::unique_ptr<Batch> done = std::move(in_flight);
     if (done && !Settle(*done) && next) {
       // Decided against predictions that did not hold: decide again.
@@ -285,6 +326,7 @@ void Sequencer::Run() {
     }
     if (next && !next->requests.empty()) {
       // The next write starts before this one's replies go out.
+      last_written = next->batch.size();
       in_flight = std::move(next);
       std::lock_guard lock(mu_);
       commit_job_ = in_flight.get();

@@ -341,6 +341,41 @@ TEST_F(ServerTest, ConcurrentWritersAreAllDurableAndOrdered) {
 // one request from several threads and refused requests, all at once: every
 // answer must be what a one-at-a-time writer could have given, and the
 // served State must equal a replay of the log.
+// After a burst the writer gathers the next batch while requests keep
+// coming; a write that comes alone is still written without waiting for a
+// request that never comes (nor for long).
+TEST_F(ServerTest, ALoneWriteAfterABurstIsNotHeldBack) {
+  Seed();
+  const uint64_t head = Head();
+  constexpr int kThreads = 48, kEach = 4;
+  std::atomic<int> ready{0}, created{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, port = server_->port()] {
+      HttpClient c("127.0.0.1", port);
+      ASSERT_TRUE(c.Connect());
+      ++ready;
+      while (ready.load() < kThreads) std::this_thread::yield();
+      for (int i = 0; i < kEach; ++i) {
+        auto r =
+            c.Send("POST", "/api/v1/goals/kr-1/check-ins", R"({"value":1})",
+                   {{"Authorization", std::string("Bearer ") + kAdmin}});
+        if (r.status == 201) ++created;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(created.load(), kThreads * kEach);
+  for (int i = 0; i < 5; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = Call("POST", "/api/v1/goals/kr-1/check-ins", R"({"value":2})");
+    const auto took = std::chrono::steady_clock::now() - t0;
+    EXPECT_EQ(r.status, 201) << r.body;
+    EXPECT_LT(took, std::chrono::seconds(1));
+  }
+  EXPECT_EQ(Head(), head + kThreads * kEach + 5);
+}
+
 TEST_F(ServerTest, PipelinedWritesAnswerAsIfOneAtATimeAndMatchTheLog) {
   Seed();
   for (int g = 2; g <= 4; ++g) {
