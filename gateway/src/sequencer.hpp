@@ -13,15 +13,15 @@
 // While a batch syncs, the writer goes on deciding what arrives into the
 // next batch, against the State the syncing one predicts (when the
 // committer is idle after a large batch, the next one gathers a burst for
-// up to 150 us between requests and 1 ms in all before it is written); when the write
-// returns, the next batch is handed to the committer at once, and only then
-// is the first published and its requests completed. Nothing is
-// acknowledged before it is durable. If a batch's stored events are not
-// the predicted ones (a failed write, recovered events), the batch decided
-// behind it is dropped and its requests are decided again. The writer only
-// decides, applies and publishes: replies are rendered by the caller's
-// thread (render_on_reply, Response::render_later) and the hub's change
-// sets are described on a publisher thread.
+// up to 150 us between requests and 1 ms in all before it is written);
+// when the write returns, the next batch is handed to the committer at
+// once, and only then is the first published and its requests completed.
+// Nothing is acknowledged before it is durable. If a batch's stored events
+// are not the predicted ones (a failed write, recovered events), the batch
+// decided behind it is dropped and its requests are decided again. The
+// writer only decides, applies and publishes: replies are rendered by the
+// caller's thread (render_on_reply, Response::render_later) and the hub's
+// change sets are described on a publisher thread.
 //
 // Readers never block the writer: the State is published copy-on-write as an
 // immutable std::shared_ptr<const State> after each durable batch; Snapshot()
