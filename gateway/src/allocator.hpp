@@ -11,8 +11,9 @@
 // 1,000,000 events, alternating runs): p99 30 ms by default, 16-18 ms tuned.
 //
 // The default build links jemalloc (CMake option CAIRN_JEMALLOC; off under
-// the sanitizers), which serves these sizes from reused extents by itself:
-// then glibc's settings below have no effect. They serve builds without it.
+// the sanitizers), which serves these sizes from reused extents by itself
+// (set to keep freed pages, allocator.cpp): then glibc's settings below have
+// no effect. They serve builds without it.
 #pragma once
 
 namespace cairn::gateway {
