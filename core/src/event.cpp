@@ -9,8 +9,18 @@
 
 namespace cairn {
 
-std::string EncodeEnvelope(const Event& e, bool with_hash) {
-  JsonWriter w;
+namespace {
+
+// A buffer that holds the envelope without growing.
+std::string EnvelopeBuffer(const Event& e) {
+  std::string buf;
+  buf.reserve(200 + e.stream.size() + e.type.size() + e.id.size() +
+              e.actor.size() + e.hash.size() + e.data.size() + e.meta.size());
+  return buf;
+}
+
+// The envelope up to and including `actor`.
+void EncodeHead(const Event& e, JsonWriter& w) {
   w.BeginObject();
   w.Key("position").Uint(e.position);
   w.Key("stream").String(e.stream);
@@ -19,11 +29,44 @@ std::string EncodeEnvelope(const Event& e, bool with_hash) {
   w.Key("id").String(e.id);
   w.Key("at").String(FormatTime(e.at));
   w.Key("actor").String(e.actor);
-  if (with_hash) w.Key("hash").String(e.hash);
+}
+
+// `data`, `meta` and the end.
+void EncodeTail(const Event& e, JsonWriter& w) {
   w.Key("data").Raw(e.data.empty() ? std::string_view("{}") : e.data);
   w.Key("meta").Raw(e.meta.empty() ? std::string_view("{}") : e.meta);
   w.EndObject();
+}
+
+constexpr std::string_view kHashMember = ",\"hash\":";
+
+}  // namespace
+
+std::string EncodeEnvelope(const Event& e, bool with_hash) {
+  JsonWriter w(EnvelopeBuffer(e));
+  EncodeHead(e, w);
+  if (with_hash) w.Key("hash").String(e.hash);
+  EncodeTail(e, w);
   return std::move(w).Take();
+}
+
+std::string EncodeEnvelopeUnhashed(const Event& e, size_t* hash_at) {
+  JsonWriter w(EnvelopeBuffer(e));
+  EncodeHead(e, w);
+  *hash_at = w.str().size();
+  EncodeTail(e, w);
+  return std::move(w).Take();
+}
+
+std::string WithHash(std::string_view unhashed, size_t hash_at,
+                     std::string_view hash) {
+  std::string out;
+  out.reserve(unhashed.size() + kHashMember.size() + hash.size() + 2);
+  out.append(unhashed.substr(0, hash_at));
+  out.append(kHashMember);
+  JsonWriter::AppendQuoted(out, hash);
+  out.append(unhashed.substr(hash_at));
+  return out;
 }
 
 namespace {

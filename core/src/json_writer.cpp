@@ -195,14 +195,10 @@ void JsonWriter::AppendQuoted(std::string& out, std::string_view s) {
       case '\f':
         out.append("\\f");
         break;
-      default:
-        if (c < 0x20 || c == 0x7F) {
-          out.append("\\u00");
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 0xF]);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
+      default:  // the other control bytes and 0x7F (the run stops at no other)
+        out.append("\\u00");
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 0xF]);
     }
     ++i;
   }

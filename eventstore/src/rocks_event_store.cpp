@@ -737,6 +737,8 @@ Result<AppendResult> EventStoreImpl::Decide(const AppendRequest& r, Group& g,
   uint64_t head = g.head;
   std::string hash = g.hash;
   std::unordered_map<std::string, uint64_t> versions;
+  std::vector<std::string> encoded;
+  encoded.reserve(out.size());
   for (Event& e : out) {
     e.position = ++head;
     auto vit = versions.find(e.stream);
@@ -746,14 +748,15 @@ Result<AppendResult> EventStoreImpl::Decide(const AppendRequest& r, Group& g,
     versions[e.stream] = e.version;
     e.at = at;
     if (e.id.empty()) e.id = id_gen_.Next(at);
-    e.hash = EventHash(hash, e);
+    // One encoding gives the hashed text and the stored one.
+    size_t hash_at = 0;
+    std::string unhashed = EncodeEnvelopeUnhashed(e, &hash_at);
+    e.hash = Sha256Hex(hash, unhashed);
     hash = e.hash;
+    encoded.push_back(WithHash(unhashed, hash_at, e.hash));
   }
-  std::vector<std::string> encoded;
-  encoded.reserve(out.size());
-  for (const Event& e : out) {
-    encoded.push_back(EncodeEnvelope(e));
-    if (encoded.back().size() > opts_.max_event_bytes) {
+  for (const std::string& text : encoded) {
+    if (text.size() > opts_.max_event_bytes) {
       return Error::Validation(
           "data", "event larger than " + std::to_string(opts_.max_event_bytes) +
                       " bytes");

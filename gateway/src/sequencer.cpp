@@ -309,7 +309,7 @@ void Sequencer::Run() {
         gathering = true;
         linger_start = now;
         lingering = last_written >= kLingerFrom;
-        linger_until = now + kLingerGap;
+        if (lingering) linger_until = now + kLingerGap;
       } else if (lingering && !taken.empty()) {
         linger_until = std::min(now + kLingerGap, linger_start + kLingerMax);
       }

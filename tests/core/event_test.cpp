@@ -48,6 +48,24 @@ TEST(Envelope, EncodedEventsDecodeTheSameOnEveryPath) {
   EXPECT_EQ(*back, e);
 }
 
+// The store hashes the envelope without its hash and stores it with the
+// hash put in: both must be exactly EncodeEnvelope's two forms, or the chain
+// would not verify.
+TEST(Envelope, OneEncodingGivesBothForms) {
+  Event plain = Sample();
+  Event odd = Sample();
+  odd.actor = "O\"Brien \\ \x01 caf\xC3\xA9";
+  odd.stream = "";
+  odd.data = "";
+  odd.hash = "not hex \"quoted\"";
+  for (const Event& e : {plain, odd}) {
+    size_t hash_at = 0;
+    std::string unhashed = EncodeEnvelopeUnhashed(e, &hash_at);
+    EXPECT_EQ(unhashed, EncodeEnvelope(e, /*with_hash=*/false));
+    EXPECT_EQ(WithHash(unhashed, hash_at, e.hash), EncodeEnvelope(e));
+  }
+}
+
 TEST(Envelope, EscapesAndOtherMemberOrdersTakeTheGeneralPath) {
   Event e = Sample();
   e.actor = "O\"Brien";  // escaped quote

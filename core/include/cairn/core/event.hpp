@@ -36,6 +36,12 @@ struct Event {
 };
 
 std::string EncodeEnvelope(const Event& e, bool with_hash = true);
+// Both forms from one encoding, for a writer that hashes what it stores:
+// returns EncodeEnvelope(e, false) and sets *hash_at to the offset where
+// EncodeEnvelope(e, true) has `,"hash":"…"` (WithHash puts it there).
+std::string EncodeEnvelopeUnhashed(const Event& e, size_t* hash_at);
+std::string WithHash(std::string_view unhashed, size_t hash_at,
+                     std::string_view hash);
 // Parses an envelope as EncodeEnvelope writes it (member order free; `meta`
 // and `hash` optional). Errors are kCorruption with a message naming the
 // member at fault.
