@@ -6,7 +6,7 @@
 // jemalloc's options, read once at start-up. By default it hands pages freed
 // for 10 s back to the system, and an as_of query's snapshot buffers then
 // fault in again: bench/asof (400 partial board queries on 1,000,000
-// events, alternating runs) had p99 39-56 ms by default, 26-43 ms at 30 s,
+// events, alternating runs) had p99 36-56 ms by default, 26-43 ms at 30 s,
 // 19-25 ms when freed pages stay for reuse, as here. The process's RSS stays
 // at its peak, as with the glibc tuning below. MALLOC_CONF still overrides.
 extern "C" {
