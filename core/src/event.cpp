@@ -4,6 +4,9 @@
 
 #include <charconv>
 #include <cstring>
+#include <iterator>
+#include <string>
+#include <string_view>
 
 #include "cairn/core/json_writer.hpp"
 
@@ -229,9 +232,22 @@ Result<Event> DecodeEnvelope(std::string_view json) {
   e.meta = "{}";
   bool have_pos = false, have_stream = false, have_version = false,
        have_type = false, have_at = false;
+  // EncodeEnvelope writes each member once. A second one is damage, and
+  // taking either copy could disagree with the store's fast path (which
+  // reads the first `data` as far as its braces balance).
+  static constexpr std::string_view kMembers[] = {
+      "position", "stream", "version", "type", "id",
+      "at",       "actor",  "hash",    "data", "meta"};
+  unsigned seen = 0;
   for (auto field : obj) {
     std::string_view key;
     if (field.unescaped_key().get(key)) return Corrupt("bad key");
+    for (size_t m = 0; m < std::size(kMembers); ++m) {
+      if (key != kMembers[m]) continue;
+      if ((seen & (1u << m)) != 0)
+        return Corrupt("duplicate " + std::string(key));
+      seen |= 1u << m;
+    }
     auto value = field.value();
     std::string_view sv;
     if (key == "position") {

@@ -111,6 +111,37 @@ TEST(Envelope, WhatTheGeneralParserRefusesTheFastPathRefuses) {
   EXPECT_FALSE(DecodeAllWays(good.substr(0, good.size() - 1)).ok());
 }
 
+// A member written twice is damage. Taking either copy could disagree
+// with the fast path, which reads the first `data` only as far as its
+// braces balance (the fuzzer found such a text: a broken first `data` that
+// the general parser ended early, then a well-formed second one).
+TEST(Envelope, AMemberWrittenTwiceIsRefusedOnEveryPath) {
+  const std::string good = EncodeEnvelope(Sample());
+  const std::string tail = R"(,"meta":{}})";
+  ASSERT_EQ(good.substr(good.size() - tail.size()), tail);
+  const std::string body = good.substr(0, good.size() - tail.size());
+  for (const std::string& again :
+       {std::string(R"(,"data":{"value":1})"),
+        std::string(R"(,"stream":"goal-y")"), std::string(R"(,"position":7)"),
+        std::string(R"(,"meta":{})")}) {
+    auto back = DecodeAllWays(body + again + tail);
+    ASSERT_FALSE(back.ok()) << again;
+    EXPECT_NE(back.error().message.find("duplicate"), std::string::npos)
+        << back.error().message;
+  }
+  // Members the envelope does not know may repeat (read forward, ignored).
+  EXPECT_TRUE(DecodeAllWays(body + R"(,"x":1,"x":2)" + tail).ok());
+  // The text the fuzzer found, minimized: the general parser ended the
+  // broken first `data` at `{v,` and took the second one, `{}`; the fast
+  // path took `{v,"data":{}}` (it may accept more, but never differ on
+  // what the general parser accepts).
+  const std::string found =
+      R"({"position":1,"stream":"","version":1,"type":"","id":"","at":)"
+      R"("2026-02-10T08:00:00.000Z","actor":"","hash":"",)"
+      R"("data":{v,"data":{}},"meta":{}})";
+  EXPECT_FALSE(DecodeEnvelope(found).ok());
+}
+
 TEST(Envelope, DataDecodedIntoAReusedEventHasRoomToParseInPlace) {
   Event e = Sample();
   Event reused;

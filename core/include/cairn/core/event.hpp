@@ -43,8 +43,8 @@ std::string EncodeEnvelopeUnhashed(const Event& e, size_t* hash_at);
 std::string WithHash(std::string_view unhashed, size_t hash_at,
                      std::string_view hash);
 // Parses an envelope as EncodeEnvelope writes it (member order free; `meta`
-// and `hash` optional). Errors are kCorruption with a message naming the
-// member at fault.
+// and `hash` optional; each member at most once). Errors are kCorruption
+// with a message naming the member at fault.
 Result<Event> DecodeEnvelope(std::string_view json);
 // For text the store wrote: the same into *e, reusing its strings' storage
 // (a scan that decodes into one Event allocates nothing per event), and
