@@ -79,6 +79,23 @@ Error Corrupt(std::string_view what) {
                ""};
 }
 
+// The members DecodeEnvelope reads; a member's bit in its `seen` mask is
+// 1 << (its index here).
+constexpr std::string_view kMembers[] = {
+    "position", "stream", "version", "type", "id",
+    "at",       "actor",  "hash",    "data", "meta"};
+
+constexpr unsigned MemberBit(std::string_view name) {
+  for (size_t m = 0; m < std::size(kMembers); ++m) {
+    if (kMembers[m] == name) return 1u << m;
+  }
+  return 0;
+}
+
+constexpr unsigned kRequiredMembers =
+    MemberBit("position") | MemberBit("stream") | MemberBit("version") |
+    MemberBit("type") | MemberBit("at");
+
 // A cursor over one envelope exactly as EncodeEnvelope writes it: every
 // step fails (returns false) on anything else, and on any escape, so the
 // caller falls back to the general parser. Of envelopes whose `data` and
@@ -230,40 +247,28 @@ Result<Event> DecodeEnvelope(std::string_view json) {
   Event e;
   e.data.clear();
   e.meta = "{}";
-  bool have_pos = false, have_stream = false, have_version = false,
-       have_type = false, have_at = false;
   // EncodeEnvelope writes each member once. A second one is damage, and
   // taking either copy could disagree with the store's fast path (which
   // reads the first `data` as far as its braces balance).
-  static constexpr std::string_view kMembers[] = {
-      "position", "stream", "version", "type", "id",
-      "at",       "actor",  "hash",    "data", "meta"};
   unsigned seen = 0;
   for (auto field : obj) {
     std::string_view key;
     if (field.unescaped_key().get(key)) return Corrupt("bad key");
-    for (size_t m = 0; m < std::size(kMembers); ++m) {
-      if (key != kMembers[m]) continue;
-      if ((seen & (1u << m)) != 0)
-        return Corrupt("duplicate " + std::string(key));
-      seen |= 1u << m;
-    }
+    const unsigned bit = MemberBit(key);
+    if ((seen & bit) != 0) return Corrupt("duplicate " + std::string(key));
+    seen |= bit;
     auto value = field.value();
     std::string_view sv;
     if (key == "position") {
       if (value.get_uint64().get(e.position)) return Corrupt("position");
-      have_pos = true;
     } else if (key == "stream") {
       if (value.get_string().get(sv)) return Corrupt("stream");
       e.stream = sv;
-      have_stream = true;
     } else if (key == "version") {
       if (value.get_uint64().get(e.version)) return Corrupt("version");
-      have_version = true;
     } else if (key == "type") {
       if (value.get_string().get(sv)) return Corrupt("type");
       e.type = sv;
-      have_type = true;
     } else if (key == "id") {
       if (value.get_string().get(sv)) return Corrupt("id");
       e.id = sv;
@@ -272,7 +277,6 @@ Result<Event> DecodeEnvelope(std::string_view json) {
       auto t = ParseTime(sv);
       if (!t) return Corrupt("at");
       e.at = *t;
-      have_at = true;
     } else if (key == "actor") {
       if (value.get_string().get(sv)) return Corrupt("actor");
       e.actor = sv;
@@ -289,7 +293,7 @@ Result<Event> DecodeEnvelope(std::string_view json) {
     // Unknown members are tolerated for forward reading; On-Demand skips
     // any value left unread.
   }
-  if (!have_pos || !have_stream || !have_version || !have_type || !have_at) {
+  if ((seen & kRequiredMembers) != kRequiredMembers) {
     return Corrupt("missing member");
   }
   if (e.data.empty()) e.data = "{}";
