@@ -382,13 +382,15 @@ void Apply(State& s, const Event& e) {
   } else if (type == "token.created") {
     std::string name = Member(d, "name");
     if (name.empty()) return;
-    Token& t = s.tokens[name];
+    auto [it, new_name] = s.tokens.try_emplace(name);
+    Token& t = it->second;
     t.name = name;
     t.role = ParseRole(Member(d, "role")).value_or(Role::kViewer);
     t.unit = Member(d, "unit");
     t.secret_hash = Member(d, "secret_hash");
     t.revoked = false;
     t.version = e.version;
+    s.token_index.Created(s.tokens, name, new_name);
   } else if (type == "token.revoked") {
     if (auto t = s.tokens.find(std::string(id)); t != s.tokens.end()) {
       t->second.revoked = true;

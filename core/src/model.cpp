@@ -23,4 +23,30 @@ const Metric* State::FindMetric(const std::string& id) const {
   return Find(metrics, id);
 }
 
+const Token* TokenIndex::Find(const std::map<std::string, Token>& tokens,
+                              const std::string& hash) const {
+  auto it = name_of_.find(hash);
+  if (it == name_of_.end()) return nullptr;
+  auto t = tokens.find(it->second);
+  return t == tokens.end() ? nullptr : &t->second;
+}
+
+void TokenIndex::Created(const std::map<std::string, Token>& tokens,
+                         const std::string& name, bool new_name) {
+  auto t = tokens.find(name);
+  if (t == tokens.end()) return;
+  if (new_name && !name_of_.count(t->second.secret_hash)) {
+    name_of_.emplace(t->second.secret_hash, name);
+    return;
+  }
+  Rebuild(tokens);  // a name created again, or a hash shared: rare
+}
+
+void TokenIndex::Rebuild(const std::map<std::string, Token>& tokens) {
+  name_of_.clear();
+  for (const auto& [name, token] : tokens) {
+    name_of_.emplace(token.secret_hash, name);  // keeps the first by name
+  }
+}
+
 }  // namespace cairn

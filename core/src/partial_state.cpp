@@ -39,6 +39,7 @@ State PartialCopy(const State& whole, const UnitsOf& units_of,
   part.units = whole.units;
   part.cycles = whole.cycles;
   part.tokens = whole.tokens;
+  part.token_index = whole.token_index;
   part.retro_notes = whole.retro_notes;
   part.position = whole.position;
   part.at = whole.at;

@@ -658,6 +658,7 @@ Result<Reader> Open(std::string_view bytes, const State* history_source) {
 // What follows the metrics, and the end checks.
 Result<State> Finish(Reader& r, State& state) {
   GetMap(r, state.tokens);
+  state.token_index.Rebuild(state.tokens);
   state.retro_notes.resize(r.Count());
   for (RetroNote& n : state.retro_notes) {
     Get(r, n);

@@ -75,11 +75,9 @@ Result<Principal> Auth::Authenticate(std::string_view authorization,
   if (!admin_hash_.empty() && hash == admin_hash_) {
     return Principal{std::string(kAdminTokenName), Role::kAdmin, {}};
   }
-  for (const auto& [name, token] : state.tokens) {
-    if (token.secret_hash == hash) {
-      if (token.revoked) break;
-      return Principal{token.name, token.role, token.unit};
-    }
+  if (const Token* token = state.FindTokenByHash(hash);
+      token != nullptr && !token->revoked) {
+    return Principal{token->name, token->role, token->unit};
   }
   return Error{ErrorCode::kUnauthorized, "unknown or revoked token", {}};
 }

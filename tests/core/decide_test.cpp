@@ -677,6 +677,33 @@ TEST_F(DecideTest, GeneratedIdsAreUniqueAndValid) {
   EXPECT_NE(b[0].stream, a[0].stream);
 }
 
+// A log the model did not decide (an import) may create a token name twice
+// or give two tokens one hash: the index follows the tokens as Apply leaves
+// them, the first name in order winning a shared hash.
+TEST(TokenIndexTest, FollowsTokensCreatedAgainAndSharedHashes) {
+  State s;
+  uint64_t position = 0;
+  auto created = [&](const std::string& name, char hash) {
+    Event e;
+    e.position = ++position;
+    e.stream = "token-" + name;
+    e.type = "token.created";
+    e.data = R"({"name":")" + name + R"(","role":"editor","secret_hash":")" +
+             std::string(64, hash) + R"("})";
+    Apply(s, e);
+  };
+  created("zed", 'a');
+  created("amy", 'a');
+  ASSERT_NE(s.FindTokenByHash(std::string(64, 'a')), nullptr);
+  EXPECT_EQ(s.FindTokenByHash(std::string(64, 'a'))->name, "amy");
+  created("amy", 'b');  // amy's hash changes: zed holds 'a' alone
+  EXPECT_EQ(s.FindTokenByHash(std::string(64, 'a'))->name, "zed");
+  EXPECT_EQ(s.FindTokenByHash(std::string(64, 'b'))->name, "amy");
+  created("zed", 'c');
+  EXPECT_EQ(s.FindTokenByHash(std::string(64, 'a')), nullptr);
+  EXPECT_EQ(s.FindTokenByHash(std::string(64, 'c'))->name, "zed");
+}
+
 TEST_F(DecideTest, TokensAndRetroNotesAndMetrics) {
   Must(CreateToken{"ci", Role::kEditor, "sales", std::string(64, 'b')},
        Admin(kNow));
@@ -686,8 +713,12 @@ TEST_F(DecideTest, TokensAndRetroNotesAndMetrics) {
                     Admin(kNow));
   ASSERT_FALSE(dup.ok());
   EXPECT_EQ(dup.error().code, ErrorCode::kAlreadyExists);
+  ASSERT_NE(h_.state().FindTokenByHash(std::string(64, 'b')), nullptr);
+  EXPECT_EQ(h_.state().FindTokenByHash(std::string(64, 'b'))->name, "ci");
+  EXPECT_EQ(h_.state().FindTokenByHash(std::string(64, 'c')), nullptr);
   Must(RevokeToken{"ci"}, Admin(kNow));
   EXPECT_TRUE(h_.state().tokens.at("ci").revoked);
+  EXPECT_TRUE(h_.state().FindTokenByHash(std::string(64, 'b'))->revoked);
   auto again = Decide(h_.state(), RevokeToken{"ci"}, Admin(kNow));
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE(again->empty());

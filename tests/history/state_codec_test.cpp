@@ -126,6 +126,16 @@ TEST(StateCodecTest, FullStateRoundTripsExactly) {
   EXPECT_TRUE(std::signbit(*back->goals["kr-cac"].check_ins[0].value));
 }
 
+TEST(StateCodecTest, DecodedStateFindsTokensByHash) {
+  Result<State> back = DecodeState(EncodeState(FullState()));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  const Token* t = back->FindTokenByHash(std::string(64, 'a'));
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->name, "ci");
+  EXPECT_TRUE(t->revoked);
+  EXPECT_EQ(back->FindTokenByHash(std::string(64, 'b')), nullptr);
+}
+
 TEST(StateCodecTest, MapKeyDifferentFromIdRoundTrips) {
   State s;
   s.goals["key"] = Goal{.id = "other"};

@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "cairn/core/chunked.hpp"
@@ -284,6 +285,27 @@ class LookupCache {
   size_t used_ = 0;
 };
 
+// Tokens by secret hash, derived from State::tokens (Apply keeps it, the
+// State codec rebuilds it): authenticating a request is one hash lookup, not
+// a walk over every token. A hash held by several tokens names the first of
+// them in name order. Derived data: equal whenever the tokens are.
+class TokenIndex {
+ public:
+  bool operator==(const TokenIndex&) const { return true; }
+  // The token whose secret_hash is `hash`, or nullptr.
+  const Token* Find(const std::map<std::string, Token>& tokens,
+                    const std::string& hash) const;
+  // After token `name` was created (Apply; `new_name`: no token had the
+  // name before): one insert, unless the name or the hash was taken before,
+  // then rebuilt from `tokens`.
+  void Created(const std::map<std::string, Token>& tokens,
+               const std::string& name, bool new_name);
+  void Rebuild(const std::map<std::string, Token>& tokens);
+
+ private:
+  std::unordered_map<std::string, std::string> name_of_;  // hash -> name
+};
+
 struct State {
   std::map<std::string, Unit> units;
   std::map<std::string, Cycle> cycles;
@@ -298,6 +320,10 @@ struct State {
   const Cycle* FindCycle(const std::string& id) const;
   const Goal* FindGoal(const std::string& id) const;
   const Metric* FindMetric(const std::string& id) const;
+  // The token whose secret_hash is `hash` (revoked or not), or nullptr.
+  const Token* FindTokenByHash(const std::string& hash) const {
+    return token_index.Find(tokens, hash);
+  }
   // For the writer (Apply): the same lookups through a hash cache.
   Goal* MutableGoal(std::string_view id) { return goal_lookup.Find(goals, id); }
   Metric* MutableMetric(std::string_view id) {
@@ -307,6 +333,7 @@ struct State {
 
   LookupCache<Goal> goal_lookup;
   LookupCache<Metric> metric_lookup;
+  TokenIndex token_index;
 };
 
 }  // namespace cairn
