@@ -390,7 +390,7 @@ void Apply(State& s, const Event& e) {
     t.secret_hash = Member(d, "secret_hash");
     t.revoked = false;
     t.version = e.version;
-    s.token_index.Created(s.tokens, name, new_name);
+    s.token_index.Created(s.tokens, t, new_name);
   } else if (type == "token.revoked") {
     if (auto t = s.tokens.find(std::string(id)); t != s.tokens.end()) {
       t->second.revoked = true;

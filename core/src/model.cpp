@@ -32,11 +32,9 @@ const Token* TokenIndex::Find(const std::map<std::string, Token>& tokens,
 }
 
 void TokenIndex::Created(const std::map<std::string, Token>& tokens,
-                         const std::string& name, bool new_name) {
-  auto t = tokens.find(name);
-  if (t == tokens.end()) return;
-  if (new_name && !name_of_.count(t->second.secret_hash)) {
-    name_of_.emplace(t->second.secret_hash, name);
+                         const Token& token, bool new_name) {
+  if (new_name && !name_of_.count(token.secret_hash)) {
+    name_of_.emplace(token.secret_hash, token.name);
     return;
   }
   Rebuild(tokens);  // a name created again, or a hash shared: rare

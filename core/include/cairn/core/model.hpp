@@ -295,11 +295,11 @@ class TokenIndex {
   // The token whose secret_hash is `hash`, or nullptr.
   const Token* Find(const std::map<std::string, Token>& tokens,
                     const std::string& hash) const;
-  // After token `name` was created (Apply; `new_name`: no token had the
-  // name before): one insert, unless the name or the hash was taken before,
-  // then rebuilt from `tokens`.
-  void Created(const std::map<std::string, Token>& tokens,
-               const std::string& name, bool new_name);
+  // After `token` was created in `tokens` (Apply; `new_name`: no token had
+  // its name before): one insert, unless the name or the hash was taken
+  // before, then rebuilt from `tokens`.
+  void Created(const std::map<std::string, Token>& tokens, const Token& token,
+               bool new_name);
   void Rebuild(const std::map<std::string, Token>& tokens);
 
  private:
