@@ -10,7 +10,9 @@
 // one thread drives the load (one request in flight per connection); each case
 // also prints the CPU the client and the server used (cores: CPU seconds per
 // second) and the server's CPU per request, the figure least disturbed by
-// other load on the machine. Last line (the last case; 128 by default):
+// other load on the machine, and the write path's phases per check-in from
+// the server's /metrics (queued, waiting for the write ahead, the append,
+// answering). Last line (the last case; 128 by default):
 // {"bench":"http","connections":128,"checkins_per_s":...,
 // "healthz_per_s":...,"ratio":...,"p50_ms":...,"p99_ms":...}
 #include <sys/resource.h>
@@ -317,6 +319,22 @@ int main(int argc, char** argv) {
               ? 1000 * delta("cairn_append_duration_seconds_sum") / batches
               : 0.0,
           delta("cairn_state_copies_total"));
+      // Mean per request, from the write-phase histograms.
+      auto phase_ms = [&](const std::string& phase) {
+        const std::string labels = "{phase=\"" + phase + "\"}";
+        const double n = delta("cairn_write_phase_seconds_count" + labels);
+        return n > 0
+                   ? 1000 * delta("cairn_write_phase_seconds_sum" + labels) / n
+                   : 0.0;
+      };
+      std::printf(
+          "connections %3zu  write path per check-in: queued %.2f ms, "
+          "waiting %.2f ms, append %.2f ms (per batch), answering %.2f ms\n",
+          conns, phase_ms("queued"), phase_ms("waiting"),
+          batches > 0
+              ? 1000 * delta("cairn_append_duration_seconds_sum") / batches
+              : 0.0,
+          phase_ms("answering"));
       std::printf(
           "connections %3zu  check-ins %8.0f/s p50 %6.2f ms p99 %6.2f ms "
           "(errors %llu)  healthz %8.0f/s p50 %6.2f ms p99 %6.2f ms  "

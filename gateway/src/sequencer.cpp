@@ -115,6 +115,10 @@ struct Sequencer::Batch {
   std::vector<Event> changes;
   bool exact = false;
   bool caught_up = false;
+  // When it was handed to the committer and when its write returned
+  // (unset: never written).
+  std::chrono::steady_clock::time_point handed_at{};
+  std::chrono::steady_clock::time_point written_at{};
 };
 
 namespace {
@@ -190,6 +194,7 @@ Status Sequencer::Start() {
 
 void Sequencer::Submit(WriteRequest request) {
   bool stopping = false;
+  request.queued_at = std::chrono::steady_clock::now();
   {
     std::lock_guard lock(mu_);
     if (started_ && !stopping_ && queue_.size() < kMaxQueuedCommands) {
@@ -328,6 +333,7 @@ void Sequencer::Run() {
       // The next write starts before this one's replies go out.
       last_written = next->batch.size();
       in_flight = std::move(next);
+      in_flight->handed_at = Clock::now();
       std::lock_guard lock(mu_);
       commit_job_ = in_flight.get();
       commit_cv_.notify_one();
@@ -354,9 +360,8 @@ void Sequencer::RunCommitter() {
     }
     auto t0 = std::chrono::steady_clock::now();
     job->results = store_.AppendMany(job->requests);
-    double secs =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
-            .count();
+    job->written_at = std::chrono::steady_clock::now();
+    double secs = std::chrono::duration<double>(job->written_at - t0).count();
     if (metrics_ != nullptr) metrics_->RecordAppend(job->requests.size(), secs);
     std::lock_guard lock(mu_);
     commit_job_ = nullptr;
@@ -497,6 +502,7 @@ void Sequencer::DecideInto(Batch& b, WriteRequest request,
   b.render_later.push_back(false);
   b.is_deferred.push_back(false);
   WriteRequest& w = b.batch.back();
+  w.decided_at = std::chrono::steady_clock::now();
   State& work = *b.work;
   if (!w.idempotency_key.empty()) {
     if (b.keys.count(w.idempotency_key) != 0 ||
@@ -667,6 +673,24 @@ void Sequencer::Finish(Batch& b) {
   }
 
   std::vector<WriteRequest> deferred;
+  // Each request's time queued, waiting for its batch to be written, and
+  // from the write's return to its answer (the metrics' write phases).
+  using Clock = std::chrono::steady_clock;
+  const bool written = b.written_at != Clock::time_point{};
+  std::vector<double> queued, waiting, answering;
+  const auto answer = [&](WriteRequest& w, Response r) {
+    if (metrics_ != nullptr) {
+      const auto secs = [](Clock::time_point from, Clock::time_point to) {
+        return std::chrono::duration<double>(to - from).count();
+      };
+      queued.push_back(secs(w.queued_at, w.decided_at));
+      if (written) {
+        waiting.push_back(secs(w.decided_at, b.handed_at));
+        answering.push_back(secs(b.written_at, Clock::now()));
+      }
+    }
+    w.done(std::move(r));
+  };
   for (size_t i = 0; i < b.batch.size(); ++i) {
     WriteRequest& w = b.batch[i];
     if (b.is_deferred[i]) {
@@ -686,11 +710,11 @@ void Sequencer::Finish(Batch& b) {
           deferred.push_back(std::move(w));
           continue;
         }
-        w.done(ErrorResponse(r.error()));
+        answer(w, ErrorResponse(r.error()));
         continue;
       }
       if (r->duplicate) {
-        w.done(ReplayReply(r->reply, w.fingerprint));
+        answer(w, ReplayReply(r->reply, w.fingerprint));
         continue;
       }
       stored = std::move(r->events);
@@ -701,10 +725,13 @@ void Sequencer::Finish(Batch& b) {
                            events = std::move(stored)]() {
         return render(*state, events);
       };
-      w.done(std::move(lazy));
+      answer(w, std::move(lazy));
       continue;
     }
-    w.done(std::move(*b.replies[i]));
+    answer(w, std::move(*b.replies[i]));
+  }
+  if (metrics_ != nullptr) {
+    metrics_->RecordWritePhases(queued, waiting, answering);
   }
 
   if (!changes->events.empty() && hub_ != nullptr) {

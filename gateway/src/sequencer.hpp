@@ -49,6 +49,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -102,6 +103,10 @@ struct WriteRequest {
   bool render_on_reply = false;
   // Called exactly once, on the writer thread; must not block.
   std::function<void(Response)> done;
+  // Set by the Sequencer, for the write path's metrics: when the request
+  // was queued and when the writer decided it.
+  std::chrono::steady_clock::time_point queued_at{};
+  std::chrono::steady_clock::time_point decided_at{};
 };
 
 class Sequencer {

@@ -52,6 +52,15 @@ void ServerMetrics::RecordAppend(size_t batch_size, double seconds) {
   Observe(kLatencyBuckets, append_latency_, seconds);
 }
 
+void ServerMetrics::RecordWritePhases(const std::vector<double>& queued,
+                                      const std::vector<double>& waiting,
+                                      const std::vector<double>& answering) {
+  std::lock_guard lock(mu_);
+  for (double v : queued) Observe(kPhaseBuckets, write_phases_[0], v);
+  for (double v : waiting) Observe(kPhaseBuckets, write_phases_[1], v);
+  for (double v : answering) Observe(kPhaseBuckets, write_phases_[2], v);
+}
+
 std::string ServerMetrics::Render() const {
   std::string out;
   std::lock_guard lock(mu_);
@@ -79,6 +88,18 @@ std::string ServerMetrics::Render() const {
   out += "# TYPE cairn_append_duration_seconds histogram\n";
   WriteHistogram(out, "cairn_append_duration_seconds", "", kLatencyBuckets,
                  append_latency_);
+  out +=
+      "# HELP cairn_write_phase_seconds Per write request: queued (until "
+      "the writer decides it), waiting (until its batch is handed to the "
+      "committer), answering (from the write's return to the reply).\n";
+  out += "# TYPE cairn_write_phase_seconds histogram\n";
+  constexpr std::array<const char*, 3> kPhases = {"queued", "waiting",
+                                                  "answering"};
+  for (size_t i = 0; i < kPhases.size(); ++i) {
+    WriteHistogram(out, "cairn_write_phase_seconds",
+                   std::string("phase=\"") + kPhases[i] + "\"", kPhaseBuckets,
+                   write_phases_[i]);
+  }
   out += "# HELP cairn_http_connections Live HTTP connections.\n";
   out += "# TYPE cairn_http_connections gauge\n";
   out += "cairn_http_connections " + std::to_string(connections_.load()) + "\n";

@@ -1,8 +1,8 @@
 // The server's counters for `GET /metrics` (Prometheus text format 0.0.4):
 // requests by route and status, request latency histograms by route,
-// append batch sizes, append (fsync) latency, live connections, WebSocket
-// connections, whole-State copies by the writer. Thread-safe; each record takes
-// one short lock.
+// append batch sizes, append (fsync) latency, the write path's phases per
+// request, live connections, WebSocket connections, whole-State copies by
+// the writer. Thread-safe; each record takes one short lock.
 #pragma once
 
 #include <array>
@@ -12,6 +12,7 @@
 #include <mutex>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace cairn::gateway {
 
@@ -19,6 +20,15 @@ class ServerMetrics {
  public:
   void RecordRequest(const std::string& route, unsigned status, double seconds);
   void RecordAppend(size_t batch_size, double seconds);
+  // The write path's phases, per answered request of a batch, in seconds:
+  // queued (from Submit to the writer deciding it), waiting (from then
+  // until its batch was handed to the committer) and answering (from the
+  // batch's write returning to its reply handed back). The write itself
+  // is RecordAppend's. `waiting` and `answering` are empty for a batch
+  // that wrote nothing.
+  void RecordWritePhases(const std::vector<double>& queued,
+                         const std::vector<double>& waiting,
+                         const std::vector<double>& answering);
   void ConnectionOpened() { connections_.fetch_add(1); }
   void ConnectionClosed() { connections_.fetch_sub(1); }
   int64_t connections() const { return connections_.load(); }
@@ -35,6 +45,9 @@ class ServerMetrics {
  private:
   static constexpr std::array<double, 12> kLatencyBuckets = {
       0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+  static constexpr std::array<double, 11> kPhaseBuckets = {
+      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+      0.01,   0.025,   0.1,    0.5,   2.5};
   static constexpr std::array<double, 9> kBatchBuckets = {1,  2,  4,   8,  16,
                                                           32, 64, 128, 256};
   template <size_t N>
@@ -49,6 +62,8 @@ class ServerMetrics {
   std::map<std::string, Histogram<kLatencyBuckets.size()>> latency_;
   Histogram<kBatchBuckets.size()> batch_sizes_;
   Histogram<kLatencyBuckets.size()> append_latency_;
+  // queued, waiting, answering (RecordWritePhases).
+  std::array<Histogram<kPhaseBuckets.size()>, 3> write_phases_;
   std::atomic<int64_t> connections_{0};
   std::atomic<int64_t> websockets_{0};
   std::atomic<uint64_t> head_{0};

@@ -464,6 +464,18 @@ TEST_F(ServerTest, MetricsExposition) {
       << m.body;
   EXPECT_NE(m.body.find("cairn_append_duration_seconds_count"),
             std::string::npos);
+  // Every seeded write was queued, waited for its batch and was answered.
+  for (const char* phase : {"queued", "waiting", "answering"}) {
+    const std::string key = std::string("\ncairn_write_phase_seconds_count{") +
+                            "phase=\"" + phase + "\"} ";
+    const size_t p = m.body.find(key);
+    ASSERT_NE(p, std::string::npos) << phase << "\n" << m.body;
+    EXPECT_GT(std::stoull(m.body.substr(p + key.size())), 0u) << phase;
+  }
+  EXPECT_NE(m.body.find("cairn_write_phase_seconds_bucket{phase=\"queued\","
+                        "le=\"+Inf\"}"),
+            std::string::npos)
+      << m.body;
   EXPECT_NE(m.body.find("cairn_http_connections"), std::string::npos);
   EXPECT_TRUE(
       m.body.find("\ncairn_live_batched_sends 1\n") != std::string::npos ||
