@@ -22,7 +22,7 @@
 //
 // Why: in bench/fanout at 10,000 clients two thirds of the server's CPU
 // per delivered message went to `sendmsg` and its kernel entry; see
-// README ("bench/fanout").
+// docs/performance.md ("fanout").
 //
 // Single-threaded: a ring, and every RingSocket on it, are used from their
 // shard's thread only (and from the thread that destroys them after it
