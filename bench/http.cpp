@@ -310,15 +310,16 @@ int main(int argc, char** argv) {
         return MetricValue(m1, name) - MetricValue(m0, name);
       };
       const double batches = delta("cairn_append_batch_size_count");
+      const double append_ms =
+          batches > 0
+              ? 1000 * delta("cairn_append_duration_seconds_sum") / batches
+              : 0.0;
       std::printf(
           "connections %3zu  writer: %.0f batches, %.1f commands/batch, "
           "%.2f ms/append (fsync), %.0f whole-State copies\n",
           conns, batches,
           batches > 0 ? delta("cairn_append_batch_size_sum") / batches : 0.0,
-          batches > 0
-              ? 1000 * delta("cairn_append_duration_seconds_sum") / batches
-              : 0.0,
-          delta("cairn_state_copies_total"));
+          append_ms, delta("cairn_state_copies_total"));
       // Mean per request, from the write-phase histograms.
       auto phase_ms = [&](const std::string& phase) {
         const std::string labels = "{phase=\"" + phase + "\"}";
@@ -330,10 +331,7 @@ int main(int argc, char** argv) {
       std::printf(
           "connections %3zu  write path per check-in: queued %.2f ms, "
           "waiting %.2f ms, append %.2f ms (per batch), answering %.2f ms\n",
-          conns, phase_ms("queued"), phase_ms("waiting"),
-          batches > 0
-              ? 1000 * delta("cairn_append_duration_seconds_sum") / batches
-              : 0.0,
+          conns, phase_ms("queued"), phase_ms("waiting"), append_ms,
           phase_ms("answering"));
       std::printf(
           "connections %3zu  check-ins %8.0f/s p50 %6.2f ms p99 %6.2f ms "
