@@ -12,10 +12,14 @@
 // second) and the server's CPU per request, the figure least disturbed by
 // other load on the machine, and the write path's phases per check-in from
 // the server's /metrics (queued, waiting for the write ahead, the append,
-// answering). Last line (the last case; 128 by default):
+// answering), and each thread's CPU microseconds and sleeps per request
+// (from /proc: the I/O threads as "cairn-http", the writer, the committer,
+// the publisher, and the load generator as "http"). Last line (the last
+// case; 128 by default):
 // {"bench":"http","connections":128,"checkins_per_s":...,
 // "healthz_per_s":...,"ratio":...,"p50_ms":...,"p99_ms":...}
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <boost/asio/connect.hpp>
@@ -29,6 +33,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <map>
 #include <memory>
 #include <random>
 #include <string>
@@ -63,6 +69,9 @@ struct Figures {
   // of the process (the server).
   double client_cpu = 0;
   double server_cpu = 0;
+  // CPU microseconds and sleeps per request by thread (the load generator
+  // is the process's main thread, named after the binary).
+  std::string by_thread;
 };
 
 double CpuSeconds(int who) {
@@ -72,6 +81,82 @@ double CpuSeconds(int who) {
     return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
   };
   return secs(u.ru_utime) + secs(u.ru_stime);
+}
+
+// CPU seconds used so far by each of the process's threads, and the times
+// they went to sleep (voluntary context switches), summed by thread name
+// with a trailing "-N" dropped (the I/O threads "cairn-http-0",
+// "cairn-http-1", ... count as one), from /proc/self/task/*/{stat,status}.
+struct ThreadUse {
+  double cpu = 0;
+  double sleeps = 0;
+};
+std::map<std::string, ThreadUse> CpuByThread() {
+  std::map<std::string, ThreadUse> use;
+  const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+  std::error_code ec;
+  for (const auto& task :
+       std::filesystem::directory_iterator("/proc/self/task", ec)) {
+    std::ifstream in(task.path() / "stat");
+    std::string line;
+    if (!std::getline(in, line)) continue;
+    // pid (comm) state ... : comm may hold spaces; fields after the last ')'.
+    const size_t open = line.find('(');
+    const size_t close = line.rfind(')');
+    if (open == std::string::npos || close == std::string::npos) continue;
+    std::string name = line.substr(open + 1, close - open - 1);
+    const size_t dash = name.rfind('-');
+    if (dash != std::string::npos && dash + 1 < name.size() &&
+        std::all_of(name.begin() + static_cast<std::ptrdiff_t>(dash) + 1,
+                    name.end(), [](char ch) {
+                      return std::isdigit(static_cast<unsigned char>(ch)) != 0;
+                    })) {
+      name.resize(dash);
+    }
+    // After ')': state(3) ppid pgrp session tty tpgid flags minflt cminflt
+    // majflt cmajflt utime(14) stime(15).
+    std::vector<std::string> f;
+    size_t at = close + 2;
+    while (at < line.size() && f.size() < 13) {
+      size_t sp = line.find(' ', at);
+      if (sp == std::string::npos) sp = line.size();
+      f.push_back(line.substr(at, sp - at));
+      at = sp + 1;
+    }
+    if (f.size() < 13) continue;
+    ThreadUse& u = use[name];
+    u.cpu += (std::strtod(f[11].c_str(), nullptr) +
+              std::strtod(f[12].c_str(), nullptr)) /
+             tick;
+    std::ifstream status(task.path() / "status");
+    const std::string key = "voluntary_ctxt_switches:";
+    while (std::getline(status, line)) {
+      if (line.rfind(key, 0) == 0) {
+        u.sleeps += std::strtod(line.c_str() + key.size(), nullptr);
+      }
+    }
+  }
+  return use;
+}
+
+// "name 12.3 us/0.45" per thread group: CPU microseconds and sleeps per
+// request between two CpuByThread readings.
+std::string CpuPerRequest(const std::map<std::string, ThreadUse>& before,
+                          const std::map<std::string, ThreadUse>& after,
+                          double requests) {
+  std::string out;
+  for (const auto& [name, u] : after) {
+    auto it = before.find(name);
+    const ThreadUse b = it == before.end() ? ThreadUse{} : it->second;
+    const double used = u.cpu - b.cpu;
+    if (used <= 0 || requests <= 0) continue;
+    char buf[128];
+    std::snprintf(buf, sizeof buf, "%s%s %.1f us/%.2f", out.empty() ? "" : ", ",
+                  name.c_str(), 1e6 * used / requests,
+                  (u.sleeps - b.sleeps) / requests);
+    out += buf;
+  }
+  return out;
 }
 
 // One keep-alive connection: one request in flight at a time. The request
@@ -198,6 +283,7 @@ Figures Run(uint16_t port, const Load& load, size_t connections,
   net::io_context ioc;
   std::vector<double> latencies;
   uint64_t errors = 0;
+  const auto threads0 = CpuByThread();
   tcp::endpoint ep(net::ip::make_address("127.0.0.1"), port);
   const double thread0 = CpuSeconds(RUSAGE_THREAD);
   const double self0 = CpuSeconds(RUSAGE_SELF);
@@ -217,6 +303,8 @@ Figures Run(uint16_t port, const Load& load, size_t connections,
   f.server_cpu = (all - client) / elapsed;
   f.errors = errors;
   f.per_s = static_cast<double>(latencies.size()) / elapsed;
+  f.by_thread = CpuPerRequest(threads0, CpuByThread(),
+                              static_cast<double>(latencies.size()));
   if (!latencies.empty()) {
     std::sort(latencies.begin(), latencies.end());
     f.p50_ms = latencies[latencies.size() / 2];
@@ -343,6 +431,10 @@ int main(int argc, char** argv) {
           h.p50_ms, h.p99_ms, k.client_cpu, k.server_cpu, h.client_cpu,
           h.server_cpu, k.per_s > 0 ? 1e6 * k.server_cpu / k.per_s : 0.0,
           h.per_s > 0 ? 1e6 * h.server_cpu / h.per_s : 0.0);
+      std::printf(
+          "connections %3zu  per request by thread (CPU us/sleeps): "
+          "check-in: %s; healthz: %s\n",
+          conns, k.by_thread.c_str(), h.by_thread.c_str());
       std::fflush(stdout);
       last_c = k;
       last_h = h;
