@@ -41,10 +41,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <random>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -53,6 +51,7 @@
 #include "allocator.hpp"
 #include "cairn/core/time.hpp"
 #include "http_client.hpp"
+#include "proc_stat.hpp"
 #include "server.hpp"
 
 namespace {
@@ -60,32 +59,14 @@ namespace {
 constexpr const char* kToken = "bench-admin-token";
 
 long RssKib(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
-  }
-  return 0;
+  return static_cast<long>(cairn::bench::StatusValue(
+      "/proc/" + std::to_string(pid) + "/status", "VmRSS:"));
 }
 
 // CPU time (user + system) of process `pid`, in ms.
 double CpuMs(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  std::getline(in, line);
-  const size_t close_paren = line.rfind(')');
-  if (close_paren == std::string::npos) return 0;
-  std::istringstream fields(line.substr(close_paren + 2));
-  std::string field;
-  double utime = 0, stime = 0;
-  for (int i = 3; fields >> field; ++i) {  // field 3 is the state
-    if (i == 14) utime = std::atof(field.c_str());
-    if (i == 15) {
-      stime = std::atof(field.c_str());
-      break;
-    }
-  }
-  return (utime + stime) * 1000.0 / double(sysconf(_SC_CLK_TCK));
+  return 1000.0 *
+         cairn::bench::StatCpuSeconds("/proc/" + std::to_string(pid) + "/stat");
 }
 
 struct Stats {

@@ -19,7 +19,6 @@
 // {"bench":"http","connections":128,"checkins_per_s":...,
 // "healthz_per_s":...,"ratio":...,"p50_ms":...,"p99_ms":...}
 #include <sys/resource.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <boost/asio/connect.hpp>
@@ -43,6 +42,7 @@
 #include "allocator.hpp"
 #include "cairn/core/time.hpp"
 #include "http_client.hpp"
+#include "proc_stat.hpp"
 #include "server.hpp"
 
 namespace beast = boost::beast;
@@ -86,25 +86,19 @@ double CpuSeconds(int who) {
 // CPU seconds used so far by each of the process's threads, and the times
 // they went to sleep (voluntary context switches), summed by thread name
 // with a trailing "-N" dropped (the I/O threads "cairn-http-0",
-// "cairn-http-1", ... count as one), from /proc/self/task/*/{stat,status}.
+// "cairn-http-1", ... count as one), from /proc/self/task.
 struct ThreadUse {
   double cpu = 0;
   double sleeps = 0;
 };
 std::map<std::string, ThreadUse> CpuByThread() {
   std::map<std::string, ThreadUse> use;
-  const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
   std::error_code ec;
   for (const auto& task :
        std::filesystem::directory_iterator("/proc/self/task", ec)) {
-    std::ifstream in(task.path() / "stat");
-    std::string line;
-    if (!std::getline(in, line)) continue;
-    // pid (comm) state ... : comm may hold spaces; fields after the last ')'.
-    const size_t open = line.find('(');
-    const size_t close = line.rfind(')');
-    if (open == std::string::npos || close == std::string::npos) continue;
-    std::string name = line.substr(open + 1, close - open - 1);
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    if (!std::getline(comm, name)) continue;
     const size_t dash = name.rfind('-');
     if (dash != std::string::npos && dash + 1 < name.size() &&
         std::all_of(name.begin() + static_cast<std::ptrdiff_t>(dash) + 1,
@@ -113,28 +107,10 @@ std::map<std::string, ThreadUse> CpuByThread() {
                     })) {
       name.resize(dash);
     }
-    // After ')': state(3) ppid pgrp session tty tpgid flags minflt cminflt
-    // majflt cmajflt utime(14) stime(15).
-    std::vector<std::string> f;
-    size_t at = close + 2;
-    while (at < line.size() && f.size() < 13) {
-      size_t sp = line.find(' ', at);
-      if (sp == std::string::npos) sp = line.size();
-      f.push_back(line.substr(at, sp - at));
-      at = sp + 1;
-    }
-    if (f.size() < 13) continue;
     ThreadUse& u = use[name];
-    u.cpu += (std::strtod(f[11].c_str(), nullptr) +
-              std::strtod(f[12].c_str(), nullptr)) /
-             tick;
-    std::ifstream status(task.path() / "status");
-    const std::string key = "voluntary_ctxt_switches:";
-    while (std::getline(status, line)) {
-      if (line.rfind(key, 0) == 0) {
-        u.sleeps += std::strtod(line.c_str() + key.size(), nullptr);
-      }
-    }
+    u.cpu += cairn::bench::StatCpuSeconds(task.path() / "stat");
+    u.sleeps += cairn::bench::StatusValue(task.path() / "status",
+                                          "voluntary_ctxt_switches:");
   }
   return use;
 }
