@@ -1,5 +1,6 @@
 #include "router.hpp"
 
+#include <algorithm>
 #include <array>
 #include <string_view>
 
@@ -53,31 +54,26 @@ constexpr Route kRoutes[] = {
     {"POST", "/api/v1/admin/backup", AdminBackup},
 };
 
-std::vector<std::string_view> SplitPattern(std::string_view p) {
-  std::vector<std::string_view> out;
-  size_t i = 1;
-  while (i <= p.size()) {
-    size_t j = p.find('/', i);
-    if (j == std::string_view::npos) j = p.size();
-    out.push_back(p.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
-
-// Matches the decoded segments against a pattern; fills params.
+// Matches the decoded segments against a pattern; fills params. Walks the
+// pattern in place: this runs for every route tried on every request.
 bool Match(std::string_view pattern, const std::vector<std::string>& segments,
            std::vector<std::string>& params) {
-  std::vector<std::string_view> parts = SplitPattern(pattern);
-  if (parts.size() != segments.size()) return false;
+  const auto parts =
+      static_cast<size_t>(std::count(pattern.begin(), pattern.end(), '/'));
+  if (parts != segments.size()) return false;
   params.clear();
-  for (size_t i = 0; i < parts.size(); ++i) {
-    if (parts[i] == "{}") {
-      if (segments[i].empty()) return false;
-      params.push_back(segments[i]);
-    } else if (parts[i] != segments[i]) {
+  size_t i = 1;
+  for (const std::string& segment : segments) {
+    size_t j = pattern.find('/', i);
+    if (j == std::string_view::npos) j = pattern.size();
+    const std::string_view part = pattern.substr(i, j - i);
+    if (part == "{}") {
+      if (segment.empty()) return false;
+      params.push_back(segment);
+    } else if (part != segment) {
       return false;
     }
+    i = j + 1;
   }
   return true;
 }

@@ -434,13 +434,13 @@ std::unique_ptr<State> Sequencer::WorkingCopy(
     auto it = std::lower_bound(
         recent_.begin(), recent_.end(), s->position + 1,
         [](const Event& e, uint64_t p) { return e.position < p; });
-    const auto first = it;
+    // Now equal to `base`, holding the touched history in base's chunks,
+    // so pooled States do not each keep their own copy of new check-ins.
+    std::vector<const Event*> events;
     for (; it != recent_.end() && it->position <= target; ++it) {
-      Apply(*s, *it);
+      events.push_back(&*it);
     }
-    // Now equal to `base`: hold the touched history in base's chunks, so
-    // pooled States do not each keep their own copy of new check-ins.
-    for (auto e = first; e != it; ++e) ShareHistory(*s, *base, *e);
+    CatchUp(*s, *base, events);
   }
   return s;
 }
@@ -478,12 +478,11 @@ std::unique_ptr<Sequencer::Batch> Sequencer::StartBatch(
   b->work = WorkingCopy(base);
   if (in_flight != nullptr) {
     // Behind a batch still syncing: start from the State it predicts.
-    for (const std::vector<Event>& events : in_flight->predicted) {
-      for (const Event& e : events) {
-        Apply(*b->work, e);
-        ShareHistory(*b->work, *in_flight->work, e);
-      }
+    std::vector<const Event*> events;
+    for (const std::vector<Event>& predicted : in_flight->predicted) {
+      for (const Event& e : predicted) events.push_back(&e);
     }
+    CatchUp(*b->work, *in_flight->work, events);
   }
   // The batch's clock: every command is decided at it and the store stamps
   // the events with it (AppendRequest::at), so the prediction holds.

@@ -132,6 +132,30 @@ TEST(Chunked, PushAfterTruncateNeverShowsTheCutElements) {
   EXPECT_EQ(d.back(), "d");
 }
 
+// A sequence extended to one that grew from it by appends: equal to it,
+// holding its chunks from the one the shorter ended in on, and still
+// copy-on-write for both.
+TEST(Chunked, ExtendToTakesTheLongerOnesNewChunks) {
+  for (size_t n : {size_t{0}, size_t{1}, kC - 1, kC, kC + 1, 2 * kC + 3}) {
+    for (size_t more : {size_t{0}, size_t{1}, kC, 2 * kC + 5}) {
+      SCOPED_TRACE(std::to_string(n) + " + " + std::to_string(more));
+      Chunked<std::string> shorter = Numbers(n);
+      Chunked<std::string> longer = shorter;
+      for (size_t i = n; i < n + more; ++i) longer.push_back(std::to_string(i));
+      shorter.ExtendTo(longer);
+      EXPECT_EQ(Items(shorter), Items(longer));
+      EXPECT_EQ(shorter.SharedChunks(longer), (n + more + kC - 1) / kC);
+      shorter.push_back("x");
+      EXPECT_EQ(longer.size(), n + more);
+      EXPECT_EQ(Items(longer), Items(Numbers(n + more)));
+    }
+  }
+  // Given a longer sequence than the target: a plain copy of it.
+  Chunked<std::string> a = Numbers(3 * kC), b = Numbers(kC);
+  a.ExtendTo(b);
+  EXPECT_EQ(Items(a), Items(b));
+}
+
 TEST(Chunked, IteratorsWorkWithStandardAlgorithms) {
   Chunked<int> s;
   for (int i = 0; i < 200; ++i) s.push_back(i * 2);

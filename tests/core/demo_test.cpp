@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
+#include "cairn/core/apply.hpp"
 #include "domain_harness.hpp"
 
 namespace cairn {
@@ -112,6 +115,91 @@ TEST(Demo, ShareHistoryKeepsTheStateAndSharesItsChunks) {
   copy.goals[some_goal].check_ins.push_back(extra);
   EXPECT_EQ(old, ahead);
   EXPECT_NE(copy, ahead);
+}
+
+void ExpectSameTrends(const State& a, const State& b) {
+  for (const auto& [id, g] : a.goals) {
+    const CheckInTrend& x = g.trend;
+    const CheckInTrend& y = b.goals.at(id).trend;
+    EXPECT_EQ(x.covered, y.covered) << id;
+    EXPECT_EQ(x.n, y.n) << id;
+    EXPECT_EQ(x.mean_x, y.mean_x) << id;
+    EXPECT_EQ(x.mean_y, y.mean_y) << id;
+    EXPECT_EQ(x.m2x, y.m2x) << id;
+    EXPECT_EQ(x.cxy, y.cxy) << id;
+  }
+}
+
+// CatchUp over a run of check-ins takes the touched goals' history from the
+// State ahead: equal to it, sharing every chunk of those goals, without
+// reading the events' data; over a run with other events it applies them.
+TEST(Demo, CatchUpTakesCheckInsFromTheStateAheadAndAppliesTheRest) {
+  const Millis now = *ParseTime("2026-11-23T09:00:00.000Z");
+  testing::Harness h;
+  for (const auto& [ctx, cmd] : DemoCommands(now))
+    ASSERT_TRUE(h.Run(cmd, ctx).ok());
+  const std::vector<Event>& log = h.log();
+  // The longest run of check-ins in the log: [from, to).
+  size_t from = 0, to = 0;
+  for (size_t i = 0; i < log.size();) {
+    size_t j = i;
+    while (j < log.size() && log[j].type == "goal.checked_in") ++j;
+    if (j - i > to - from) from = i, to = j;
+    i = j + 1;
+  }
+  ASSERT_GE(to - from, 10u);
+  State before;
+  for (size_t i = 0; i < from; ++i) Apply(before, log[i]);
+  State ahead = before;
+  for (size_t i = from; i < to; ++i) Apply(ahead, log[i]);
+
+  // The check-ins, with data no Apply could read: only taking the goals
+  // from `ahead` makes the State equal to it.
+  std::vector<Event> blind(log.begin() + static_cast<std::ptrdiff_t>(from),
+                           log.begin() + static_cast<std::ptrdiff_t>(to));
+  std::vector<const Event*> events;
+  for (Event& e : blind) {
+    e.data = "not json";
+    events.push_back(&e);
+  }
+  State caught = before;
+  CatchUp(caught, ahead, events);
+  EXPECT_EQ(caught, ahead);
+  ExpectSameTrends(caught, ahead);
+  size_t touched = 0;
+  for (const Event& e : blind) {
+    const std::string id = e.stream.substr(e.stream.find('-') + 1);
+    const auto& mine = caught.goals.at(id).check_ins;
+    const auto& theirs = ahead.goals.at(id).check_ins;
+    EXPECT_EQ(mine.SharedChunks(theirs),
+              (theirs.size() + mine.kChunk - 1) / mine.kChunk)
+        << id;
+    ++touched;
+  }
+  EXPECT_EQ(touched, to - from);
+  // Appending to the caught-up State leaves the one ahead as it was.
+  State copy = caught;
+  copy.goals.at(blind.back().stream.substr(5)).check_ins.push_back(CheckIn{});
+  EXPECT_EQ(caught, ahead);
+  EXPECT_NE(copy, ahead);
+
+  // Not all check-ins (the run and the event before it, or a gap in the
+  // positions): the events are applied, so unreadable data is not taken.
+  ASSERT_GT(from, 0u);
+  State earlier;
+  for (size_t i = 0; i + 1 < from; ++i) Apply(earlier, log[i]);
+  events.clear();
+  events.push_back(&log[from - 1]);
+  for (size_t i = from; i < to; ++i) events.push_back(&log[i]);
+  State applied = earlier;
+  CatchUp(applied, ahead, events);
+  EXPECT_EQ(applied, ahead);
+  ExpectSameTrends(applied, ahead);
+  State gap = before;
+  events.assign(1, &blind.back());
+  CatchUp(gap, ahead, events);
+  EXPECT_NE(gap, ahead);
+  EXPECT_EQ(gap.position, ahead.position);
 }
 
 }  // namespace

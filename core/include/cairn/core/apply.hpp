@@ -13,6 +13,8 @@
 // they were). No I/O; not thread-safe on one State.
 #pragma once
 
+#include <span>
+
 #include "cairn/core/event.hpp"
 #include "cairn/core/model.hpp"
 
@@ -26,5 +28,16 @@ void Apply(State& state, const Event& event);
 // copy. A State brought up to date by replaying events another State has
 // already applied then costs no memory for their history.
 void ShareHistory(State& state, const State& same, const Event& event);
+
+// Brings `state` up to `target`, given that `events` (in position order)
+// lead from the one to the other; `state` then equals `target` and holds
+// the touched history in target's chunks. When the events are all
+// check-ins on goals both States hold, numbered on from state.position to
+// target.position, each touched goal takes its check-ins, version and
+// position from `target` (what a check-in changes) instead of applying
+// them: no event is parsed. Otherwise it applies each event, then shares
+// its history (ShareHistory).
+void CatchUp(State& state, const State& target,
+             std::span<const Event* const> events);
 
 }  // namespace cairn

@@ -219,6 +219,22 @@ class Chunked {
     return true;
   }
 
+  // Becomes equal to `other`, given that this sequence's elements are the
+  // first size() of other's (other grew from the same elements by
+  // push_back only). Takes other's chunks from the one this sequence ends
+  // in on: O(chunks added), no element copied.
+  void ExtendTo(const Chunked& other) {
+    if (size_ > other.size_) {
+      *this = other;
+      return;
+    }
+    const auto from = static_cast<std::ptrdiff_t>(size_ >> kChunkBits);
+    chunks_.erase(chunks_.begin() + from, chunks_.end());
+    chunks_.insert(chunks_.end(), other.chunks_.begin() + from,
+                   other.chunks_.end());
+    size_ = other.size_;
+  }
+
   // How many chunks this sequence shares with `other` (tests, metrics).
   size_t SharedChunks(const Chunked& other) const {
     size_t n = 0;
