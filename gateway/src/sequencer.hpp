@@ -27,9 +27,10 @@
 // immutable std::shared_ptr<const State> after each durable batch; Snapshot()
 // only copies that pointer under a short lock. The working State of a batch
 // is not copied from the published one: published States come back to the
-// writer when their last reader drops them and are brought up to date by
-// applying the events written since (kept in memory), so a batch costs
-// O(its events), not O(State). Only when no such State is free (readers
+// writer when their last reader drops them and are brought up to date with
+// the events written since (kept in memory; CatchUp: check-ins are taken
+// from the newer State, other events applied), so a batch costs O(its
+// events), not O(State). Only when no such State is free (readers
 // hold every one) is the published State copied. Every command of a batch
 // is decided at one clock reading, which the store stamps on the events
 // (AppendRequest::at). If the store's assigned `at`/positions still differ
