@@ -322,10 +322,7 @@ void Apply(State& s, const Event& e) {
   object d;
   if (parser.parse(json, e.data.size(), false).get(d)) return;
   const std::string_view type = e.type;
-  const size_t dash = e.stream.find('-');
-  const std::string_view id = dash == std::string::npos
-                                  ? std::string_view()
-                                  : std::string_view(e.stream).substr(dash + 1);
+  const std::string_view id = SplitStream(e.stream).id;
 
   if (type == "goal.checked_in") {
     if (Goal* g = s.MutableGoal(id)) ApplyCheckedIn(*g, e, d);
@@ -403,10 +400,8 @@ void Apply(State& s, const Event& e) {
 }
 
 void ShareHistory(State& s, const State& same, const Event& e) {
-  const size_t dash = e.stream.find('-');
-  if (dash == std::string::npos) return;
-  const std::string_view kind = std::string_view(e.stream).substr(0, dash);
-  const std::string id = e.stream.substr(dash + 1);
+  const auto [kind, view] = SplitStream(e.stream);
+  const std::string id(view);
   if (kind == "goal") {
     auto mine = s.goals.find(id);
     auto theirs = same.goals.find(id);
@@ -426,29 +421,28 @@ void ShareHistory(State& s, const State& same, const Event& e) {
 
 void CatchUp(State& s, const State& target,
              std::span<const Event* const> events) {
-  // Each touched goal in `s` and in `target`, when the fast way applies.
+  // The touched goals in `s` and in `target`; false when the events are not
+  // all check-ins on goals both hold, numbered on from s.position.
   std::vector<std::pair<Goal*, const Goal*>> goals;
-  bool checkins_only =
-      !events.empty() && events.back()->position == target.position;
-  uint64_t next = s.position + 1;
-  for (const Event* e : events) {
-    if (!checkins_only) break;
-    const size_t dash = e->stream.find('-');
-    if (e->position != next++ || e->type != "goal.checked_in" ||
-        dash == std::string::npos) {
-      checkins_only = false;
-      break;
+  const auto only_checkins = [&] {
+    if (events.empty() || events.back()->position != target.position) {
+      return false;
     }
-    const std::string id = e->stream.substr(dash + 1);
-    Goal* mine = s.MutableGoal(id);
-    const Goal* theirs = target.FindGoal(id);
-    if (mine == nullptr || theirs == nullptr) {
-      checkins_only = false;
-      break;
+    uint64_t next = s.position + 1;
+    for (const Event* e : events) {
+      const auto [kind, id] = SplitStream(e->stream);
+      if (e->position != next++ || e->type != "goal.checked_in" ||
+          kind != "goal") {
+        return false;
+      }
+      Goal* mine = s.MutableGoal(id);
+      const Goal* theirs = target.FindGoal(std::string(id));
+      if (mine == nullptr || theirs == nullptr) return false;
+      goals.emplace_back(mine, theirs);
     }
-    goals.emplace_back(mine, theirs);
-  }
-  if (!checkins_only) {
+    return true;
+  };
+  if (!only_checkins()) {
     for (const Event* e : events) Apply(s, *e);
     for (const Event* e : events) ShareHistory(s, target, *e);
     return;

@@ -310,6 +310,12 @@ bool IsValidId(std::string_view id) {
   return true;
 }
 
+StreamParts SplitStream(std::string_view stream) {
+  const size_t dash = stream.find('-');
+  if (dash == std::string_view::npos) return {};
+  return {stream.substr(0, dash), stream.substr(dash + 1)};
+}
+
 bool IsValidStreamName(std::string_view stream) {
   size_t dash = stream.find('-');
   if (dash == 0 || dash == std::string_view::npos || dash > 16) return false;

@@ -61,12 +61,7 @@ State PartialCopy(const State& whole, const UnitsOf& units_of,
 }
 
 void ApplyPartial(State& part, const Event& e, PartialInfo& info) {
-  const size_t dash = e.stream.find('-');
-  const std::string_view kind = std::string_view(e.stream).substr(
-      0, dash == std::string::npos ? 0 : dash);
-  const std::string_view id = dash == std::string::npos
-                                  ? std::string_view()
-                                  : std::string_view(e.stream).substr(dash + 1);
+  const auto [kind, id] = SplitStream(e.stream);
   bool skip = false;
   if (kind == "goal" && e.type != "goal.created" &&
       part.MutableGoal(id) == nullptr) {

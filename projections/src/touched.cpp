@@ -49,11 +49,9 @@ std::string FormerParent(const Event& event) {
 std::vector<std::string> GoalsTouchedBy(const State& after,
                                         const Event& event) {
   Collector c(after);
-  const std::string_view stream = event.stream;
-  const size_t dash = stream.find('-');
-  if (dash == std::string_view::npos) return {};
-  const std::string_view prefix = stream.substr(0, dash);
-  const std::string id(stream.substr(dash + 1));
+  const auto [prefix, view] = SplitStream(event.stream);
+  if (prefix.empty()) return {};
+  const std::string id(view);
   if (prefix == "goal") {
     c.AddWithAncestors(id);
     if (event.type == "goal.edited") {

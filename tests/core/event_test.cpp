@@ -170,6 +170,17 @@ TEST(Envelope, DataDecodedIntoAReusedEventHasRoomToParseInPlace) {
   EXPECT_EQ(a.metrics.at("mrr").points[0].value, 5);
 }
 
+TEST(StreamName, SplitsAtTheFirstDash) {
+  EXPECT_EQ(SplitStream("goal-kr-cac").kind, "goal");
+  EXPECT_EQ(SplitStream("goal-kr-cac").id, "kr-cac");
+  EXPECT_EQ(SplitStream("metric-x").kind, "metric");
+  EXPECT_EQ(SplitStream("metric-x").id, "x");
+  EXPECT_EQ(SplitStream("goal-").id, "");
+  EXPECT_EQ(SplitStream("nodash").kind, "");
+  EXPECT_EQ(SplitStream("nodash").id, "");
+  EXPECT_EQ(SplitStream("").kind, "");
+}
+
 TEST(LookupCache, FindsEveryKeyPastManyGrowthsAndNothingElse) {
   std::map<std::string, Goal> goals;
   for (int i = 0; i < 1000; ++i) {

@@ -60,6 +60,14 @@ Status DecodeEnvelopeInto(std::string_view json, Event* e);
 // Accepts any lowercase prefix made of [a-z]; the domain narrows it.
 bool IsValidStreamName(std::string_view stream);
 
+// A stream name's prefix and id, split at its first '-' ("goal-kr-cac":
+// "goal", "kr-cac"); both empty when it has none. Views into `stream`.
+struct StreamParts {
+  std::string_view kind;
+  std::string_view id;
+};
+StreamParts SplitStream(std::string_view stream);
+
 // Ids: ^[a-z0-9][a-z0-9._-]{0,63}$
 bool IsValidId(std::string_view id);
 
