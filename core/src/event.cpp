@@ -317,12 +317,11 @@ StreamParts SplitStream(std::string_view stream) {
 }
 
 bool IsValidStreamName(std::string_view stream) {
-  size_t dash = stream.find('-');
-  if (dash == 0 || dash == std::string_view::npos || dash > 16) return false;
-  for (size_t i = 0; i < dash; ++i) {
-    if (stream[i] < 'a' || stream[i] > 'z') return false;
+  const auto [kind, rest] = SplitStream(stream);
+  if (kind.empty() || kind.size() > 16) return false;
+  for (char c : kind) {
+    if (c < 'a' || c > 'z') return false;
   }
-  std::string_view rest = stream.substr(dash + 1);
   if (rest.empty() || rest.size() > 160) return false;
   for (char c : rest) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||

@@ -181,6 +181,19 @@ TEST(StreamName, SplitsAtTheFirstDash) {
   EXPECT_EQ(SplitStream("").kind, "");
 }
 
+TEST(StreamName, ValidNamesHaveALowercasePrefixAndAnId) {
+  EXPECT_TRUE(IsValidStreamName("goal-kr-cac"));
+  EXPECT_TRUE(IsValidStreamName("goal-a.b_c-9"));
+  EXPECT_TRUE(IsValidStreamName(std::string(16, 'p') + "-x"));
+  EXPECT_FALSE(IsValidStreamName(std::string(17, 'p') + "-x"));
+  EXPECT_TRUE(IsValidStreamName("goal-" + std::string(160, 'a')));
+  EXPECT_FALSE(IsValidStreamName("goal-" + std::string(161, 'a')));
+  for (const char* bad : {"", "goal", "-a", "goal-", "Goal-a", "go1-a",
+                          "goal-A", "goal-a/b", "goal-a b"}) {
+    EXPECT_FALSE(IsValidStreamName(bad)) << bad;
+  }
+}
+
 TEST(LookupCache, FindsEveryKeyPastManyGrowthsAndNothingElse) {
   std::map<std::string, Goal> goals;
   for (int i = 0; i < 1000; ++i) {
