@@ -33,10 +33,10 @@ void ShareHistory(State& state, const State& same, const Event& event);
 // lead from the one to the other; `state` then equals `target` and holds
 // the touched history in target's chunks. When the events are all
 // check-ins on goals both States hold, numbered on from state.position to
-// target.position, each touched goal takes its check-ins, version and
-// position from `target` (what a check-in changes) instead of applying
-// them: no event is parsed. Otherwise it applies each event, then shares
-// its history (ShareHistory).
+// target.position, each touched goal takes what a check-in changes (its
+// check-ins, how many are in order, its trend, version and position) from
+// `target` instead of applying them: no event is parsed. Otherwise it
+// applies each event, then shares its history (ShareHistory).
 void CatchUp(State& state, const State& target,
              std::span<const Event* const> events);
 
