@@ -70,8 +70,8 @@ const std::vector<CommandSpec>& Commands() {
   static const std::vector<CommandSpec> kCommands = {
       {"serve",
        "cairn serve [--data DIR] [--listen HOST:PORT] [--admin-token TOKEN] "
-       "[--demo] [--static DIR] [--threads N] [--rate-limit N] "
-       "[--plain-sends]",
+       "[--demo] [--static DIR] [--threads N] [--read-threads N] "
+       "[--rate-limit N] [--plain-sends]",
        {kData,
         kListen,
         kAdmin,
@@ -79,6 +79,9 @@ const std::vector<CommandSpec>& Commands() {
         {"--static", true, "CAIRN_STATIC", "browser files folder"},
         {"--threads", true, nullptr,
          "HTTP I/O threads, and as many live threads (default: cores)"},
+        {"--read-threads", true, nullptr,
+         "threads for heavy reads (as_of, diffs, boards, lists), 0 = on "
+         "the I/O threads (default: cores)"},
         {"--rate-limit", true, nullptr,
          "requests per second per token, 0 = off (default 200)"},
         {"--quiet", false, nullptr, "no access log"},
@@ -223,6 +226,9 @@ int Serve(const Parsed& p, std::ostream& out, std::ostream& err) {
   o.static_dir = p.Get("--static").value_or(DefaultStaticDir());
   if (auto t = p.Get("--threads")) {
     o.io_threads = static_cast<unsigned>(ParseUint("--threads", *t, 256));
+  }
+  if (auto t = p.Get("--read-threads")) {
+    o.read_threads = static_cast<int>(ParseUint("--read-threads", *t, 256));
   }
   if (auto r = p.Get("--rate-limit")) {
     o.rate_limit = static_cast<double>(ParseUint("--rate-limit", *r, 1000000));

@@ -28,6 +28,12 @@ inline constexpr std::chrono::seconds kIdleTimeout{60};  // Default: 60 s.
 inline constexpr size_t kMaxConnections = 4096;  // Default: 4096.
 // Commands queued for the Sequencer; past it writes get 503.
 inline constexpr size_t kMaxQueuedCommands = 65536;  // Default: 65536.
+// Heavy reads (read_pool.hpp) waiting for a read thread; past it they get
+// 503 with Retry-After.
+inline constexpr size_t kMaxQueuedReads = 1024;  // Default: 1024.
+// Added to the read threads' nice value: on a busy machine the I/O threads
+// (light requests, writes, replies) come first.
+inline constexpr int kReadThreadNice = 5;  // Default: 5.
 // Commands decided and written in one batch (one fsync).
 inline constexpr size_t kMaxBatch = 1024;  // Default: 1024.
 // Per-token rate limit: sustained requests per second and burst.

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <array>
+#include <memory>
 #include <string_view>
 
 #include "handlers/handlers.hpp"
 #include "http_errors.hpp"
+#include "read_pool.hpp"
 #include "services.hpp"
 
 namespace cairn::gateway {
@@ -17,13 +19,19 @@ struct Route {
   std::string_view pattern;  // segments; "{}" matches one segment
   Handler handler;
   bool needs_auth = true;
+  // Answered on the read pool (services.hpp): reads that can take
+  // milliseconds to tens of them on a large store. Any request with
+  // `as_of` goes there too.
+  bool heavy = false;
 };
+
+constexpr bool kHeavy = true;
 
 // Every endpoint of API.md (and a few additions: GET /goals, admin backup).
 constexpr Route kRoutes[] = {
     {"GET", "/healthz", GetHealth, false},
     {"GET", "/metrics", GetMetrics, false},
-    {"GET", "/api/v1/events", ListEvents},
+    {"GET", "/api/v1/events", ListEvents, true, kHeavy},
     {"POST", "/api/v1/units", CreateUnitHandler},
     {"GET", "/api/v1/units", ListUnits},
     {"GET", "/api/v1/units/{}", GetUnit},
@@ -33,25 +41,25 @@ constexpr Route kRoutes[] = {
     {"GET", "/api/v1/cycles/{}", GetCycle},
     {"POST", "/api/v1/cycles/{}/close", CloseCycleHandler},
     {"POST", "/api/v1/goals", CreateGoalHandler},
-    {"GET", "/api/v1/goals", ListGoals},
+    {"GET", "/api/v1/goals", ListGoals, true, kHeavy},
     {"GET", "/api/v1/goals/{}", GetGoal},
     {"PATCH", "/api/v1/goals/{}", EditGoalHandler},
     {"POST", "/api/v1/goals/{}/status", ChangeGoalStatusHandler},
     {"POST", "/api/v1/goals/{}/check-ins", CheckInHandler},
     {"POST", "/api/v1/goals/{}/decompose", DecomposeHandler},
-    {"GET", "/api/v1/goals/{}/history", GetGoalHistory},
+    {"GET", "/api/v1/goals/{}/history", GetGoalHistory, true, kHeavy},
     {"POST", "/api/v1/retro/notes", NoteRetroHandler},
-    {"GET", "/api/v1/retro", GetRetro},
-    {"GET", "/api/v1/diff", GetDiff},
+    {"GET", "/api/v1/retro", GetRetro, true, kHeavy},
+    {"GET", "/api/v1/diff", GetDiff, true, kHeavy},
     {"POST", "/api/v1/metrics", DefineMetricHandler},
     {"GET", "/api/v1/metrics/{}", GetMetric},
     {"POST", "/api/v1/metrics/{}/values", RecordMetricHandler},
-    {"GET", "/api/v1/boards/{}", GetBoard},
-    {"GET", "/api/v1/scorecards/{}", GetScorecard},
+    {"GET", "/api/v1/boards/{}", GetBoard, true, kHeavy},
+    {"GET", "/api/v1/scorecards/{}", GetScorecard, true, kHeavy},
     {"POST", "/api/v1/tokens", CreateTokenHandler},
     {"GET", "/api/v1/tokens", ListTokens},
     {"DELETE", "/api/v1/tokens/{}", RevokeTokenHandler},
-    {"POST", "/api/v1/admin/backup", AdminBackup},
+    {"POST", "/api/v1/admin/backup", AdminBackup, true, kHeavy},
 };
 
 // Matches the decoded segments against a pattern; fills params. Walks the
@@ -236,7 +244,24 @@ void Router::Handle(Request request, Reply reply, bool defer_rendering) {
     r.head_only = r.head_only || head_only;
     answer(std::move(r));
   };
-  found->handler(std::move(call));
+  ReadPool* pool = services_.reads;
+  if (pool == nullptr ||
+      !(found->heavy || call.request.query.count("as_of") > 0)) {
+    return found->handler(std::move(call));
+  }
+  auto heavy = std::make_shared<Call>(std::move(call));
+  const bool queued = pool->Submit([handler = found->handler, heavy](bool run) {
+    if (run) return handler(std::move(*heavy));
+    heavy->reply(ErrorResponse(ErrorCode::kUnavailable, "shutting down"));
+  });
+  if (queued) return;
+  Response r =
+      services_.stopping.load()
+          ? ErrorResponse(ErrorCode::kUnavailable, "shutting down")
+          : ErrorResponse(ErrorCode::kUnavailable,
+                          "too many heavy reads queued; retry shortly");
+  r.headers.emplace_back("Retry-After", "1");
+  heavy->reply(std::move(r));
 }
 
 }  // namespace cairn::gateway

@@ -22,6 +22,7 @@
 #include "demo_feed.hpp"
 #include "hub.hpp"
 #include "listener.hpp"
+#include "read_pool.hpp"
 #include "router.hpp"
 #include "sequencer.hpp"
 #include "server_metrics.hpp"
@@ -48,6 +49,7 @@ struct Server::Impl {
   std::unique_ptr<LiveShards> live_shards;  // before the hub goes (Stop)
   Services services;
   std::unique_ptr<Router> router;
+  std::unique_ptr<ReadPool> reads;
   std::unique_ptr<net::io_context> ioc;
   std::shared_ptr<Listener> listener;
   std::vector<std::thread> threads;
@@ -127,6 +129,14 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   impl->live.shards = impl->live_shards.get();
   impl->metrics.SetLiveBatchedSends(impl->live_shards->batched_sends());
   impl->services.live = &impl->live;
+  if (options.read_threads != 0) {
+    const unsigned r = options.read_threads < 0
+                           ? std::max(1u, std::thread::hardware_concurrency())
+                           : static_cast<unsigned>(options.read_threads);
+    impl->reads =
+        std::make_unique<ReadPool>(r, kMaxQueuedReads, kReadThreadNice);
+    impl->services.reads = impl->reads.get();
+  }
   impl->router = std::make_unique<Router>(impl->services);
 
   impl->ioc = std::make_unique<net::io_context>(static_cast<int>(n));
@@ -172,6 +182,10 @@ void Server::Stop() {
          std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
+  // Heavy reads still queued get 503 (their replies go out while the I/O
+  // threads run); the running ones finish. They use the store and the
+  // TimeTravel, closed below.
+  if (impl_->reads) impl_->reads->Stop();
   // Live sessions close with 1001 (going away).
   impl_->hub->Shutdown();
   std::this_thread::sleep_for(std::chrono::milliseconds(50));

@@ -42,6 +42,11 @@ struct ServerOptions {
   // I/O threads, and as many live-session threads (LiveShards).
   // Default: 0 = the number of cores.
   unsigned io_threads = 0;
+  // Threads for heavy reads (views as of a past moment, diffs, retros,
+  // boards, scorecards, goal lists and histories, the event log, backups;
+  // read_pool.hpp), so that they never hold an I/O thread. 0: heavy reads
+  // run on the I/O threads. Default: -1 = the number of cores.
+  int read_threads = -1;
   // Default: kMaxConnections.
   size_t max_connections = kMaxConnections;
   // Per-token requests per second (<= 0: off) and burst.

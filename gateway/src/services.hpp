@@ -24,6 +24,8 @@ struct Services {
   TimeTravel* time_travel = nullptr;
   // The live WebSocket sessions' shared context; null: no /api/v1/live.
   const struct LiveContext* live = nullptr;
+  // Where heavy reads run (Router); null: on the I/O thread that read them.
+  class ReadPool* reads = nullptr;
   std::atomic<bool> stopping{false};
   // Requests routed and not yet answered.
   std::atomic<int64_t> in_flight{0};

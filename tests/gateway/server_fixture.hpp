@@ -69,7 +69,8 @@ class ServerTest : public ::testing::Test {
     o.port = 0;
     o.admin_token = kAdmin;
     o.static_dir = (dir_.path() / "static").string();
-    o.io_threads = 2;
+    o.io_threads = io_threads_;
+    o.read_threads = read_threads_;
     o.rate_limit = rate;
     o.rate_burst = rate;
     o.access_log = false;
@@ -125,6 +126,9 @@ class ServerTest : public ::testing::Test {
   static constexpr char kGoal[] =
       R"({"id":"kr-1","kind":"key_result","title":"Sign ten new customers","unit":"sales","cycle":"q1","owner":"ann","measure":{"start":0,"target":10}})";
 
+  // For StartServer (a test may change them and restart).
+  unsigned io_threads_ = 2;
+  int read_threads_ = -1;  // ServerOptions::read_threads' default
   TempDir dir_;
   std::unique_ptr<Server> server_;
   std::unique_ptr<HttpClient> client_;

@@ -494,6 +494,9 @@ TEST_F(ServerTest, MetricsExposition) {
       m.body.find("\ncairn_live_batched_sends 0\n") != std::string::npos)
       << m.body;
   EXPECT_EQ(m.body.find(kAdmin), std::string::npos);
+  // The read pool runs (one thread per core by default), nothing queued.
+  EXPECT_NE(m.body.find("\ncairn_heavy_reads_queued 0\n"), std::string::npos)
+      << m.body;
   // The seeded events sit in the store's write buffers: a positive gauge.
   const size_t at = m.body.find("\ncairn_store_memtable_bytes ");
   ASSERT_NE(at, std::string::npos) << m.body;

@@ -7,6 +7,7 @@
 #include "handlers/handlers.hpp"
 #include "http_errors.hpp"
 #include "limits.hpp"
+#include "read_pool.hpp"
 
 namespace cairn::gateway {
 
@@ -59,6 +60,14 @@ void GetMetrics(Call call) {
       "# TYPE cairn_store_memtable_bytes gauge\n"
       "cairn_store_memtable_bytes " +
       std::to_string(call.services->store->MemtableBytes()) + "\n";
+  if (call.services->reads != nullptr) {
+    r.body +=
+        "# HELP cairn_heavy_reads_queued Heavy reads waiting for a read "
+        "thread.\n"
+        "# TYPE cairn_heavy_reads_queued gauge\n"
+        "cairn_heavy_reads_queued " +
+        std::to_string(call.services->reads->Queued()) + "\n";
+  }
   call.reply(std::move(r));
 }
 
