@@ -80,8 +80,8 @@ const std::vector<CommandSpec>& Commands() {
         {"--threads", true, nullptr,
          "HTTP I/O threads, and as many live threads (default: cores)"},
         {"--read-threads", true, nullptr,
-         "threads for heavy reads (as_of, diffs, boards, lists), 0 = on "
-         "the I/O threads (default: cores)"},
+         "threads for heavy reads (as_of, diffs, boards, lists, live "
+         "resumes), 0 = none (default: cores)"},
         {"--rate-limit", true, nullptr,
          "requests per second per token, 0 = off (default 200)"},
         {"--quiet", false, nullptr, "no access log"},

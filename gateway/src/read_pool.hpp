@@ -3,7 +3,8 @@
 // board, a goal's history or a page of the log can take tens of milliseconds
 // on a large store (the whole State as of a position: 45-67 ms at 300,000
 // events); on an I/O thread it held every request that thread would have
-// served next, /healthz and check-ins included (README, "Heavy reads").
+// served next, /healthz and check-ins included (README, "Heavy reads"). A
+// live resume's backlog is read here too, not on its shard's thread.
 //
 //   ReadPool pool(2, kMaxQueuedReads, kReadThreadNice);
 //   bool queued = pool.Submit([call](bool run) {

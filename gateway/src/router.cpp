@@ -52,7 +52,7 @@ constexpr Route kRoutes[] = {
     {"GET", "/api/v1/retro", GetRetro, true, kHeavy},
     {"GET", "/api/v1/diff", GetDiff, true, kHeavy},
     {"POST", "/api/v1/metrics", DefineMetricHandler},
-    {"GET", "/api/v1/metrics/{}", GetMetric},
+    {"GET", "/api/v1/metrics/{}", GetMetric, true, kHeavy},
     {"POST", "/api/v1/metrics/{}/values", RecordMetricHandler},
     {"GET", "/api/v1/boards/{}", GetBoard, true, kHeavy},
     {"GET", "/api/v1/scorecards/{}", GetScorecard, true, kHeavy},

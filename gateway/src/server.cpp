@@ -137,6 +137,7 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
         std::make_unique<ReadPool>(r, kMaxQueuedReads, kReadThreadNice);
     impl->services.reads = impl->reads.get();
   }
+  impl->live.reads = impl->reads.get();
   impl->router = std::make_unique<Router>(impl->services);
 
   impl->ioc = std::make_unique<net::io_context>(static_cast<int>(n));

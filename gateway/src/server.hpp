@@ -43,9 +43,10 @@ struct ServerOptions {
   // Default: 0 = the number of cores.
   unsigned io_threads = 0;
   // Threads for heavy reads (views as of a past moment, diffs, retros,
-  // boards, scorecards, goal lists and histories, the event log, backups;
-  // read_pool.hpp), so that they never hold an I/O thread. 0: heavy reads
-  // run on the I/O threads. Default: -1 = the number of cores.
+  // boards, scorecards, goal lists and histories, a metric's points, the
+  // event log, backups, live resumes' backlogs; read_pool.hpp), so that
+  // they never hold an I/O or live thread. 0: heavy reads run on the
+  // thread that took the request. Default: -1 = the number of cores.
   int read_threads = -1;
   // Default: kMaxConnections.
   size_t max_connections = kMaxConnections;

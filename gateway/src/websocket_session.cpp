@@ -22,6 +22,7 @@
 #include "cairn/core/apply.hpp"
 #include "cairn/core/json_writer.hpp"
 #include "live_message.hpp"
+#include "read_pool.hpp"
 #include "reused_queue.hpp"
 #include "send_ring.hpp"
 #include "thread_name.hpp"
@@ -300,15 +301,20 @@ class WebSocketSession : public LiveSink,
         if (e.position <= sub.cursor) continue;
         sub.cursor = e.position;
         if (Matches(sub.filter, e)) {
-          Send(shard_.Rendered(cs, i, sub.key,
-                               [&, &id = id, &sub = sub] {
-                                 return WriteEventMessage(id, sub.filter, e);
-                               }),
-               true);
+          auto text =
+              shard_.Rendered(cs, i, sub.key, [&, &id = id, &sub = sub] {
+                return WriteEventMessage(id, sub.filter, e);
+              });
+          if (sub.replaying) {
+            held_bytes_ += text->size();
+            sub.held.push_back(std::move(text));
+          } else {
+            Send(std::move(text), true);
+          }
         }
       }
     }
-    if (counted_bytes_ > ctx_.options.max_queue_bytes) {
+    if (counted_bytes_ + held_bytes_ > ctx_.options.max_queue_bytes) {
       StartClose({kCloseSlowConsumer, "slow consumer"});
     }
   }
@@ -326,6 +332,13 @@ class WebSocketSession : public LiveSink,
     // Identifies the rendered event message (sub id and filter): sessions
     // with equal keys share one rendering per event (LiveBatch::Shared).
     std::string key;
+    // While the backlog is read on the read pool: live messages (past the
+    // backlog's end) wait here, and go out after it and `synced`.
+    bool replaying = false;
+    std::vector<std::shared_ptr<const std::string>> held;
+    // Tells this subscription from an earlier one of the same id (a replay
+    // finishing after an unsubscribe and a new subscribe).
+    uint64_t generation = 0;
   };
   struct Outgoing {
     // Shared: a live event's bytes are rendered once for every session
@@ -399,14 +412,18 @@ class WebSocketSession : public LiveSink,
       case ClientMessage::Op::kPing:
         Send(WritePong(), false);
         return;
-      case ClientMessage::Op::kUnsubscribe:
-        if (subs_.erase(m->sub) == 0) {
+      case ClientMessage::Op::kUnsubscribe: {
+        auto it = subs_.find(m->sub);
+        if (it == subs_.end()) {
           Send(WriteError(Error::NotFound("no such subscription"), m->sub),
                false);
           return;
         }
+        for (const auto& text : it->second.held) held_bytes_ -= text->size();
+        subs_.erase(it);
         ctx_.hub->RemoveSubscription(sink_id_, m->sub);
         return;
+      }
       case ClientMessage::Op::kSubscribe:
         Subscribe(*m);
         return;
@@ -457,6 +474,7 @@ class WebSocketSession : public LiveSink,
     Sub& sub = subs_[m.sub];
     sub.filter = m.filter;
     sub.cursor = head;
+    sub.generation = ++generations_;
     sub.key = m.sub;
     for (const std::string* part : {&m.filter.unit, &m.filter.cycle}) {
       sub.key += '\0';
@@ -479,6 +497,8 @@ class WebSocketSession : public LiveSink,
                                     : WriteFlatBoard(*at_head, m.filter);
       Send(WriteSnapshot(m.sub, head, board), false);
     } else if (m.from && *m.from < head) {
+      if (StartReplay(m.sub, sub, *m.from, head, epoch))
+        return;  // synced later
       Replay(m.sub, m.filter, *m.from, head);
     } else if (m.from) {
       sub.cursor = *m.from;
@@ -490,28 +510,103 @@ class WebSocketSession : public LiveSink,
   // each event, computed by applying the backlog to the State as of `from`.
   void Replay(const std::string& sub_id, const LiveFilter& filter,
               uint64_t from, uint64_t head) {
-    State state = *StateAt(from);
-    Status st = ctx_.store->ReadAll(from, [&](const Event& e) {
+    for (std::string& text : ReadBacklog(ctx_, sub_id, filter, from, head)) {
+      Send(std::move(text), false);
+    }
+  }
+
+  // The messages of Replay, in order (an error message last when the store
+  // could not be read). Touches nothing of the session: runs on any thread.
+  static std::vector<std::string> ReadBacklog(const LiveContext& ctx,
+                                              const std::string& sub_id,
+                                              const LiveFilter& filter,
+                                              uint64_t from, uint64_t head) {
+    std::vector<std::string> out;
+    State state = *StateAt(ctx, from);
+    Status st = ctx.store->ReadAll(from, [&](const Event& e) {
       if (e.position > head) return false;
       Apply(state, e);
-      LiveEvent live = ctx_.hub->Describe(state, e);
+      LiveEvent live = ctx.hub->Describe(state, e);
       if (Matches(filter, live)) {
-        Send(WriteEventMessage(sub_id, filter, live), false);
+        out.push_back(WriteEventMessage(sub_id, filter, live));
       }
       return true;
     });
     if (!st) {
-      Send(WriteError(Error{ErrorCode::kUnavailable,
-                            "could not read the backlog: " + st.error().message,
-                            {}},
+      out.push_back(
+          WriteError(Error{ErrorCode::kUnavailable,
+                           "could not read the backlog: " + st.error().message,
+                           {}},
+                     sub_id));
+    }
+    return out;
+  }
+
+  // Replay on the read pool: live messages for the subscription are held
+  // meanwhile (OnLiveBatch), then the backlog, `synced` at `head` and the
+  // held ones go out in order. False when there is no pool or it refused
+  // the task (the caller replays here).
+  bool StartReplay(const std::string& sub_id, Sub& sub, uint64_t from,
+                   uint64_t head, const std::string& epoch) {
+    if (ctx_.reads == nullptr) return false;
+    sub.replaying = true;
+    // The task hands its reference to the session over to the shard: the
+    // session is never released (and destroyed) on a read thread.
+    const bool queued = ctx_.reads->Submit([self = shared_from_this(),
+                                            executor = ws_.get_executor(),
+                                            sub_id, filter = sub.filter,
+                                            generation = sub.generation, from,
+                                            head, epoch](bool run) mutable {
+      std::vector<std::string> backlog;
+      if (run) {
+        backlog = ReadBacklog(self->ctx_, sub_id, filter, from, head);
+      }
+      net::post(executor, [self = std::move(self), sub_id, generation, head,
+                           epoch, run, backlog = std::move(backlog)]() mutable {
+        self->FinishReplay(sub_id, generation, head, epoch, run,
+                           std::move(backlog));
+      });
+    });
+    if (!queued) sub.replaying = false;
+    return queued;
+  }
+
+  // On the shard again: the backlog, `synced`, then the live messages held
+  // meanwhile. When the pool stopped before reading it (`read` false), the
+  // subscription ends with an error instead.
+  void FinishReplay(const std::string& sub_id, uint64_t generation,
+                    uint64_t head, const std::string& epoch, bool read,
+                    std::vector<std::string> backlog) {
+    auto it = subs_.find(sub_id);
+    if (it == subs_.end() || it->second.generation != generation) {
+      return;  // unsubscribed meanwhile
+    }
+    Sub& sub = it->second;
+    sub.replaying = false;
+    std::vector<std::shared_ptr<const std::string>> held;
+    held.swap(sub.held);
+    for (const auto& text : held) held_bytes_ -= text->size();
+    if (!read) {
+      subs_.erase(it);
+      if (sink_id_ != 0) ctx_.hub->RemoveSubscription(sink_id_, sub_id);
+      Send(WriteError(Error{ErrorCode::kUnavailable, "shutting down", {}},
                       sub_id),
            false);
+      return;
     }
+    for (std::string& text : backlog) Send(std::move(text), false);
+    Send(WriteSynced(sub_id, head, epoch), false);
+    for (auto& text : held) Send(std::move(text), true);
   }
 
   std::shared_ptr<const State> StateAt(uint64_t position) {
-    return ctx_.state_at ? ctx_.state_at(position)
-                         : ReplayStateAt(*ctx_.store, position);
+    return StateAt(ctx_, position);
+  }
+
+  static std::shared_ptr<const State> StateAt(const LiveContext& ctx,
+                                              uint64_t position) {
+    return ctx.state_at ? ctx.state_at(position)
+                        : ReplayStateAt(*ctx.store, position);
   }
 
   void Send(std::string text, bool counted) {
@@ -602,8 +697,10 @@ class WebSocketSession : public LiveSink,
   beast::flat_buffer buffer_;
   uint64_t sink_id_ = 0;
   std::map<std::string, Sub> subs_;
+  uint64_t generations_ = 0;
   ReusedQueue<Outgoing> queue_;
   size_t counted_bytes_ = 0;
+  size_t held_bytes_ = 0;  // Sub::held of every subscription
   bool writing_ = false;
   bool closing_ = false;
   bool oversize_ = false;  // the message being read passed the limit

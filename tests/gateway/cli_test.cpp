@@ -28,6 +28,7 @@ TEST(CliTest, VersionAndHelp) {
   EXPECT_EQ(RunCairn({"serve", "--help"}, &out), 0);
   EXPECT_NE(out.find("--admin-token"), std::string::npos);
   EXPECT_NE(out.find("CAIRN_LISTEN"), std::string::npos);
+  EXPECT_NE(out.find("--read-threads"), std::string::npos);
 }
 
 TEST(CliTest, BadFlagsAndValuesExitWithTwoAndOneLine) {
@@ -36,6 +37,7 @@ TEST(CliTest, BadFlagsAndValuesExitWithTwoAndOneLine) {
         {"serve", "--listen", "no-port"},
         {"serve", "--listen", "127.0.0.1:99999"},
         {"serve", "--threads", "many"},
+        {"serve", "--read-threads", "-1"},
         {"serve", "--data"},
         {"nosuch"},
         {"export", "--from", "-3"},

@@ -1,6 +1,7 @@
 // The read pool: its queue on its own, and through the server, that a heavy
 // read (a whole State as of a past position) no longer holds the light
-// requests an I/O thread would serve next.
+// requests an I/O thread would serve next, nor a long resume on a live
+// shard the other sessions of that shard.
 #include "read_pool.hpp"
 
 #include <gtest/gtest.h>
@@ -17,6 +18,7 @@
 
 #include "sequencer.hpp"
 #include "server_fixture.hpp"
+#include "ws_client.hpp"
 
 namespace cairn::gateway {
 namespace {
@@ -191,6 +193,67 @@ TEST_F(HeavyReadsTest, HeavyReadsDoNotHoldLightRequests) {
       << "/healthz p90 " << light_p90 << " ms against heavy reads' p50 "
       << heavy_p50 << " ms (" << light_ms.size() << " and " << heavy_ms.size()
       << " requests)";
+}
+
+// One live shard (one I/O thread). Client A resumes from position 1, a
+// backlog of ~12,000 events, each described with its goal as of that
+// event; client B is live on the same shard. A check-in made while A's
+// backlog is being read reaches B at once, and A after its backlog and
+// `synced`, exactly once. With the backlog read on the shard thread, B
+// waited for the rest of A's backlog.
+TEST_F(HeavyReadsTest, LongResumeDoesNotHoldTheOtherSessionsOfItsShard) {
+  Seed();
+  CheckIns(12'000);
+  const uint64_t head = Head();
+  LiveClient b(server_->port(), kAdmin);
+  ASSERT_TRUE(b.ok()) << b.error();
+  b.Send(SubscribeMessage("b", "sales", 1, "q1", -1));
+  ASSERT_EQ(b.Read(5s).op, "synced");
+  LiveClient a(server_->port(), kAdmin);
+  ASSERT_TRUE(a.ok()) << a.error();
+  const auto subscribed = std::chrono::steady_clock::now();
+  a.Send(SubscribeMessage("a", "sales", 1, "q1", 1));
+  std::this_thread::sleep_for(20ms);  // A's backlog under way
+  auto r = Call("POST", "/api/v1/goals/kr-1/check-ins", R"({"value":5})");
+  ASSERT_EQ(r.status, 201u) << r.body;
+  const auto written = std::chrono::steady_clock::now();
+  const uint64_t live = Head();
+  ASSERT_EQ(live, head + 1);
+  LiveMsg at_b = b.Read(60s);
+  const double b_ms = std::chrono::duration<double, std::milli>(
+                          std::chrono::steady_clock::now() - written)
+                          .count();
+  ASSERT_EQ(at_b.op, "event") << at_b.raw;
+  EXPECT_EQ(at_b.position, live);
+
+  // A: every event of kr-1 in (1, head], then synced at head, then the
+  // live one, once.
+  uint64_t last = 1;
+  size_t events = 0;
+  LiveMsg m;
+  for (;;) {
+    m = a.Read(60s);
+    if (m.op != "event") break;
+    ASSERT_GT(m.position, last);
+    last = m.position;
+    ++events;
+  }
+  const double a_ms = std::chrono::duration<double, std::milli>(
+                          std::chrono::steady_clock::now() - subscribed)
+                          .count();
+  ASSERT_EQ(m.op, "synced") << m.raw;
+  EXPECT_EQ(m.position, head);
+  EXPECT_EQ(last, head);
+  EXPECT_GE(events, 12'000u);
+  LiveMsg after = a.Read(5s);
+  EXPECT_EQ(after.op, "event") << after.raw;
+  EXPECT_EQ(after.position, live);
+  EXPECT_EQ(a.Read(200ms).op, "timeout");
+  RecordProperty("resume_ms", std::to_string(a_ms));
+  RecordProperty("other_session_ms", std::to_string(b_ms));
+  ASSERT_GE(a_ms, 40.0) << "the backlog took " << a_ms << " ms";
+  EXPECT_LT(b_ms, a_ms / 4) << "B got the live event after " << b_ms
+                            << " ms; A's resume took " << a_ms << " ms";
 }
 
 }  // namespace
