@@ -27,10 +27,16 @@ void Hub::Detach(uint64_t sink_id) {
 }
 
 uint64_t Hub::AddSubscription(uint64_t sink_id, const std::string& sub,
-                              const LiveFilter& filter) {
+                              const LiveFilter& filter,
+                              std::shared_ptr<const State>* at_h) {
   std::lock_guard lock(mu_);
   auto it = sinks_.find(sink_id);
   if (it != sinks_.end()) it->second.subs[sub] = filter;
+  if (at_h != nullptr) {
+    *at_h = last_state_ && last_state_->position == last_published_
+                ? last_state_
+                : nullptr;
+  }
   return last_published_;
 }
 
@@ -60,12 +66,15 @@ void Hub::Publish(std::shared_ptr<const ChangeSet> changes) {
       }
     }
     if (!listening) {
-      last_published_ =
-          std::max(last_published_, changes->events.back().position);
+      if (changes->events.back().position > last_published_) {
+        last_published_ = changes->events.back().position;
+        last_state_ = changes->state;
+      }
       return;
     }
   }
   auto batch = std::make_shared<LiveBatch>();
+  batch->state = changes->state;
   batch->events.reserve(changes->events.size());
   for (const Event& e : changes->events) {
     batch->events.push_back(Describe(*changes->state, e));
@@ -80,6 +89,7 @@ void Hub::PublishBatch(std::shared_ptr<const LiveBatch> change_set) {
     std::lock_guard lock(mu_);
     if (change_set->last_position() <= last_published_) return;
     last_published_ = change_set->last_position();
+    last_state_ = change_set->state;
     for (auto it = sinks_.begin(); it != sinks_.end();) {
       std::shared_ptr<LiveSink> sink = it->second.sink.lock();
       if (!sink) {

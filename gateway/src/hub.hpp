@@ -74,9 +74,12 @@ class Hub : public ChangeHub {
   // Adds (or replaces) one subscription of a sink and returns the last
   // published position H, atomically: every later batch with an event
   // matching `filter` reaches the sink; events <= H were published before
-  // and are in the store.
+  // and are in the store. With `at_h`, also the State after H when the hub
+  // holds it (the last batch published with one), else null: no replay
+  // needed to know what the subscriber sees first.
   uint64_t AddSubscription(uint64_t sink_id, const std::string& sub,
-                           const LiveFilter& filter);
+                           const LiveFilter& filter,
+                           std::shared_ptr<const State>* at_h = nullptr);
   void RemoveSubscription(uint64_t sink_id, const std::string& sub);
 
   // Describes an event with the hub's renderer, goal views computed at the
@@ -107,7 +110,9 @@ class Hub : public ChangeHub {
 
   const LiveRenderer renderer_;
   mutable std::mutex mu_;
-  uint64_t last_published_;              // guarded by mu_
+  uint64_t last_published_;  // guarded by mu_
+  // The State after last_published_, when it came with one; guarded by mu_.
+  std::shared_ptr<const State> last_state_;
   uint64_t next_id_ = 1;                 // guarded by mu_
   bool shut_down_ = false;               // guarded by mu_
   std::map<uint64_t, SinkEntry> sinks_;  // guarded by mu_

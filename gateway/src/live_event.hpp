@@ -58,6 +58,9 @@ struct LiveEvent {
 // Shared() lets them share the bytes they send as well.
 struct LiveBatch {
   std::vector<LiveEvent> events;
+  // The State after the last event, when the publisher has it (Hub::Publish
+  // sets it); a subscription registered at that position starts from it.
+  std::shared_ptr<const State> state;
   uint64_t last_position() const {
     return events.empty() ? 0 : events.back().position;
   }

@@ -448,8 +448,10 @@ class WebSocketSession : public LiveSink,
     // Live from H first, so nothing published after H is missed; events up
     // to H come from the store below. Deliveries queue behind this handler
     // on the shard's thread and skip what the cursor covers.
-    const uint64_t head = ctx_.hub->AddSubscription(sink_id_, m.sub, m.filter);
-    std::shared_ptr<const State> at_head = StateAt(head);
+    std::shared_ptr<const State> at_head;
+    const uint64_t head =
+        ctx_.hub->AddSubscription(sink_id_, m.sub, m.filter, &at_head);
+    if (!at_head) at_head = StateAt(head);
     const std::vector<std::string> chain = UnitChain(*at_head, m.filter.unit);
     const bool in_scope =
         principal_.unit.empty() ||

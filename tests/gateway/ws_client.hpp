@@ -47,6 +47,9 @@ class LiveClient {
     if (ec_) return;
     stream.socket().connect({net::ip::make_address("127.0.0.1"), port}, ec_);
     if (ec_) return;
+    // As browsers do: each message leaves at once.
+    stream.socket().set_option(net::ip::tcp::no_delay(true), ec_);
+    if (ec_) return;
     ws_.set_option(websocket::stream_base::decorator(
         [token](websocket::request_type& req) {
           req.set(http::field::authorization, "Bearer " + token);

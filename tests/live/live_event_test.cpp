@@ -355,6 +355,43 @@ TEST(HubTest, DeliversOnlyMatchingAndReportsHead) {
   EXPECT_EQ(hub.sink_count(), 0u);
 }
 
+// A subscription learns the State at its H from the hub when the last
+// batch was published with one (Hub::Publish), whether or not anyone was
+// listening; a batch without one leaves the subscriber to compute it.
+TEST(HubTest, AddSubscriptionHandsOverTheStateAtH) {
+  Hub hub(10);
+  auto sink = std::make_shared<RecordingSink>();
+  const uint64_t id = hub.Attach(sink);
+  std::shared_ptr<const State> at_h =
+      std::make_shared<const State>();  // replaced below
+  EXPECT_EQ(hub.AddSubscription(id, "s", {"sales", 1, ""}, &at_h), 10u);
+  EXPECT_EQ(at_h, nullptr);  // nothing published yet
+  auto publish = [&](uint64_t position) {
+    auto state = std::make_shared<State>();
+    state->position = position;
+    auto changes = std::make_shared<ChangeSet>();
+    Event e;
+    e.position = position;
+    e.stream = "unit-sales";
+    e.type = "unit.renamed";
+    changes->events.push_back(e);
+    changes->state = state;
+    hub.Publish(changes);
+    return state;
+  };
+  auto s11 = publish(11);  // a subscriber: described and delivered
+  EXPECT_EQ(hub.AddSubscription(id, "t", {"sales", 1, ""}, &at_h), 11u);
+  EXPECT_EQ(at_h, s11);
+  hub.RemoveSubscription(id, "s");
+  hub.RemoveSubscription(id, "t");
+  auto s12 = publish(12);  // nobody listening: only H and the State move
+  EXPECT_EQ(hub.AddSubscription(id, "u", {"sales", 1, ""}, &at_h), 12u);
+  EXPECT_EQ(at_h, s12);
+  hub.PublishBatch(OneEvent(13, {{"sales"}, ""}));  // no State with it
+  EXPECT_EQ(hub.AddSubscription(id, "v", {"sales", 1, ""}, &at_h), 13u);
+  EXPECT_EQ(at_h, nullptr);
+}
+
 // A subscription registered while a writer publishes sees every position
 // after the H it was given and none at or before it.
 TEST(HubTest, RegistrationIsAtomicWithPublish) {
