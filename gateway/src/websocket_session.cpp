@@ -305,7 +305,7 @@ class WebSocketSession : public LiveSink,
               shard_.Rendered(cs, i, sub.key, [&, &id = id, &sub = sub] {
                 return WriteEventMessage(id, sub.filter, e);
               });
-          if (sub.replaying) {
+          if (sub.catching_up) {
             held_bytes_ += text->size();
             sub.held.push_back(std::move(text));
           } else {
@@ -332,9 +332,9 @@ class WebSocketSession : public LiveSink,
     // Identifies the rendered event message (sub id and filter): sessions
     // with equal keys share one rendering per event (LiveBatch::Shared).
     std::string key;
-    // While the backlog is read on the read pool: live messages (past the
-    // backlog's end) wait here, and go out after it and `synced`.
-    bool replaying = false;
+    // While its snapshot or backlog is made on the read pool: live
+    // messages (past H) wait here, and go out after it and `synced`.
+    bool catching_up = false;
     std::vector<std::shared_ptr<const std::string>> held;
     // Tells this subscription from an earlier one of the same id (a replay
     // finishing after an unsubscribe and a new subscribe).
@@ -494,31 +494,36 @@ class WebSocketSession : public LiveSink,
           (*m.from > head && *m.from > ctx_.store->Head()) ||
           (*m.from < head && head - *m.from > ctx_.options.max_replay_events)));
     if (want_snapshot) {
-      const std::string board = ctx_.write_board
-                                    ? ctx_.write_board(*at_head, m.filter)
-                                    : WriteFlatBoard(*at_head, m.filter);
-      Send(WriteSnapshot(m.sub, head, board), false);
+      auto snapshot = [&ctx = ctx_, sub_id = m.sub, filter = m.filter, head,
+                       at_head] {
+        return std::vector<std::string>{
+            WriteSnapshot(sub_id, head, WriteBoardAt(ctx, *at_head, filter))};
+      };
+      if (StartCatchUp(m.sub, sub, head, epoch, snapshot)) return;
+      for (std::string& text : snapshot()) Send(std::move(text), false);
     } else if (m.from && *m.from < head) {
-      if (StartReplay(m.sub, sub, *m.from, head, epoch))
-        return;  // synced later
-      Replay(m.sub, m.filter, *m.from, head);
+      auto backlog = [&ctx = ctx_, sub_id = m.sub, filter = m.filter,
+                      from = *m.from, head] {
+        return ReadBacklog(ctx, sub_id, filter, from, head);
+      };
+      if (StartCatchUp(m.sub, sub, head, epoch, backlog)) return;
+      for (std::string& text : backlog()) Send(std::move(text), false);
     } else if (m.from) {
       sub.cursor = *m.from;
     }
     Send(WriteSynced(m.sub, sub.cursor, epoch), false);
   }
 
-  // Sends every event in (from, head] that matches, with goal views as of
-  // each event, computed by applying the backlog to the State as of `from`.
-  void Replay(const std::string& sub_id, const LiveFilter& filter,
-              uint64_t from, uint64_t head) {
-    for (std::string& text : ReadBacklog(ctx_, sub_id, filter, from, head)) {
-      Send(std::move(text), false);
-    }
+  static std::string WriteBoardAt(const LiveContext& ctx, const State& state,
+                                  const LiveFilter& filter) {
+    return ctx.write_board ? ctx.write_board(state, filter)
+                           : WriteFlatBoard(state, filter);
   }
 
-  // The messages of Replay, in order (an error message last when the store
-  // could not be read). Touches nothing of the session: runs on any thread.
+  // Every event in (from, head] that matches, with goal views as of each
+  // event, computed by applying the backlog to the State as of `from`, in
+  // order (an error message last when the store could not be read).
+  // Touches nothing of the session: runs on any thread.
   static std::vector<std::string> ReadBacklog(const LiveContext& ctx,
                                               const std::string& sub_id,
                                               const LiveFilter& filter,
@@ -544,51 +549,51 @@ class WebSocketSession : public LiveSink,
     return out;
   }
 
-  // Replay on the read pool: live messages for the subscription are held
-  // meanwhile (OnLiveBatch), then the backlog, `synced` at `head` and the
+  // A subscription's catch-up (its snapshot, or its backlog) made by
+  // `make` on the read pool: live messages for the subscription are held
+  // meanwhile (OnLiveBatch), then the catch-up, `synced` at `head` and the
   // held ones go out in order. False when there is no pool or it refused
-  // the task (the caller replays here).
-  bool StartReplay(const std::string& sub_id, Sub& sub, uint64_t from,
-                   uint64_t head, const std::string& epoch) {
+  // the task (the caller makes it here).
+  template <typename Make>
+  bool StartCatchUp(const std::string& sub_id, Sub& sub, uint64_t head,
+                    const std::string& epoch, Make make) {
     if (ctx_.reads == nullptr) return false;
-    sub.replaying = true;
+    sub.catching_up = true;
     // The task hands its reference to the session over to the shard: the
     // session is never released (and destroyed) on a read thread.
-    const bool queued = ctx_.reads->Submit([self = shared_from_this(),
-                                            executor = ws_.get_executor(),
-                                            sub_id, filter = sub.filter,
-                                            generation = sub.generation, from,
-                                            head, epoch](bool run) mutable {
-      std::vector<std::string> backlog;
-      if (run) {
-        backlog = ReadBacklog(self->ctx_, sub_id, filter, from, head);
-      }
-      net::post(executor, [self = std::move(self), sub_id, generation, head,
-                           epoch, run, backlog = std::move(backlog)]() mutable {
-        self->FinishReplay(sub_id, generation, head, epoch, run,
-                           std::move(backlog));
-      });
-    });
-    if (!queued) sub.replaying = false;
+    const bool queued = ctx_.reads->Submit(
+        [self = shared_from_this(), executor = ws_.get_executor(), sub_id,
+         generation = sub.generation, head, epoch,
+         make = std::move(make)](bool run) mutable {
+          std::vector<std::string> messages;
+          if (run) messages = make();
+          net::post(executor,
+                    [self = std::move(self), sub_id, generation, head, epoch,
+                     run, messages = std::move(messages)]() mutable {
+                      self->FinishCatchUp(sub_id, generation, head, epoch, run,
+                                          std::move(messages));
+                    });
+        });
+    if (!queued) sub.catching_up = false;
     return queued;
   }
 
-  // On the shard again: the backlog, `synced`, then the live messages held
-  // meanwhile. When the pool stopped before reading it (`read` false), the
+  // On the shard again: the catch-up, `synced`, then the live messages held
+  // meanwhile. When the pool stopped before making it (`made` false), the
   // subscription ends with an error instead.
-  void FinishReplay(const std::string& sub_id, uint64_t generation,
-                    uint64_t head, const std::string& epoch, bool read,
-                    std::vector<std::string> backlog) {
+  void FinishCatchUp(const std::string& sub_id, uint64_t generation,
+                     uint64_t head, const std::string& epoch, bool made,
+                     std::vector<std::string> messages) {
     auto it = subs_.find(sub_id);
     if (it == subs_.end() || it->second.generation != generation) {
       return;  // unsubscribed meanwhile
     }
     Sub& sub = it->second;
-    sub.replaying = false;
+    sub.catching_up = false;
     std::vector<std::shared_ptr<const std::string>> held;
     held.swap(sub.held);
     for (const auto& text : held) held_bytes_ -= text->size();
-    if (!read) {
+    if (!made) {
       subs_.erase(it);
       if (sink_id_ != 0) ctx_.hub->RemoveSubscription(sink_id_, sub_id);
       Send(WriteError(Error{ErrorCode::kUnavailable, "shutting down", {}},
@@ -596,7 +601,7 @@ class WebSocketSession : public LiveSink,
            false);
       return;
     }
-    for (std::string& text : backlog) Send(std::move(text), false);
+    for (std::string& text : messages) Send(std::move(text), false);
     Send(WriteSynced(sub_id, head, epoch), false);
     for (auto& text : held) Send(std::move(text), true);
   }

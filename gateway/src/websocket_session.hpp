@@ -18,9 +18,9 @@
 // mismatch, `from` past H or older than `max_replay_events`) or replays
 // (from, H] from the store, then `synced`; live events > H follow. Positions
 // strictly increase per subscription; nothing is sent twice or skipped. The
-// backlog is read and rendered on LiveContext::reads when set (the live
-// events > H that arrive meanwhile wait for it), so a long resume does not
-// hold the other sessions of its shard.
+// snapshot or the backlog is made on LiveContext::reads when set (the live
+// events > H that arrive meanwhile wait for it), so a big board or a long
+// resume does not hold the other sessions of its shard.
 #pragma once
 
 #include <atomic>
@@ -93,10 +93,10 @@ struct LiveContext {
   // Where sessions run: each on one of the shards' single-threaded
   // io_contexts. Required.
   LiveShards* shards = nullptr;
-  // Where a resume's backlog (from, H] is read and rendered, so that a long
-  // one does not hold the other sessions of its shard; their live events
-  // keep flowing meanwhile. Null (or the pool refusing): on the session's
-  // shard thread.
+  // Where a subscription's snapshot or backlog (from, H] is made, so that a
+  // big board or a long resume does not hold the other sessions of its
+  // shard; their live events keep flowing meanwhile. Null (or the pool
+  // refusing): on the session's shard thread.
   ReadPool* reads = nullptr;
 };
 
