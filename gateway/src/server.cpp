@@ -133,8 +133,8 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
     const unsigned r = options.read_threads < 0
                            ? std::max(1u, std::thread::hardware_concurrency())
                            : static_cast<unsigned>(options.read_threads);
-    impl->reads =
-        std::make_unique<ReadPool>(r, kMaxQueuedReads, kReadThreadNice);
+    impl->reads = std::make_unique<ReadPool>(r, options.max_queued_reads,
+                                             kReadThreadNice);
     impl->services.reads = impl->reads.get();
   }
   impl->live.reads = impl->reads.get();

@@ -48,6 +48,9 @@ struct ServerOptions {
   // they never hold an I/O or live thread. 0: heavy reads run on the
   // thread that took the request. Default: -1 = the number of cores.
   int read_threads = -1;
+  // Heavy reads waiting for a read thread; past it they get 503.
+  // Default: kMaxQueuedReads.
+  size_t max_queued_reads = kMaxQueuedReads;
   // Default: kMaxConnections.
   size_t max_connections = kMaxConnections;
   // Per-token requests per second (<= 0: off) and burst.

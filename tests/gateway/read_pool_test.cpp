@@ -233,6 +233,62 @@ TEST_F(HeavyReadsTest, HeavyReadsDoNotHoldLightRequests) {
       << " requests)";
 }
 
+// Past the bound of queued heavy reads: 503 `unavailable` with
+// Retry-After, at once, and nothing appended; the reads admitted are
+// answered.
+TEST_F(HeavyReadsTest, PastTheQueueBoundHeavyReadsGet503) {
+  StopServer();
+  max_queued_reads_ = 1;  // one running, one waiting
+  StartServer();
+  Seed();
+  CheckIns(12'000);
+  const uint64_t head = Head();
+  std::atomic<bool> go{false};
+  std::mutex mu;
+  std::vector<ClientResponse> replies;
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 6; ++t) {
+    clients.emplace_back([&, t, port = server_->port()] {
+      HttpClient c("127.0.0.1", port);
+      const HeaderList auth = {
+          {"Authorization", std::string("Bearer ") + kAdmin}};
+      while (!go.load()) std::this_thread::yield();
+      for (int i = 0; i < 3; ++i) {
+        // Below the first snapshot: each a replay of ~9,000 events.
+        const int p = 9'000 - 10 * (3 * t + i);
+        auto r = c.Send("GET",
+                        "/api/v1/goals?as_of=" + std::to_string(p) + "&limit=1",
+                        {}, auth);
+        std::lock_guard lock(mu);
+        replies.push_back(std::move(r));
+      }
+    });
+  }
+  go = true;
+  for (auto& t : clients) t.join();
+  size_t ok = 0, refused = 0;
+  for (const ClientResponse& r : replies) {
+    if (r.status == 200) {
+      ++ok;
+      continue;
+    }
+    ASSERT_EQ(r.status, 503u) << r.body;
+    ++refused;
+    EXPECT_EQ(r.Header("Retry-After"), "1");
+    EXPECT_EQ(Member(r.body, "/error/code"), "unavailable") << r.body;
+  }
+  EXPECT_GE(ok, 1u);
+  EXPECT_GE(refused, 1u);
+  RecordProperty("answered", std::to_string(ok));
+  RecordProperty("refused", std::to_string(refused));
+  EXPECT_EQ(Head(), head);
+  auto m = Call("GET", "/metrics", "", "");
+  EXPECT_NE(m.body.find("\ncairn_heavy_reads_queued 0\n"), std::string::npos);
+  EXPECT_NE(m.body.find("route=\"/api/v1/goals\",status=\"503\"}"),
+            std::string::npos)
+      << m.body;
+}
+
 // One live shard (one I/O thread). Client A resumes from position 1, a
 // backlog of ~12,000 events, each described with its goal as of that
 // event; client B is live on the same shard. A check-in made while A's

@@ -71,6 +71,7 @@ class ServerTest : public ::testing::Test {
     o.static_dir = (dir_.path() / "static").string();
     o.io_threads = io_threads_;
     o.read_threads = read_threads_;
+    o.max_queued_reads = max_queued_reads_;
     o.rate_limit = rate;
     o.rate_burst = rate;
     o.access_log = false;
@@ -129,6 +130,7 @@ class ServerTest : public ::testing::Test {
   // For StartServer (a test may change them and restart).
   unsigned io_threads_ = 2;
   int read_threads_ = -1;  // ServerOptions::read_threads' default
+  size_t max_queued_reads_ = kMaxQueuedReads;
   TempDir dir_;
   std::unique_ptr<Server> server_;
   std::unique_ptr<HttpClient> client_;
