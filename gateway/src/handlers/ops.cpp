@@ -36,6 +36,13 @@ bool EventVisible(const Call& call, const State& state, const Event& e) {
   return false;
 }
 
+// One Prometheus gauge: HELP, TYPE and its value.
+void AppendGauge(std::string& out, const char* name, const char* help,
+                 uint64_t value) {
+  out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name +
+         " gauge\n" + name + " " + std::to_string(value) + "\n";
+}
+
 }  // namespace
 
 void GetHealth(Call call) {
@@ -54,19 +61,14 @@ void GetMetrics(Call call) {
   Response r;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
   r.body = call.services->metrics->Render();
-  r.body +=
-      "# HELP cairn_store_memtable_bytes Bytes in the store's write buffers "
-      "(flushed to disk as they fill).\n"
-      "# TYPE cairn_store_memtable_bytes gauge\n"
-      "cairn_store_memtable_bytes " +
-      std::to_string(call.services->store->MemtableBytes()) + "\n";
+  AppendGauge(r.body, "cairn_store_memtable_bytes",
+              "Bytes in the store's write buffers (flushed to disk as they "
+              "fill).",
+              call.services->store->MemtableBytes());
   if (call.services->reads != nullptr) {
-    r.body +=
-        "# HELP cairn_heavy_reads_queued Heavy reads waiting for a read "
-        "thread.\n"
-        "# TYPE cairn_heavy_reads_queued gauge\n"
-        "cairn_heavy_reads_queued " +
-        std::to_string(call.services->reads->Queued()) + "\n";
+    AppendGauge(r.body, "cairn_heavy_reads_queued",
+                "Heavy reads waiting for a read thread.",
+                call.services->reads->Queued());
   }
   call.reply(std::move(r));
 }
