@@ -336,8 +336,8 @@ class WebSocketSession : public LiveSink,
     // messages (past H) wait here, and go out after it and `synced`.
     bool catching_up = false;
     std::vector<std::shared_ptr<const std::string>> held;
-    // Tells this subscription from an earlier one of the same id (a replay
-    // finishing after an unsubscribe and a new subscribe).
+    // Tells this subscription from an earlier one of the same id (a
+    // catch-up finishing after an unsubscribe and a new subscribe).
     uint64_t generation = 0;
   };
   struct Outgoing {
