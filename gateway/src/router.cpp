@@ -20,8 +20,8 @@ struct Route {
   Handler handler;
   bool needs_auth = true;
   // Answered on the read pool (services.hpp): reads that can take
-  // milliseconds to tens of them on a large store. Any request with
-  // `as_of` goes there too.
+  // milliseconds to tens of them on a large store. Any GET with `as_of`
+  // goes there too (a write never does: its work is the writer's).
   bool heavy = false;
 };
 
@@ -245,8 +245,9 @@ void Router::Handle(Request request, Reply reply, bool defer_rendering) {
     answer(std::move(r));
   };
   ReadPool* pool = services_.reads;
-  if (pool == nullptr ||
-      !(found->heavy || call.request.query.count("as_of") > 0)) {
+  const bool as_of =
+      found->method == "GET" && call.request.query.count("as_of") > 0;
+  if (pool == nullptr || !(found->heavy || as_of)) {
     return found->handler(std::move(call));
   }
   auto heavy = std::make_shared<Call>(std::move(call));

@@ -123,15 +123,15 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
     projections::WriteBoard(w, state, f.unit, f.cycle, f.depth, state.at);
     return std::move(w).Take();
   };
-  unsigned n = options.io_threads;
-  if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const unsigned n = options.io_threads == 0 ? cores : options.io_threads;
   impl->live_shards = std::make_unique<LiveShards>(n, options.live_send_ring);
   impl->live.shards = impl->live_shards.get();
   impl->metrics.SetLiveBatchedSends(impl->live_shards->batched_sends());
   impl->services.live = &impl->live;
   if (options.read_threads != 0) {
     const unsigned r = options.read_threads < 0
-                           ? std::max(1u, std::thread::hardware_concurrency())
+                           ? cores
                            : static_cast<unsigned>(options.read_threads);
     impl->reads = std::make_unique<ReadPool>(r, options.max_queued_reads,
                                              kReadThreadNice);

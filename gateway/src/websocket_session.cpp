@@ -451,7 +451,7 @@ class WebSocketSession : public LiveSink,
     std::shared_ptr<const State> at_head;
     const uint64_t head =
         ctx_.hub->AddSubscription(sink_id_, m.sub, m.filter, &at_head);
-    if (!at_head) at_head = StateAt(head);
+    if (!at_head) at_head = StateAt(ctx_, head);
     const std::vector<std::string> chain = UnitChain(*at_head, m.filter.unit);
     const bool in_scope =
         principal_.unit.empty() ||
@@ -604,10 +604,6 @@ class WebSocketSession : public LiveSink,
     for (std::string& text : messages) Send(std::move(text), false);
     Send(WriteSynced(sub_id, head, epoch), false);
     for (auto& text : held) Send(std::move(text), true);
-  }
-
-  std::shared_ptr<const State> StateAt(uint64_t position) {
-    return StateAt(ctx_, position);
   }
 
   static std::shared_ptr<const State> StateAt(const LiveContext& ctx,

@@ -145,13 +145,19 @@ class HeavyReadsTest : public ServerTest {
     ASSERT_EQ(m.position, head);
   }
 
-  // Client B goes live on sales, then client A (returned in `a`) sends
-  // `subscribe` (at `subscribed`) and `wait` later a check-in on kr-1 is
-  // made: `b_ms` is the time B took to get it after its reply.
-  void CheckInWhileASubscribes(
-      const std::string& subscribe, std::chrono::milliseconds wait,
-      std::unique_ptr<LiveClient>& a,
-      std::chrono::steady_clock::time_point& subscribed, double& b_ms) {
+  // Client A, when it subscribed, and the time client B took to get a
+  // check-in made meanwhile (after its reply).
+  struct Race {
+    std::unique_ptr<LiveClient> a;
+    std::chrono::steady_clock::time_point subscribed;
+    double b_ms = 0;
+  };
+
+  // Client B goes live on sales, then client A sends `subscribe` and `wait`
+  // later a check-in on kr-1 is made.
+  void CheckInWhileASubscribes(const std::string& subscribe,
+                               std::chrono::milliseconds wait, Race& race) {
+    std::unique_ptr<LiveClient>& a = race.a;
     const uint64_t head = Head();
     LiveClient b(server_->port(), kAdmin);
     ASSERT_TRUE(b.ok()) << b.error();
@@ -159,7 +165,7 @@ class HeavyReadsTest : public ServerTest {
     LiveUntil(b, head);
     a = std::make_unique<LiveClient>(server_->port(), kAdmin);
     ASSERT_TRUE(a->ok()) << a->error();
-    subscribed = std::chrono::steady_clock::now();
+    race.subscribed = std::chrono::steady_clock::now();
     a->Send(subscribe);
     std::this_thread::sleep_for(wait);  // A's catch-up under way
     auto r = Call("POST", "/api/v1/goals/kr-1/check-ins", R"({"value":5})");
@@ -167,7 +173,7 @@ class HeavyReadsTest : public ServerTest {
     const auto written = std::chrono::steady_clock::now();
     ASSERT_EQ(Head(), head + 1);
     LiveMsg at_b = b.Read(60s);
-    b_ms = MillisSince(written);
+    race.b_ms = MillisSince(written);
     ASSERT_EQ(at_b.op, "event") << at_b.raw;
     EXPECT_EQ(at_b.position, head + 1);
   }
@@ -337,11 +343,9 @@ TEST_F(HeavyReadsTest, LongResumeDoesNotHoldTheOtherSessionsOfItsShard) {
   Seed();
   CheckIns(12'000);
   const uint64_t head = Head();
-  std::unique_ptr<LiveClient> a;
-  std::chrono::steady_clock::time_point subscribed;
-  double b_ms = 0;
-  CheckInWhileASubscribes(SubscribeMessage("a", "sales", 1, "q1", 1), 20ms, a,
-                          subscribed, b_ms);
+  Race race;
+  CheckInWhileASubscribes(SubscribeMessage("a", "sales", 1, "q1", 1), 20ms,
+                          race);
   if (HasFatalFailure()) return;
   // A: every event of kr-1 in (1, head], then synced at head, then the
   // live one, once.
@@ -349,22 +353,22 @@ TEST_F(HeavyReadsTest, LongResumeDoesNotHoldTheOtherSessionsOfItsShard) {
   size_t events = 0;
   LiveMsg m;
   for (;;) {
-    m = a->Read(60s);
+    m = race.a->Read(60s);
     if (m.op != "event") break;
     ASSERT_GT(m.position, last);
     last = m.position;
     ++events;
   }
-  const double a_ms = MillisSince(subscribed);
+  const double a_ms = MillisSince(race.subscribed);
   ASSERT_EQ(m.op, "synced") << m.raw;
   EXPECT_EQ(m.position, head);
   EXPECT_EQ(last, head);
   EXPECT_GE(events, 12'000u);
-  LiveMsg after = a->Read(5s);
+  LiveMsg after = race.a->Read(5s);
   EXPECT_EQ(after.op, "event") << after.raw;
   EXPECT_EQ(after.position, head + 1);
-  EXPECT_EQ(a->Read(200ms).op, "timeout");
-  ExpectNotHeld(a_ms, b_ms, 40.0);
+  EXPECT_EQ(race.a->Read(200ms).op, "timeout");
+  ExpectNotHeld(a_ms, race.b_ms, 40.0);
 }
 
 // The same for a big board: client A subscribes with a snapshot of a unit
@@ -375,27 +379,25 @@ TEST_F(HeavyReadsTest, BigSnapshotDoesNotHoldTheOtherSessionsOfItsShard) {
   Seed();
   Goals(8'000);
   const uint64_t head = Head();
-  std::unique_ptr<LiveClient> a;
-  std::chrono::steady_clock::time_point subscribed;
-  double b_ms = 0;
+  Race race;
   CheckInWhileASubscribes(
       R"({"op":"subscribe","sub":"a","unit":"sales","cycle":"q1",)"
       R"("depth":1,"snapshot":true})",
-      5ms, a, subscribed, b_ms);
+      5ms, race);
   if (HasFatalFailure()) return;
-  LiveMsg snapshot = a->Read(60s);
-  const double a_ms = MillisSince(subscribed);
+  LiveMsg snapshot = race.a->Read(60s);
+  const double a_ms = MillisSince(race.subscribed);
   ASSERT_EQ(snapshot.op, "snapshot") << snapshot.raw.substr(0, 200);
   EXPECT_EQ(snapshot.position, head);
   EXPECT_GT(snapshot.raw.size(), 1'000'000u);
-  LiveMsg synced = a->Read(5s);
+  LiveMsg synced = race.a->Read(5s);
   EXPECT_EQ(synced.op, "synced") << synced.raw;
   EXPECT_EQ(synced.position, head);
-  LiveMsg after = a->Read(5s);
+  LiveMsg after = race.a->Read(5s);
   EXPECT_EQ(after.op, "event") << after.raw;
   EXPECT_EQ(after.position, head + 1);
-  EXPECT_EQ(a->Read(200ms).op, "timeout");
-  ExpectNotHeld(a_ms, b_ms, 20.0);
+  EXPECT_EQ(race.a->Read(200ms).op, "timeout");
+  ExpectNotHeld(a_ms, race.b_ms, 20.0);
 }
 
 }  // namespace
