@@ -35,11 +35,19 @@ std::string HeaderOf(const http::request<http::string_body>& req,
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(tcp::socket&& socket, Router& router, ServerMetrics& metrics)
-      : stream_(std::move(socket)), router_(router), metrics_(metrics) {
+  HttpSession(tcp::socket&& socket, std::atomic<int>& connections,
+              Router& router, ServerMetrics& metrics)
+      : stream_(std::move(socket)),
+        connections_(connections),
+        router_(router),
+        metrics_(metrics) {
+    connections_.fetch_add(1, std::memory_order_relaxed);
     metrics_.ConnectionOpened();
   }
-  ~HttpSession() { metrics_.ConnectionClosed(); }
+  ~HttpSession() {
+    metrics_.ConnectionClosed();
+    connections_.fetch_sub(1, std::memory_order_relaxed);
+  }
 
   void Run() {
     // Replies are first written without waiting (Send); async operations
@@ -163,7 +171,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     close_after_ = !req.keep_alive();
     version_ = req.version();
     // The reply may come from the writer thread, unrendered: hop back to
-    // our strand, where Send renders it (the writer never renders bodies).
+    // our thread, where Send renders it (the writer never renders bodies).
     router_.Handle(
         std::move(r),
         [self = shared_from_this()](Response res) {
@@ -260,6 +268,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   beast::tcp_stream stream_;
+  std::atomic<int>& connections_;
   beast::flat_buffer buffer_{8192};
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<http::response<http::string_body>> res_;
@@ -277,9 +286,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
 }  // namespace
 
-void StartHttpSession(tcp::socket socket, Router& router,
-                      ServerMetrics& metrics) {
-  std::make_shared<HttpSession>(std::move(socket), router, metrics)->Run();
+void StartHttpSession(tcp::socket socket, std::atomic<int>& connections,
+                      Router& router, ServerMetrics& metrics) {
+  std::make_shared<HttpSession>(std::move(socket), connections, router, metrics)
+      ->Run();
 }
 
 void RejectConnection(tcp::socket socket) {

@@ -1,11 +1,13 @@
 // One HTTP/1.1 connection: reads requests (bounded head and body, read
 // deadline), hands each to the Router, writes the reply, keeps the
 // connection alive. One request at a time per connection; the reply may come
-// from another thread and is posted back to the connection's strand.
+// from another thread and is posted back to the connection's I/O thread.
 //
-//   std::make_shared<HttpSession>(std::move(socket), router, metrics)->Run();
+//   StartHttpSession(std::move(socket), io_thread.connections, router,
+//                    metrics);
 #pragma once
 
+#include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <memory>
 
@@ -14,9 +16,12 @@ namespace cairn::gateway {
 class Router;
 class ServerMetrics;
 
-// Starts serving `socket` (which must run on a strand); the session keeps
-// itself alive until the connection closes.
-void StartHttpSession(boost::asio::ip::tcp::socket socket, Router& router,
+// Starts serving `socket`, whose executor must run its handlers one at a
+// time (a single-threaded io_context or a strand); the session keeps itself
+// alive until the connection closes, and counts itself in `connections`
+// meanwhile (which must outlive it).
+void StartHttpSession(boost::asio::ip::tcp::socket socket,
+                      std::atomic<int>& connections, Router& router,
                       ServerMetrics& metrics);
 
 // Writes a 503 unavailable response to `socket` and closes it (used past the

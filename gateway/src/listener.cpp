@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
-#include <boost/asio/strand.hpp>
 
 #include "http_session.hpp"
 #include "server_metrics.hpp"
@@ -13,10 +12,11 @@ namespace cairn::gateway {
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
-Listener::Listener(net::io_context& ioc, Router& router, ServerMetrics& metrics,
+Listener::Listener(const std::vector<std::unique_ptr<IoThread>>& io,
+                   Router& router, ServerMetrics& metrics,
                    size_t max_connections)
-    : ioc_(ioc),
-      acceptor_(net::make_strand(ioc)),
+    : io_(io),
+      acceptor_(io.front()->ioc),
       router_(router),
       metrics_(metrics),
       max_connections_(max_connections) {}
@@ -46,27 +46,51 @@ void Listener::Stop() {
   });
 }
 
+IoThread& Listener::LeastBusy() const {
+  IoThread* best = io_.front().get();
+  for (const auto& t : io_) {
+    if (t->connections.load(std::memory_order_relaxed) <
+        best->connections.load(std::memory_order_relaxed)) {
+      best = t.get();
+    }
+  }
+  return *best;
+}
+
 void Listener::DoAccept() {
-  acceptor_.async_accept(
-      net::make_strand(ioc_),
-      [self = shared_from_this()](boost::system::error_code ec,
-                                  tcp::socket socket) {
-        if (ec == net::error::operation_aborted || !self->acceptor_.is_open()) {
-          return;
-        }
-        if (!ec) {
-          socket.set_option(tcp::no_delay(true), ec);
-          if (static_cast<size_t>(self->metrics_.connections()) >=
-              self->max_connections_) {
-            RejectConnection(std::move(socket));
-          } else {
-            StartHttpSession(std::move(socket), self->router_, self->metrics_);
-          }
-        } else {
-          spdlog::warn("accept failed: {}", ec.message());
-        }
-        self->DoAccept();
-      });
+  acceptor_.async_accept([self = shared_from_this()](
+                             boost::system::error_code ec, tcp::socket socket) {
+    if (ec == net::error::operation_aborted || !self->acceptor_.is_open()) {
+      return;
+    }
+    if (ec) {
+      spdlog::warn("accept failed: {}", ec.message());
+    } else if (static_cast<size_t>(self->metrics_.connections()) >=
+               self->max_connections_) {
+      RejectConnection(std::move(socket));
+    } else {
+      self->Serve(std::move(socket));
+    }
+    self->DoAccept();
+  });
+}
+
+void Listener::Serve(tcp::socket socket) {
+  boost::system::error_code ec;
+  socket.set_option(tcp::no_delay(true), ec);
+  // Chosen now, not when the accept began: connections may have closed
+  // meanwhile. The socket was accepted on the first thread's io_context.
+  IoThread& io = LeastBusy();
+  if (&io == io_.front().get()) {
+    return StartHttpSession(std::move(socket), io.connections, router_,
+                            metrics_);
+  }
+  const tcp::endpoint local = socket.local_endpoint(ec);
+  if (ec) return;  // the peer is gone already
+  const tcp::socket::native_handle_type fd = socket.release(ec);
+  if (ec) return;
+  StartHttpSession(tcp::socket(io.ioc, local.protocol(), fd), io.connections,
+                   router_, metrics_);
 }
 
 }  // namespace cairn::gateway

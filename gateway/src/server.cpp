@@ -50,7 +50,7 @@ struct Server::Impl {
   Services services;
   std::unique_ptr<Router> router;
   std::unique_ptr<ReadPool> reads;
-  std::unique_ptr<net::io_context> ioc;
+  std::vector<std::unique_ptr<IoThread>> io;
   std::shared_ptr<Listener> listener;
   std::vector<std::thread> threads;
   bool stopped = false;
@@ -140,7 +140,9 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   impl->live.reads = impl->reads.get();
   impl->router = std::make_unique<Router>(impl->services);
 
-  impl->ioc = std::make_unique<net::io_context>(static_cast<int>(n));
+  for (unsigned i = 0; i < n; ++i) {
+    impl->io.push_back(std::make_unique<IoThread>());
+  }
   boost::system::error_code ec;
   auto address = net::ip::make_address(options.host, ec);
   if (ec) {
@@ -148,13 +150,13 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
                  "bad listen address " + options.host, "listen"};
   }
   impl->listener = std::make_shared<Listener>(
-      *impl->ioc, *impl->router, impl->metrics, options.max_connections);
+      impl->io, *impl->router, impl->metrics, options.max_connections);
   if (Status st = impl->listener->Open({address, options.port}); !st) {
     return st.error();
   }
   impl->listener->Run();
   for (unsigned i = 0; i < n; ++i) {
-    impl->threads.emplace_back([ioc = impl->ioc.get()] { ioc->run(); });
+    impl->threads.emplace_back([io = impl->io[i].get()] { io->ioc.run(); });
     NameThread(impl->threads.back(), "cairn-http-" + std::to_string(i));
   }
   return std::unique_ptr<Server>(new Server(std::move(impl)));
@@ -190,12 +192,12 @@ void Server::Stop() {
   // Live sessions close with 1001 (going away).
   impl_->hub->Shutdown();
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  impl_->ioc->stop();
+  for (auto& io : impl_->io) io->ioc.stop();
   for (std::thread& t : impl_->threads) t.join();
   impl_->threads.clear();
   impl_->live_shards.reset();  // its sessions detach from the hub
   impl_->listener.reset();
-  impl_->ioc.reset();
+  impl_->io.clear();
   // The snapshot writer thread uses the store: finish it first.
   impl_->services.time_travel = nullptr;
   impl_->time_travel.reset();

@@ -39,7 +39,9 @@ struct ServerOptions {
   bool demo = false;
   // Folder of the browser files. Default: empty (everything static is 404).
   std::string static_dir;
-  // I/O threads, and as many live-session threads (LiveShards).
+  // I/O threads (each a single-threaded io_context serving its share of the
+  // HTTP connections; listener.hpp), and as many live-session threads
+  // (LiveShards).
   // Default: 0 = the number of cores.
   unsigned io_threads = 0;
   // Threads for heavy reads (views as of a past moment, diffs, retros,
