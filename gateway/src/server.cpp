@@ -114,6 +114,7 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
     if (!who) return who.error();
     return LivePrincipal{who->name, who->unit};
   };
+  impl->live.latest = [raw] { return raw->sequencer->Snapshot(); };
   impl->live.state_at = [raw](uint64_t position) {
     auto s = raw->time_travel->StateAt(position, raw->sequencer->Snapshot());
     return s ? *s : ReplayStateAt(*raw->store, position);

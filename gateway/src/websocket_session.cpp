@@ -452,11 +452,15 @@ class WebSocketSession : public LiveSink,
     const uint64_t head =
         ctx_.hub->AddSubscription(sink_id_, m.sub, m.filter, &at_head);
     if (!at_head) at_head = StateAt(ctx_, head);
-    const std::vector<std::string> chain = UnitChain(*at_head, m.filter.unit);
+    // Units and cycles are never removed: the newer State knows all of H's.
+    std::shared_ptr<const State> now = ctx_.latest ? ctx_.latest() : nullptr;
+    const State& checks =
+        now && now->position > at_head->position ? *now : *at_head;
+    const std::vector<std::string> chain = UnitChain(checks, m.filter.unit);
     const bool in_scope =
         principal_.unit.empty() ||
         std::find(chain.begin(), chain.end(), principal_.unit) != chain.end();
-    if (at_head->FindUnit(m.filter.unit) == nullptr || !in_scope) {
+    if (checks.FindUnit(m.filter.unit) == nullptr || !in_scope) {
       ctx_.hub->RemoveSubscription(sink_id_, m.sub);
       Send(WriteError(Error{ErrorCode::kNotFound, "no such unit", "unit"},
                       m.sub),
@@ -464,7 +468,7 @@ class WebSocketSession : public LiveSink,
       return;
     }
     if (!m.filter.cycle.empty() &&
-        at_head->FindCycle(m.filter.cycle) == nullptr) {
+        checks.FindCycle(m.filter.cycle) == nullptr) {
       ctx_.hub->RemoveSubscription(sink_id_, m.sub);
       Send(WriteError(Error{ErrorCode::kNotFound, "no such cycle", "cycle"},
                       m.sub),

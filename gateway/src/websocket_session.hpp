@@ -83,6 +83,12 @@ struct LiveContext {
   // Token (without "Bearer ") to principal; kUnauthorized when unknown or
   // revoked. Required.
   std::function<Result<LivePrincipal>(std::string_view token)> authenticate;
+  // The newest State the server answers from, which holds every write
+  // already acknowledged; may be ahead of the hub (an HTTP reply goes out
+  // before the hub hears of its batch). A subscribe checks its unit, cycle
+  // and scope against it, so that a unit created just before is found.
+  // Default: those checks read the State at H.
+  std::function<std::shared_ptr<const State>()> latest;
   // The State as of `position` (<= the hub's last published position).
   // Called on I/O threads. Default: replays the store from 0.
   std::function<std::shared_ptr<const State>(uint64_t position)> state_at;
