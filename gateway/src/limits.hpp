@@ -31,6 +31,9 @@ inline constexpr size_t kMaxQueuedCommands = 65536;  // Default: 65536.
 // Heavy reads (read_pool.hpp) waiting for a read thread; past it they get
 // 503 with Retry-After.
 inline constexpr size_t kMaxQueuedReads = 1024;  // Default: 1024.
+// Live snapshots' boards kept for the next subscriber of the same board at
+// the same position (board_cache.hpp).
+inline constexpr size_t kBoardCacheBytes = size_t{64} << 20;  // 64 MiB
 // Added to the read threads' nice value: on a busy machine the I/O threads
 // (light requests, writes, replies) come first.
 inline constexpr int kReadThreadNice = 5;  // Default: 5.

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "auth.hpp"
+#include "board_cache.hpp"
 #include "cairn/core/json_writer.hpp"
 #include "cairn/eventstore/event_store.hpp"
 #include "cairn/projections/board.hpp"
@@ -45,6 +46,7 @@ struct Server::Impl {
   std::unique_ptr<TimeTravel> time_travel;
   std::unique_ptr<Hub> hub;
   std::unique_ptr<Sequencer> sequencer;
+  BoardCache boards{kBoardCacheBytes};  // outlives the sessions and reads
   LiveContext live;
   std::unique_ptr<LiveShards> live_shards;  // before the hub goes (Stop)
   Services services;
@@ -139,6 +141,7 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
     impl->services.reads = impl->reads.get();
   }
   impl->live.reads = impl->reads.get();
+  impl->live.boards = &impl->boards;
   impl->router = std::make_unique<Router>(impl->services);
 
   for (unsigned i = 0; i < n; ++i) {

@@ -19,6 +19,7 @@
 #include <thread>
 #include <utility>
 
+#include "board_cache.hpp"
 #include "cairn/core/apply.hpp"
 #include "cairn/core/json_writer.hpp"
 #include "live_message.hpp"
@@ -501,7 +502,7 @@ class WebSocketSession : public LiveSink,
       auto snapshot = [&ctx = ctx_, sub_id = m.sub, filter = m.filter, head,
                        at_head] {
         return std::vector<std::string>{
-            WriteSnapshot(sub_id, head, WriteBoardAt(ctx, *at_head, filter))};
+            WriteSnapshot(sub_id, head, *BoardAt(ctx, *at_head, filter))};
       };
       if (StartCatchUp(m.sub, sub, head, epoch, snapshot)) return;
       for (std::string& text : snapshot()) Send(std::move(text), false);
@@ -518,10 +519,23 @@ class WebSocketSession : public LiveSink,
     Send(WriteSynced(m.sub, sub.cursor, epoch), false);
   }
 
-  static std::string WriteBoardAt(const LiveContext& ctx, const State& state,
-                                  const LiveFilter& filter) {
-    return ctx.write_board ? ctx.write_board(state, filter)
-                           : WriteFlatBoard(state, filter);
+  // The filter's board in `state`, shared through the context's cache with
+  // every subscriber of that board at the same position.
+  static BoardCache::Board BoardAt(const LiveContext& ctx, const State& state,
+                                   const LiveFilter& filter) {
+    auto render = [&] {
+      return ctx.write_board ? ctx.write_board(state, filter)
+                             : WriteFlatBoard(state, filter);
+    };
+    if (ctx.boards == nullptr) {
+      return std::make_shared<const std::string>(render());
+    }
+    std::string key = filter.unit;
+    key += '\0';
+    key += filter.cycle;
+    key += '\0';
+    key += std::to_string(filter.depth);
+    return ctx.boards->Get(key, state.position, render);
   }
 
   // Every event in (from, head] that matches, with goal views as of each

@@ -65,6 +65,7 @@ struct LiveOptions {
   uint64_t max_replay_events = 100'000;
 };
 
+class BoardCache;
 class LiveShards;
 class ReadPool;
 
@@ -104,6 +105,9 @@ struct LiveContext {
   // shard; their live events keep flowing meanwhile. Null (or the pool
   // refusing): on the session's shard thread.
   ReadPool* reads = nullptr;
+  // Where a snapshot's board is shared with the other subscribers of that
+  // board at the same position. Null: each snapshot renders its board.
+  BoardCache* boards = nullptr;
 };
 
 // The live sessions' own I/O threads: `count` io_contexts, one thread each;

@@ -499,6 +499,12 @@ TEST_F(ServerTest, MetricsExposition) {
   // The read pool runs (one thread per core by default), nothing queued.
   EXPECT_NE(m.body.find("\ncairn_heavy_reads_queued 0\n"), std::string::npos)
       << m.body;
+  // No live snapshot was asked for.
+  EXPECT_NE(m.body.find("\ncairn_live_snapshot_boards_total{made=\"rendered\"}"
+                        " 0\ncairn_live_snapshot_boards_total{made=\"shared\"}"
+                        " 0\n"),
+            std::string::npos)
+      << m.body;
   // The seeded events sit in the store's write buffers: a positive gauge.
   const size_t at = m.body.find("\ncairn_store_memtable_bytes ");
   ASSERT_NE(at, std::string::npos) << m.body;

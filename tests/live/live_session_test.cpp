@@ -12,8 +12,10 @@
 #include <random>
 #include <thread>
 
+#include "board_cache.hpp"
 #include "cairn/core/apply.hpp"
 #include "cairn/core/decide.hpp"
+#include "limits.hpp"
 #include "read_pool.hpp"
 #include "send_ring.hpp"
 #include "websocket_session.hpp"
@@ -65,6 +67,7 @@ class LiveServer {
       reads_ = std::make_unique<ReadPool>(2, 1024, 0);
       ctx_.reads = reads_.get();
     }
+    ctx_.boards = &boards_;
     ctx_.authenticate = [](std::string_view token) -> Result<LivePrincipal> {
       if (token == kAdminToken) return LivePrincipal{"admin", ""};
       if (token == kSalesToken) return LivePrincipal{"sales-viewer", "sales"};
@@ -173,6 +176,7 @@ class LiveServer {
 
   uint16_t port() const { return port_; }
   Hub& hub() { return *hub_; }
+  const BoardCache& boards() const { return boards_; }
   eventstore::EventStore& store() { return *store_; }
   uint64_t head() const { return store_->Head(); }
 
@@ -198,6 +202,7 @@ class LiveServer {
   std::filesystem::path dir_;
   std::unique_ptr<eventstore::EventStore> store_;
   std::unique_ptr<Hub> hub_;
+  BoardCache boards_{kBoardCacheBytes};
   LiveContext ctx_;
   // Declared after the hub and the context: its sessions go first.
   LiveShards shards_;
@@ -433,6 +438,50 @@ TEST_P(LiveSessionTest, SnapshotThenEventsAfterIt) {
   Msg ev = c.Read();
   EXPECT_EQ(ev.op, "event");
   EXPECT_EQ(ev.position, p);
+}
+
+// Subscribers of one board at one position share its rendering; another
+// depth, or a later position, is rendered anew.
+TEST_P(LiveSessionTest, SnapshotsOfOneBoardAtOnePositionShareOneRendering) {
+  LiveServer server;
+  server.SeedOrg();
+  server.CheckIn("kr-a", 10);
+  auto board_of = [](const Msg& m) {
+    const size_t at = m.raw.find(R"("board":)");
+    return at == std::string::npos ? std::string() : m.raw.substr(at);
+  };
+  Client a(server.port());
+  Client b(server.port());
+  a.Send(SubscribeMsg("a", "sales", 1, R"(,"snapshot":true)"));
+  Msg snap_a = a.Read();
+  ASSERT_EQ(snap_a.op, "snapshot") << snap_a.raw;
+  b.Send(SubscribeMsg("b", "sales", 1, R"(,"snapshot":true)"));
+  Msg snap_b = b.Read();
+  ASSERT_EQ(snap_b.op, "snapshot") << snap_b.raw;
+  EXPECT_EQ(snap_b.sub, "b");
+  EXPECT_EQ(snap_b.position, snap_a.position);
+  EXPECT_EQ(board_of(snap_b), board_of(snap_a));
+  EXPECT_EQ(snap_b.board_goals, 5u);
+  EXPECT_EQ(server.boards().rendered(), 1u);
+  EXPECT_EQ(server.boards().shared(), 1u);
+
+  b.Send(SubscribeMsg("deeper", "sales", 2, R"(,"snapshot":true)"));
+  ASSERT_EQ(b.ReadUntil("snapshot").back().op, "snapshot");
+  EXPECT_EQ(server.boards().rendered(), 2u);
+
+  const uint64_t p = server.CheckIn("kr-a", 60);
+  std::vector<Msg> seen = a.ReadUntil("event");
+  ASSERT_EQ(seen.back().position, p);
+  Client c(server.port());
+  c.Send(SubscribeMsg("c", "sales", 1, R"(,"snapshot":true)"));
+  Msg snap_c = c.Read();
+  ASSERT_EQ(snap_c.op, "snapshot") << snap_c.raw;
+  EXPECT_EQ(snap_c.position, p);
+  EXPECT_NE(board_of(snap_c), board_of(snap_a));
+  EXPECT_NE(snap_c.raw.find(R"("current":60)"), std::string::npos)
+      << snap_c.raw;
+  EXPECT_EQ(server.boards().rendered(), 3u);
+  EXPECT_EQ(server.boards().shared(), 1u);
 }
 
 TEST_P(LiveSessionTest, EpochMismatchOrFromPastHeadGetsSnapshot) {

@@ -2,12 +2,17 @@
 // and the online backup.
 #include <simdjson.h>
 
+#include <initializer_list>
+#include <utility>
+
+#include "board_cache.hpp"
 #include "cairn/core/command_json.hpp"
 #include "cairn/core/json_writer.hpp"
 #include "handlers/handlers.hpp"
 #include "http_errors.hpp"
 #include "limits.hpp"
 #include "read_pool.hpp"
+#include "websocket_session.hpp"
 
 namespace cairn::gateway {
 
@@ -43,6 +48,18 @@ void AppendGauge(std::string& out, const char* name, const char* help,
          " gauge\n" + name + " " + std::to_string(value) + "\n";
 }
 
+// One Prometheus counter with a value per label value.
+void AppendCounter(
+    std::string& out, const char* name, const char* help, const char* label,
+    std::initializer_list<std::pair<const char*, uint64_t>> values) {
+  out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name +
+         " counter\n";
+  for (const auto& [label_value, value] : values) {
+    out += std::string(name) + "{" + label + "=\"" + label_value + "\"} " +
+           std::to_string(value) + "\n";
+  }
+}
+
 }  // namespace
 
 void GetHealth(Call call) {
@@ -69,6 +86,20 @@ void GetMetrics(Call call) {
     AppendGauge(r.body, "cairn_heavy_reads_queued",
                 "Heavy reads waiting for a read thread.",
                 call.services->reads->Queued());
+  }
+  if (const LiveContext* live = call.services->live;
+      live != nullptr && live->boards != nullptr) {
+    AppendCounter(r.body, "cairn_live_snapshot_boards_total",
+                  "Boards of live snapshots: rendered for the snapshot, or "
+                  "shared from another subscriber's snapshot of the same "
+                  "board at the same position.",
+                  "made",
+                  {{"rendered", live->boards->rendered()},
+                   {"shared", live->boards->shared()}});
+    AppendGauge(r.body, "cairn_live_board_cache_bytes",
+                "Bytes of boards kept for the next snapshot of the same "
+                "board at the same position.",
+                live->boards->bytes());
   }
   call.reply(std::move(r));
 }
