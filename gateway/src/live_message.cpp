@@ -137,15 +137,13 @@ std::string WriteSynced(std::string_view sub, uint64_t position,
   return std::move(w).Take();
 }
 
-std::string WriteSnapshot(std::string_view sub, uint64_t position,
-                          std::string_view board_json) {
+std::string WriteSnapshotHead(std::string_view sub, uint64_t position) {
   JsonWriter w;
   w.BeginObject();
   w.Key("op").String("snapshot");
   w.Key("sub").String(sub);
   w.Key("position").Uint(position);
-  w.Key("board").Raw(board_json);
-  w.EndObject();
+  w.Key("board");
   return std::move(w).Take();
 }
 

@@ -45,9 +45,10 @@ std::string WriteError(const Error& error, std::string_view sub);
 std::string WritePong();
 std::string WriteSynced(std::string_view sub, uint64_t position,
                         std::string_view epoch);
-// `board_json` is a board response (API.md, "Views"), written verbatim.
-std::string WriteSnapshot(std::string_view sub, uint64_t position,
-                          std::string_view board_json);
+// The snapshot message up to its board: the message is this, then a board
+// response (API.md, "Views") verbatim, then "}". Sent in those three
+// pieces, a board shared by many subscribers is never copied.
+std::string WriteSnapshotHead(std::string_view sub, uint64_t position);
 // The event message with only the goals inside the filter's scope.
 std::string WriteEventMessage(std::string_view sub, const LiveFilter& filter,
                               const LiveEvent& event);

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -37,6 +38,14 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 using tcp = net::ip::tcp;
 using Request = http::request<http::string_body>;
+
+// A catch-up's message: `text`, or for a snapshot `text` + the board + "}",
+// the board's bytes shared by every subscriber of that board at that
+// position (BoardCache) rather than copied into each message.
+struct Message {
+  std::string text;
+  BoardCache::Board board;
+};
 // A session's socket and timer name their shard's executor type, so that
 // no handler goes through any_io_executor's type erasure.
 using ShardExecutor = net::io_context::executor_type;
@@ -345,6 +354,8 @@ class WebSocketSession : public LiveSink,
     // Shared: a live event's bytes are rendered once for every session
     // with the same subscription; Beast writes from them as a const buffer.
     std::shared_ptr<const std::string> text;
+    // A snapshot's board, sent after `text` and before a closing brace.
+    BoardCache::Board board;
     bool counted;  // live traffic, bounded by max_queue_bytes
   };
 
@@ -501,18 +512,18 @@ class WebSocketSession : public LiveSink,
     if (want_snapshot) {
       auto snapshot = [&ctx = ctx_, sub_id = m.sub, filter = m.filter, head,
                        at_head] {
-        return std::vector<std::string>{
-            WriteSnapshot(sub_id, head, *BoardAt(ctx, *at_head, filter))};
+        return std::vector<Message>{
+            {WriteSnapshotHead(sub_id, head), BoardAt(ctx, *at_head, filter)}};
       };
       if (StartCatchUp(m.sub, sub, head, epoch, snapshot)) return;
-      for (std::string& text : snapshot()) Send(std::move(text), false);
+      for (Message& message : snapshot()) Send(std::move(message));
     } else if (m.from && *m.from < head) {
       auto backlog = [&ctx = ctx_, sub_id = m.sub, filter = m.filter,
                       from = *m.from, head] {
         return ReadBacklog(ctx, sub_id, filter, from, head);
       };
       if (StartCatchUp(m.sub, sub, head, epoch, backlog)) return;
-      for (std::string& text : backlog()) Send(std::move(text), false);
+      for (Message& message : backlog()) Send(std::move(message));
     } else if (m.from) {
       sub.cursor = *m.from;
     }
@@ -542,27 +553,28 @@ class WebSocketSession : public LiveSink,
   // event, computed by applying the backlog to the State as of `from`, in
   // order (an error message last when the store could not be read).
   // Touches nothing of the session: runs on any thread.
-  static std::vector<std::string> ReadBacklog(const LiveContext& ctx,
-                                              const std::string& sub_id,
-                                              const LiveFilter& filter,
-                                              uint64_t from, uint64_t head) {
-    std::vector<std::string> out;
+  static std::vector<Message> ReadBacklog(const LiveContext& ctx,
+                                          const std::string& sub_id,
+                                          const LiveFilter& filter,
+                                          uint64_t from, uint64_t head) {
+    std::vector<Message> out;
     State state = *StateAt(ctx, from);
     Status st = ctx.store->ReadAll(from, [&](const Event& e) {
       if (e.position > head) return false;
       Apply(state, e);
       LiveEvent live = ctx.hub->Describe(state, e);
       if (Matches(filter, live)) {
-        out.push_back(WriteEventMessage(sub_id, filter, live));
+        out.push_back({WriteEventMessage(sub_id, filter, live), nullptr});
       }
       return true;
     });
     if (!st) {
       out.push_back(
-          WriteError(Error{ErrorCode::kUnavailable,
-                           "could not read the backlog: " + st.error().message,
-                           {}},
-                     sub_id));
+          {WriteError(Error{ErrorCode::kUnavailable,
+                            "could not read the backlog: " + st.error().message,
+                            {}},
+                      sub_id),
+           nullptr});
     }
     return out;
   }
@@ -583,7 +595,7 @@ class WebSocketSession : public LiveSink,
         [self = shared_from_this(), executor = ws_.get_executor(), sub_id,
          generation = sub.generation, head, epoch,
          make = std::move(make)](bool run) mutable {
-          std::vector<std::string> messages;
+          std::vector<Message> messages;
           if (run) messages = make();
           net::post(executor,
                     [self = std::move(self), sub_id, generation, head, epoch,
@@ -601,7 +613,7 @@ class WebSocketSession : public LiveSink,
   // subscription ends with an error instead.
   void FinishCatchUp(const std::string& sub_id, uint64_t generation,
                      uint64_t head, const std::string& epoch, bool made,
-                     std::vector<std::string> messages) {
+                     std::vector<Message> messages) {
     auto it = subs_.find(sub_id);
     if (it == subs_.end() || it->second.generation != generation) {
       return;  // unsubscribed meanwhile
@@ -619,7 +631,7 @@ class WebSocketSession : public LiveSink,
            false);
       return;
     }
-    for (std::string& text : messages) Send(std::move(text), false);
+    for (Message& message : messages) Send(std::move(message));
     Send(WriteSynced(sub_id, head, epoch), false);
     for (auto& text : held) Send(std::move(text), true);
   }
@@ -638,19 +650,37 @@ class WebSocketSession : public LiveSink,
   void Send(std::shared_ptr<const std::string> text, bool counted) {
     if (closing_) return;
     if (counted) counted_bytes_ += text->size();
-    queue_.push_back({std::move(text), counted});
+    queue_.push_back({std::move(text), nullptr, counted});
+    if (!writing_) DoWrite();
+  }
+
+  // A catch-up's message (not counted toward the slow-consumer bound).
+  void Send(Message message) {
+    if (closing_) return;
+    queue_.push_back(
+        {std::make_shared<const std::string>(std::move(message.text)),
+         std::move(message.board), false});
     if (!writing_) DoWrite();
   }
 
   void DoWrite() {
     writing_ = true;
     ws_.text(true);
-    ws_.async_write(net::buffer(*queue_.front().text),
-                    net::bind_allocator(OpPoolAllocator<void>(&shard_.ops),
-                                        [self = shared_from_this()](
-                                            beast::error_code ec, size_t) {
-                                          self->OnWrite(ec);
-                                        }));
+    auto done = net::bind_allocator(
+        OpPoolAllocator<void>(&shard_.ops),
+        [self = shared_from_this()](beast::error_code ec, size_t) {
+          self->OnWrite(ec);
+        });
+    const Outgoing& next = queue_.front();
+    if (next.board == nullptr) {
+      ws_.async_write(net::buffer(*next.text), std::move(done));
+      return;
+    }
+    static constexpr char kClose[] = "}";
+    ws_.async_write(std::array<net::const_buffer, 3>{net::buffer(*next.text),
+                                                     net::buffer(*next.board),
+                                                     net::buffer(kClose, 1)},
+                    std::move(done));
   }
 
   void OnWrite(beast::error_code ec) {
