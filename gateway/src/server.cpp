@@ -147,6 +147,7 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   for (unsigned i = 0; i < n; ++i) {
     impl->io.push_back(std::make_unique<IoThread>());
   }
+  impl->services.io = &impl->io;
   boost::system::error_code ec;
   auto address = net::ip::make_address(options.host, ec);
   if (ec) {

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <atomic>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "auth.hpp"
 #include "cairn/eventstore/event_store.hpp"
@@ -14,6 +16,8 @@
 #include "time_travel.hpp"
 
 namespace cairn::gateway {
+
+struct IoThread;
 
 struct Services {
   eventstore::EventStore* store = nullptr;
@@ -26,6 +30,9 @@ struct Services {
   const struct LiveContext* live = nullptr;
   // Where heavy reads run (Router); null: on the I/O thread that read them.
   class ReadPool* reads = nullptr;
+  // The HTTP I/O threads (listener.hpp), for their connection counts;
+  // null: not reported.
+  const std::vector<std::unique_ptr<IoThread>>* io = nullptr;
   std::atomic<bool> stopping{false};
   // Requests routed and not yet answered.
   std::atomic<int64_t> in_flight{0};

@@ -631,6 +631,42 @@ TEST_F(ServerTest, ThreadsAreNamedForOperators) {
   EXPECT_EQ(names.count("cairn-live-0"), 1u);
 }
 
+// A new connection goes to the I/O thread serving the fewest.
+TEST_F(ServerTest, ConnectionsAreSpreadOverTheIoThreads) {
+  ASSERT_EQ(io_threads_, 2u);
+  // Each thread's count in /metrics (-1 when missing).
+  auto counts = [&] {
+    const std::string body = Call("GET", "/metrics", "", "").body;
+    std::vector<int> out;
+    for (const char* thread : {"0", "1"}) {
+      const std::string key = std::string("\ncairn_http_thread_connections{") +
+                              "thread=\"" + thread + "\"} ";
+      const size_t at = body.find(key);
+      out.push_back(at == std::string::npos
+                        ? -1
+                        : std::stoi(body.substr(at + key.size())));
+    }
+    return out;
+  };
+  std::vector<std::unique_ptr<HttpClient>> clients;
+  for (int i = 0; i < 5; ++i) {
+    clients.push_back(
+        std::make_unique<HttpClient>("127.0.0.1", server_->port()));
+    ASSERT_EQ(clients.back()->Send("GET", "/healthz", "", {}).status, 200);
+  }
+  // With the fixture's own client: 6 connections.
+  EXPECT_EQ(counts(), (std::vector<int>{3, 3}));
+  // Closed connections leave their thread's count.
+  clients.resize(1);
+  std::vector<int> now;
+  for (int i = 0; i < 200; ++i) {
+    now = counts();
+    if (now[0] + now[1] == 2) break;
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(now[0] + now[1], 2);
+}
+
 // An HTTP reply goes out before the hub publishes its batch: a subscribe
 // sent right after a unit's 201 must still find the unit. Checked against
 // the State at H alone, 1 subscribe in a few hundred got "no such unit"

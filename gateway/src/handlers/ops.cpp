@@ -11,6 +11,7 @@
 #include "handlers/handlers.hpp"
 #include "http_errors.hpp"
 #include "limits.hpp"
+#include "listener.hpp"
 #include "read_pool.hpp"
 #include "websocket_session.hpp"
 
@@ -86,6 +87,19 @@ void GetMetrics(Call call) {
     AppendGauge(r.body, "cairn_heavy_reads_queued",
                 "Heavy reads waiting for a read thread.",
                 call.services->reads->Queued());
+  }
+  if (const auto* io = call.services->io; io != nullptr) {
+    r.body +=
+        "# HELP cairn_http_thread_connections HTTP connections each I/O "
+        "thread serves (a new one goes to the thread serving the fewest).\n"
+        "# TYPE cairn_http_thread_connections gauge\n";
+    for (size_t i = 0; i < io->size(); ++i) {
+      r.body += "cairn_http_thread_connections{thread=\"" + std::to_string(i) +
+                "\"} " +
+                std::to_string(
+                    (*io)[i]->connections.load(std::memory_order_relaxed)) +
+                "\n";
+    }
   }
   if (const LiveContext* live = call.services->live;
       live != nullptr && live->boards != nullptr) {
