@@ -1,6 +1,7 @@
 #include "cli.hpp"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -218,6 +219,28 @@ void ParseListen(const Parsed& p, std::string& host, uint16_t& port) {
 
 // ---- serve ----
 
+// Every connection is a file descriptor: raise the soft limit on open files
+// to the hard one (Debian's soft default, 1,024, is below the 4,096
+// connections the server admits), and say so when the limit stays below
+// what the connections and the store need.
+void RaiseOpenFileLimit(size_t connections, std::ostream& err) {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  if (lim.rlim_cur < lim.rlim_max) {
+    rlimit raised = lim;
+    raised.rlim_cur = lim.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
+  }
+  constexpr size_t kForTheStore = 256;  // RocksDB's files, epoll, io_uring
+  if (lim.rlim_cur != RLIM_INFINITY &&
+      lim.rlim_cur < connections + kForTheStore) {
+    err << "cairn serve: the open files limit (" << lim.rlim_cur
+        << ") is below the connections admitted (" << connections
+        << ") and the store's files; past it new connections wait until "
+           "others close (raise it with ulimit -n)\n";
+  }
+}
+
 int Serve(const Parsed& p, std::ostream& out, std::ostream& err) {
   ServerOptions o;
   o.data_dir = DataDir(p);
@@ -242,6 +265,7 @@ int Serve(const Parsed& p, std::ostream& out, std::ostream& err) {
     o.admin_token = NewTokenSecret();
     generated = true;
   }
+  RaiseOpenFileLimit(o.max_connections, err);
   // Signals are taken by sigwait below; block them before threads start.
   sigset_t signals;
   sigemptyset(&signals);

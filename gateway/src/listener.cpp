@@ -17,6 +17,7 @@ Listener::Listener(const std::vector<std::unique_ptr<IoThread>>& io,
                    size_t max_connections)
     : io_(io),
       acceptor_(io.front()->ioc),
+      retry_(io.front()->ioc),
       router_(router),
       metrics_(metrics),
       max_connections_(max_connections) {}
@@ -43,6 +44,7 @@ void Listener::Stop() {
   net::post(acceptor_.get_executor(), [self = shared_from_this()] {
     boost::system::error_code ec;
     self->acceptor_.close(ec);
+    self->retry_.cancel();
   });
 }
 
@@ -64,9 +66,25 @@ void Listener::DoAccept() {
       return;
     }
     if (ec) {
-      spdlog::warn("accept failed: {}", ec.message());
-    } else if (static_cast<size_t>(self->metrics_.connections()) >=
-               self->max_connections_) {
+      // EMFILE and the like: the connection waits in the kernel's queue
+      // and the next accept would fail at once. Try again later.
+      if (self->failed_accepts_++ == 0) {
+        spdlog::warn("accept failed: {}; retrying every {} ms", ec.message(),
+                     kAcceptRetry.count());
+      }
+      self->retry_.expires_after(kAcceptRetry);
+      self->retry_.async_wait([self](boost::system::error_code wait_ec) {
+        if (!wait_ec && self->acceptor_.is_open()) self->DoAccept();
+      });
+      return;
+    }
+    if (self->failed_accepts_ > 0) {
+      spdlog::warn("accepting again after {} failed accepts",
+                   self->failed_accepts_);
+      self->failed_accepts_ = 0;
+    }
+    if (static_cast<size_t>(self->metrics_.connections()) >=
+        self->max_connections_) {
       RejectConnection(std::move(socket));
     } else {
       self->Serve(std::move(socket));

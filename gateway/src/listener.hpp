@@ -1,6 +1,9 @@
 // Accepts connections on one endpoint and starts an HttpSession for each on
 // the I/O thread that serves the fewest connections. Past `max_connections`
-// live connections a new one gets a 503 and is closed.
+// live connections a new one gets a 503 and is closed. When an accept fails
+// (out of file descriptors: the connection stays in the kernel's queue) the
+// listener waits kAcceptRetry before the next, rather than spinning on it,
+// and logs the first failure of a run and the recovery.
 //
 //   std::vector<std::unique_ptr<IoThread>> io = ...;  // one per thread
 //   auto l = std::make_shared<Listener>(io, router, metrics, 4096);
@@ -13,6 +16,8 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <memory>
 #include <vector>
 
@@ -36,6 +41,8 @@ struct IoThread {
 
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
+  static constexpr std::chrono::milliseconds kAcceptRetry{100};
+
   // Accepts on io.front(); `io` must outlive the listener's handlers.
   Listener(const std::vector<std::unique_ptr<IoThread>>& io, Router& router,
            ServerMetrics& metrics, size_t max_connections);
@@ -54,6 +61,8 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
   const std::vector<std::unique_ptr<IoThread>>& io_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer retry_;  // after a failed accept
+  uint64_t failed_accepts_ = 0;      // in a row
   Router& router_;
   ServerMetrics& metrics_;
   size_t max_connections_;

@@ -46,6 +46,7 @@ struct Message {
   std::string text;
   BoardCache::Board board;
 };
+
 // A session's socket and timer name their shard's executor type, so that
 // no handler goes through any_io_executor's type erasure.
 using ShardExecutor = net::io_context::executor_type;

@@ -51,9 +51,12 @@ inline uint16_t FreePort() {
 }
 
 // Starts `cairn` with args; output goes to log. Returns the pid (-1 on error).
-inline pid_t Spawn(const std::vector<std::string>& args,
-                   const std::string& log) {
+// With a `wrapper` (a program's full path and its arguments, e.g.
+// {"/usr/bin/prlimit", "--nofile=128:128"}), runs `cairn` through it.
+inline pid_t Spawn(const std::vector<std::string>& args, const std::string& log,
+                   const std::vector<std::string>& wrapper = {}) {
   std::vector<char*> argv;
+  for (const auto& w : wrapper) argv.push_back(const_cast<char*>(w.c_str()));
   argv.push_back(const_cast<char*>(CAIRN_BIN));
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
@@ -63,7 +66,7 @@ inline pid_t Spawn(const std::vector<std::string>& args,
                                    O_WRONLY | O_CREAT | O_APPEND, 0644);
   posix_spawn_file_actions_adddup2(&fa, 1, 2);
   pid_t pid = -1;
-  int rc = posix_spawn(&pid, CAIRN_BIN, &fa, nullptr, argv.data(), environ);
+  int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
   return rc == 0 ? pid : -1;
 }
@@ -115,10 +118,12 @@ struct ServerChild {
 // `args`, output appended to `log`, and waits until GET /healthz answers 200
 // (at most 20 s). A child that exits first (its port was taken between
 // FreePort and its bind) or never answers is killed and another port is
-// tried, 5 attempts in all; pid is -1 when none started.
+// tried, 5 attempts in all; pid is -1 when none started. `wrapper`: as for
+// Spawn.
 inline ServerChild StartServer(const std::string& data,
                                const std::vector<std::string>& args,
-                               const std::string& log) {
+                               const std::string& log,
+                               const std::vector<std::string>& wrapper = {}) {
   for (int attempt = 0; attempt < 5; ++attempt) {
     ServerChild s;
     s.port = FreePort();
@@ -126,7 +131,7 @@ inline ServerChild StartServer(const std::string& data,
     std::vector<std::string> argv = {"serve", "--data", data, "--listen",
                                      "127.0.0.1:" + std::to_string(s.port)};
     argv.insert(argv.end(), args.begin(), args.end());
-    s.pid = Spawn(argv, log);
+    s.pid = Spawn(argv, log, wrapper);
     if (s.pid <= 0) continue;
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     while (std::chrono::steady_clock::now() < deadline) {
