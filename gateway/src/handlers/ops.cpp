@@ -2,8 +2,9 @@
 // and the online backup.
 #include <simdjson.h>
 
-#include <initializer_list>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "board_cache.hpp"
 #include "cairn/core/command_json.hpp"
@@ -42,23 +43,34 @@ bool EventVisible(const Call& call, const State& state, const Event& e) {
   return false;
 }
 
-// One Prometheus gauge: HELP, TYPE and its value.
-void AppendGauge(std::string& out, const char* name, const char* help,
-                 uint64_t value) {
-  out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name +
-         " gauge\n" + name + " " + std::to_string(value) + "\n";
+// One Prometheus metric family: HELP, TYPE ("gauge", "counter") and a
+// sample per value of `label`, or one sample without labels when `label`
+// is empty.
+void AppendFamily(
+    std::string& out, const char* name, const char* help, const char* type,
+    const char* label,
+    const std::vector<std::pair<std::string, uint64_t>>& samples) {
+  const std::string family(name);
+  out += "# HELP " + family + " " + help + "\n# TYPE " + family + " " + type +
+         "\n";
+  for (const auto& [label_value, value] : samples) {
+    out += family;
+    if (*label != '\0') {
+      out += '{';
+      out += label;
+      out += "=\"";
+      out += label_value;
+      out += "\"}";
+    }
+    out += ' ';
+    out += std::to_string(value);
+    out += '\n';
+  }
 }
 
-// One Prometheus counter with a value per label value.
-void AppendCounter(
-    std::string& out, const char* name, const char* help, const char* label,
-    std::initializer_list<std::pair<const char*, uint64_t>> values) {
-  out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name +
-         " counter\n";
-  for (const auto& [label_value, value] : values) {
-    out += std::string(name) + "{" + label + "=\"" + label_value + "\"} " +
-           std::to_string(value) + "\n";
-  }
+void AppendGauge(std::string& out, const char* name, const char* help,
+                 uint64_t value) {
+  AppendFamily(out, name, help, "gauge", "", {{"", value}});
 }
 
 }  // namespace
@@ -89,27 +101,26 @@ void GetMetrics(Call call) {
                 call.services->reads->Queued());
   }
   if (const auto* io = call.services->io; io != nullptr) {
-    r.body +=
-        "# HELP cairn_http_thread_connections HTTP connections each I/O "
-        "thread serves (a new one goes to the thread serving the fewest).\n"
-        "# TYPE cairn_http_thread_connections gauge\n";
+    std::vector<std::pair<std::string, uint64_t>> per_thread;
     for (size_t i = 0; i < io->size(); ++i) {
-      r.body += "cairn_http_thread_connections{thread=\"" + std::to_string(i) +
-                "\"} " +
-                std::to_string(
-                    (*io)[i]->connections.load(std::memory_order_relaxed)) +
-                "\n";
+      per_thread.emplace_back(
+          std::to_string(i),
+          (*io)[i]->connections.load(std::memory_order_relaxed));
     }
+    AppendFamily(r.body, "cairn_http_thread_connections",
+                 "HTTP connections each I/O thread serves (a new one goes "
+                 "to the thread serving the fewest).",
+                 "gauge", "thread", per_thread);
   }
   if (const LiveContext* live = call.services->live;
       live != nullptr && live->boards != nullptr) {
-    AppendCounter(r.body, "cairn_live_snapshot_boards_total",
-                  "Boards of live snapshots: rendered for the snapshot, or "
-                  "shared from another subscriber's snapshot of the same "
-                  "board at the same position.",
-                  "made",
-                  {{"rendered", live->boards->rendered()},
-                   {"shared", live->boards->shared()}});
+    AppendFamily(r.body, "cairn_live_snapshot_boards_total",
+                 "Boards of live snapshots: rendered for the snapshot, or "
+                 "shared from another subscriber's snapshot of the same "
+                 "board at the same position.",
+                 "counter", "made",
+                 {{"rendered", live->boards->rendered()},
+                  {"shared", live->boards->shared()}});
     AppendGauge(r.body, "cairn_live_board_cache_bytes",
                 "Bytes of boards kept for the next snapshot of the same "
                 "board at the same position.",
