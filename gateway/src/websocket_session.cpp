@@ -47,6 +47,16 @@ struct Message {
   BoardCache::Board board;
 };
 
+// The board a filter names, as a key: unit, cycle and depth.
+std::string BoardKey(const LiveFilter& filter) {
+  std::string key = filter.unit;
+  key += '\0';
+  key += filter.cycle;
+  key += '\0';
+  key += std::to_string(filter.depth);
+  return key;
+}
+
 // A session's socket and timer name their shard's executor type, so that
 // no handler goes through any_io_executor's type erasure.
 using ShardExecutor = net::io_context::executor_type;
@@ -495,12 +505,8 @@ class WebSocketSession : public LiveSink,
     sub.cursor = head;
     sub.generation = ++generations_;
     sub.key = m.sub;
-    for (const std::string* part : {&m.filter.unit, &m.filter.cycle}) {
-      sub.key += '\0';
-      sub.key += *part;
-    }
     sub.key += '\0';
-    sub.key += std::to_string(m.filter.depth);
+    sub.key += BoardKey(m.filter);
     // A `from` between H and the store's head is already durable but not yet
     // published (HTTP replies go out before the hub hears of a batch): no
     // replay, live traffic up to `from` is skipped by the cursor.
@@ -542,12 +548,7 @@ class WebSocketSession : public LiveSink,
     if (ctx.boards == nullptr) {
       return std::make_shared<const std::string>(render());
     }
-    std::string key = filter.unit;
-    key += '\0';
-    key += filter.cycle;
-    key += '\0';
-    key += std::to_string(filter.depth);
-    return ctx.boards->Get(key, state.position, render);
+    return ctx.boards->Get(BoardKey(filter), state.position, render);
   }
 
   // Every event in (from, head] that matches, with goal views as of each

@@ -91,7 +91,8 @@ struct LiveContext {
   // Default: those checks read the State at H.
   std::function<std::shared_ptr<const State>()> latest;
   // The State as of `position` (<= the hub's last published position).
-  // Called on I/O threads. Default: replays the store from 0.
+  // Called on the live shards' and the read pool's threads. Default:
+  // replays the store from 0.
   std::function<std::shared_ptr<const State>(uint64_t position)> state_at;
   // The board response (API.md, "Views") of the filter's unit, cycle and
   // depth for `state`. Default: a flat list of the goals in scope.
