@@ -116,10 +116,11 @@ function pickDefaultCycle(cycles) {
   return (current[0] || cycles[cycles.length - 1] || {}).id || '';
 }
 
+// A first visit opens the top of the organisation: the company's board.
 function pickDefaultUnit(units) {
-  const team = units.find((u) => u.kind === 'team') ||
-      units.find((u) => u.kind === 'department') || units[0];
-  return team ? team.id : '';
+  const top = units.find((u) => u.kind === 'company') ||
+      units.find((u) => !u.parent) || units[0];
+  return top ? top.id : '';
 }
 
 function unitLabel(u, units) {

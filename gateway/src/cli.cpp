@@ -72,7 +72,7 @@ const std::vector<CommandSpec>& Commands() {
       {"serve",
        "cairn serve [--data DIR] [--listen HOST:PORT] [--admin-token TOKEN] "
        "[--demo] [--static DIR] [--threads N] [--read-threads N] "
-       "[--rate-limit N] [--plain-sends]",
+       "[--rate-limit N] [--quiet] [--plain-sends]",
        {kData,
         kListen,
         kAdmin,
