@@ -86,6 +86,8 @@ export const api = {
   cycle: (id) => request('GET', `/cycles/${enc(id)}`),
   goal: (id, asOf) => request('GET', `/goals/${enc(id)}`, {query: {as_of: asOf}}),
   history: (id) => request('GET', `/goals/${enc(id)}/history`),
+  metric: (id, from, to) =>
+    request('GET', `/metrics/${enc(id)}`, {query: {from, to}}),
   board: (unit, cycle, {asOf, depth, signal} = {}) =>
     request('GET', `/boards/${enc(unit)}`,
         {query: {cycle, depth, as_of: asOf}, signal}),

@@ -8,8 +8,9 @@
 // on one board see each other's check-ins live (within 1 s, no reload); the
 // page survives the server being killed and restarted and catches up with
 // what changed meanwhile; the replay slider shows the target as it was before
-// a retarget; the history lists the retarget with its reason. Screenshots go
-// to tests/e2e/screenshots/.
+// a retarget; the history lists the retarget with its reason; a goal bound
+// to a metric charts the metric; a first visit opens the company's board.
+// Screenshots go to tests/e2e/screenshots/.
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {spawn} from 'node:child_process';
@@ -361,6 +362,47 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
             .count(), 1);
         await pageA.screenshot({path: path.join(SHOTS, 'history.png'),
           fullPage: true});
+      });
+
+      await t.test('a goal bound to a metric charts the metric', async () => {
+        await server.api('POST', '/metrics', {id: 'mrr', name: 'New revenue',
+          unit: 'EUR', aggregate: 'sum'});
+        await server.api('POST', '/goals', {id: 'kr-revenue',
+          kind: 'key_result', title: 'Book 1000 EUR of new revenue',
+          unit: UNIT, cycle: CYCLE, owner: 'alice', parent: OBJ,
+          measure: {start: 0, target: 1000, direction: 'increase',
+            unit: 'EUR', metric: 'mrr', aggregate: 'sum'}});
+        // The first point lies before the cycle and counts for nothing.
+        const now = Date.now();
+        await server.api('POST', '/metrics/mrr/values', {points: [
+          {ts: new Date(now - 40 * DAY).toISOString(), value: 900},
+          {ts: new Date(now - 20 * DAY).toISOString(), value: 100},
+          {ts: new Date(now - 10 * DAY).toISOString(), value: 200},
+          {ts: new Date(now - DAY).toISOString(), value: 300}]});
+        await pageA.goto(`${server.base}/#/goal/kr-revenue`);
+        const source = pageA.locator('[data-testid="chart-source"]');
+        await source.waitFor();
+        assert.match(await source.textContent(), /New revenue.*sum/);
+        const points = pageA.locator('[data-testid="progress-chart"] circle');
+        assert.equal(await points.count(), 3);
+        // The running sum over the cycle, ending at the goal's current value.
+        const titles = await points.locator('title').allTextContents();
+        assert.deepEqual(titles.map((x) => x.split(' ')[0]),
+            ['100', '300', '600']);
+        assert.equal((await server.api('GET', '/goals/kr-revenue')).current,
+            600);
+      });
+
+      await t.test('a first visit opens the company board', async () => {
+        await pageA.evaluate(() => {
+          localStorage.removeItem('cairn.unit');
+          localStorage.removeItem('cairn.cycle');
+        });
+        await pageA.goto(`${server.base}/`);
+        await pageA.waitForSelector('[data-testid="board-title"]');
+        assert.equal(await pageA.textContent('[data-testid="board-title"]'),
+            'Acme');
+        assert.equal(await pageA.inputValue('#unit-select'), 'acme');
       });
 
       await t.test('retro page lists the retarget', async () => {

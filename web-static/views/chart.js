@@ -1,5 +1,6 @@
 // Progress chart: a goal's value over time against its planned line, drawn as
-// inline SVG. Points come from the goal's check-ins (effective times).
+// inline SVG. Points come from the goal's check-ins (effective times) or,
+// for a goal bound to a metric, from the metric.
 import {svg, h, fmtValue, fmtNum, fmtDate} from '../util.js';
 
 const W = 1000;
@@ -8,9 +9,11 @@ const PAD = {l: 56, r: 16, t: 16, b: 32};
 
 /**
  * goal: goal response; cycle: {start, end}; points: [{t (ms), v}] oldest
- * first; now: ms. Returns an <figure> with the SVG and a text summary.
+ * first; now: ms; source: where the points come from, shown in the legend.
+ * Returns a <figure> with the SVG and a text summary.
  */
-export function progressChart(goal, cycle, points, now = Date.now()) {
+export function progressChart(goal, cycle, points,
+    {now = Date.now(), source = null} = {}) {
   const m = goal.measure;
   if (!m || m.direction === 'binary' || !cycle) {
     return h('p', {class: 'muted'}, 'No chart: this goal has no numeric measure.');
@@ -83,6 +86,7 @@ export function progressChart(goal, cycle, points, now = Date.now()) {
       h('span', {class: 'key actual'}, 'Actual'),
       h('span', {class: 'key plan'}, 'Planned'),
       h('span', {class: 'key target'}, `Target ${fmtValue(target, m.unit)}`),
-      m.unit ? h('span', {}, `Values in ${m.unit}`) : null);
+      m.unit ? h('span', {}, `Values in ${m.unit}`) : null,
+      source ? h('span', {testid: 'chart-source'}, source) : null);
   return h('figure', {class: 'chart-wrap'}, root, legend);
 }

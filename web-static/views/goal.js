@@ -102,6 +102,56 @@ function pointsFrom(events) {
   return pts.sort((a, b) => a.t - b.t);
 }
 
+/**
+ * For a goal bound to a metric: the metric's aggregate over the cycle as it
+ * stood after each of the cycle's points (the server's value for the goal is
+ * the last of these).
+ */
+function metricSeries(points, aggregate) {
+  const out = [];
+  let sum = 0;
+  let lo = Infinity;
+  let hi = -Infinity;
+  points.forEach((p, i) => {
+    const v = Number(p.value);
+    sum += v;
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+    const agg = {last: v, sum, avg: sum / (i + 1), min: lo, max: hi};
+    const t = Date.parse(p.ts);
+    if (!Number.isNaN(t)) out.push({t, v: agg[aggregate] ?? v});
+  });
+  return out;
+}
+
+/** The day after an ISO date, for a range that ends with that day. */
+function dayAfter(isoDate) {
+  const d = new Date(`${isoDate}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + 1);
+  return d.toISOString().slice(0, 10);
+}
+
+/**
+ * The chart's points and where they come from: a bound metric's points in
+ * the cycle where it has any (as the server grades the goal), else the
+ * goal's check-ins.
+ */
+async function chartPoints(goal, cycle, events) {
+  const m = goal.measure;
+  if (m?.metric && cycle) {
+    try {
+      const metric = await api.metric(m.metric, cycle.start, dayAfter(cycle.end));
+      const aggregate = m.aggregate || metric.aggregate || 'last';
+      if (metric.points?.length) {
+        return {points: metricSeries(metric.points, aggregate),
+          source: `From the metric ${metric.name || metric.id} ` +
+            `(${aggregate} over the cycle)`};
+      }
+    } catch { /* the check-ins, as the server does without points */ }
+  }
+  return {points: pointsFrom(events), source: null};
+}
+
 export async function renderGoalPage(container, id, ctx) {
   clear(container).append(h('p', {class: 'muted'}, 'Loading…'));
   const [goal, history] = await Promise.all([api.goal(id), api.history(id)]);
@@ -110,6 +160,7 @@ export async function renderGoalPage(container, id, ctx) {
     cycle = goal.cycle ? await api.cycle(goal.cycle) : null;
   } catch { /* chart without a cycle */ }
   const events = history.events || [];
+  const {points, source} = await chartPoints(goal, cycle, events);
   const unit = goal.measure?.unit;
   const reload = () => renderGoalPage(container, id, ctx);
   const m = goal.measure;
@@ -148,7 +199,7 @@ export async function renderGoalPage(container, id, ctx) {
       eventDetails(ev, unit))));
   clear(container).append(header,
       h('section', {class: 'panel'}, h('h2', {}, 'Progress'),
-          progressChart(goal, cycle, pointsFrom(events))),
+          progressChart(goal, cycle, points, {source})),
       h('section', {class: 'panel'}, h('h2', {}, 'History'),
           events.length ? timeline : h('p', {class: 'muted'}, 'No events.')));
 }
