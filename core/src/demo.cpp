@@ -279,6 +279,12 @@ std::vector<std::pair<CommandContext, Command>> DemoCommands(Millis now) {
     const double share[] = {3'500'000, 2'100'000, 1'400'000};
     double seasonal_sum = 0;
     for (double w : seasonal) seasonal_sum += w;
+    std::vector<double> sold(13, 0.0);  // by month, the three together
+    // A month's sales are reported on its last day; this month's so far
+    // yesterday.
+    auto reported_days_ago = [&](int m) {
+      return m == month ? 1.0 : double(today - MakeDay(year, m + 1, 1) + 1);
+    };
     for (int p = 0; p < 3; ++p) {
       const std::string part = "apac-target-p" + std::to_string(p + 1);
       Decompose by_month;
@@ -297,11 +303,20 @@ std::vector<std::pair<CommandContext, Command>> DemoCommands(Millis now) {
                            ? std::min(1.0, (DayOfMonth(today) - 1) /
                                                double(DaysInMonth(year, m)))
                            : 0.8 + 0.05 * ((m * (p + 2)) % 6);
-        double days_ago = m == month ? 1 : today - MakeDay(year, m + 1, 1) + 1;
         if (m == month && DayOfMonth(today) == 1) continue;
+        sold[m] += std::round(planned * ratio);
         s.Check(people[p], id, std::round(planned * ratio), 7, "",
-                std::max(0.0, days_ago));
+                std::max(0.0, reported_days_ago(m)));
       }
+    }
+    // The committed task counts the same sales: the team's lead reports
+    // the year's total so far after each month.
+    double total = 0;
+    for (int m = 1; m <= month; ++m) {
+      if (m == month && DayOfMonth(today) == 1) break;
+      total += sold[m];
+      s.Check("apac-lead", "apac-task", total, 8, "",
+              std::max(0.0, reported_days_ago(m)));
     }
   }
 
