@@ -162,6 +162,7 @@ function ctx() {
   const cycle = state.cycles.find((c) => c.id === state.cycle);
   return {
     cycleName: cycle?.name || state.cycle,
+    cycleInfo: cycle || null,
     unit: state.unit, cycle: state.cycle, units: state.units,
     unitName: unit?.name || state.unit,
     boardHref: (u, c) => hashFor('board', {unit: u, cycle: c}),

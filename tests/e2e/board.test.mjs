@@ -410,6 +410,11 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
         const rt = pageA.locator('[data-testid="retro-retargeted"]');
         await rt.locator('[data-testid="retarget-row"]').first().waitFor();
         assert.match(await rt.textContent(), /budget cut/);
+        // The cycle runs for weeks yet: the retro reports it so far.
+        assert.match(await pageA.textContent('[data-testid="retro-summary"]'),
+            /so far; the cycle ends/);
+        assert.equal(await pageA.textContent(
+            '[data-testid="retro-missed"] h2'), 'Below target so far');
         await pageA.screenshot({path: path.join(SHOTS, 'retro.png'),
           fullPage: true});
       });

@@ -1,5 +1,5 @@
 // Retrospective: how the cycle ended, what was retargeted and why, notes.
-import {h, clear, fmtGrade, fmtValue, fmtDateTime} from '../util.js';
+import {h, clear, fmtDate, fmtGrade, fmtValue, fmtDateTime} from '../util.js';
 import {api} from '../api.js';
 
 const FIELD_LABEL = {'measure.target': 'Target', 'measure.start': 'Start',
@@ -26,16 +26,25 @@ export async function renderRetro(container, ctx) {
   const retargeted = r.retargeted || [];
   const notes = r.notes || [];
   const checkIns = r.check_ins || {};
+  // Before its end the retrospective reports the cycle so far: what is not
+  // at its target yet is not missed yet.
+  const cycle = ctx.cycleInfo;
+  const running = Boolean(cycle && !cycle.closed &&
+      new Date().toISOString().slice(0, 10) <= cycle.end);
+  const labels = running ? {missed: 'Below target so far'} : {};
   clear(container).append(
       h('header', {class: 'page-head'},
           h('div', {}, h('h1', {}, 'Retrospective'),
-              h('p', {class: 'muted'}, `${ctx.unitName} · ${ctx.cycleName} · ` +
-                `${checkIns.count ?? 0} check-ins`)),
+              h('p', {class: 'muted', testid: 'retro-summary'},
+                  `${ctx.unitName} · ${ctx.cycleName} · ` +
+                  `${checkIns.count ?? 0} check-ins` +
+                  (running ? ` · so far; the cycle ends ${fmtDate(cycle.end)}` :
+                    ''))),
           h('a', {class: 'btn', href: ctx.viewHref('replay')}, 'Replay the cycle')),
       h('div', {class: 'outcomes', testid: 'retro'}, GROUPS.map(([key, label, c]) => {
         const items = r[key] || [];
         return h('section', {class: 'panel outcome', testid: `retro-${key}`},
-            h('div', {class: 'persp-head'}, h('h2', {}, label),
+            h('div', {class: 'persp-head'}, h('h2', {}, labels[key] || label),
                 h('span', {class: `count c-${c}`}, String(items.length))),
             items.length ? h('ul', {class: 'plain'}, items.map(goalItem)) :
               h('p', {class: 'muted'}, 'None.'));
