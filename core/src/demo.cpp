@@ -201,6 +201,9 @@ std::vector<std::pair<CommandContext, Command>> DemoCommands(Millis now) {
     }
     s.Check("alice", "init-drop-channels", 1, 9, "Cut 6 of 30 channels",
             span * 0.9);
+    s.Add(s.As("alice", Role::kEditor),
+          ChangeGoalStatus{"init-drop-channels", GoalStatus::kAchieved,
+                           "Cut 6 of 30 channels"});
   }
 
   // --- Support.
@@ -337,9 +340,12 @@ std::vector<std::pair<CommandContext, Command>> DemoCommands(Millis now) {
     s.Add(s.As("sam", Role::kEditor), funnel);
     const char* stage_ids[] = {"sam-signings-f1", "sam-signings-f2",
                                "sam-signings-f3", "sam-signings-f4"};
+    // Yesterday's numbers, and a day some weeks back.
+    const double earlier[] = {38, 7, 3, 0};
     const double values[] = {46, 9, 4, 1};
     for (int i = 0; i < 4; ++i) {
-      s.Check("sam", stage_ids[i], values[i], 6, "", span * 0.3);
+      s.Check("sam", stage_ids[i], earlier[i], 5, "", span * 0.5);
+      s.Check("sam", stage_ids[i], values[i], 6, "", 1);
     }
   }
 
