@@ -391,6 +391,10 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
             ['100', '300', '600']);
         assert.equal((await server.api('GET', '/goals/kr-revenue')).current,
             600);
+        // The live board names where the value comes from.
+        const last = `${row('kr-revenue')} [data-testid="goal-last-check-in"]`;
+        await pageB.waitForSelector(last);
+        assert.equal(await pageB.textContent(last), 'from the metric mrr');
       });
 
       await t.test('a first visit opens the company board', async () => {

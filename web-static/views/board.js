@@ -71,9 +71,20 @@ function pacingCell(goal) {
 }
 
 /** One goal's row (without its children). */
+/** Where the goal's value last came from, for the row's third line. */
+function lastUpdate(goal, now) {
+  if (goal.last_check_in) return `checked in ${fmtAgo(goal.last_check_in, now)}`;
+  if (goal.split) return 'from its parts';
+  if (goal.measure?.metric) return `from the metric ${goal.measure.metric}`;
+  if (!goal.measure) return 'graded from its sub-goals';
+  return 'no check-in yet';
+}
+
 function goalRow(goal, opts) {
   const readOnly = opts.readOnly;
   const hasMeasure = !!goal.measure;
+  // A split goal's value comes from its parts: check-ins go to those.
+  const takesCheckIns = hasMeasure && !goal.split;
   const closedish = ['dropped', 'archived', 'achieved', 'missed']
       .includes(goal.status);
   const titleLink = h('a', {href: `#/goal/${encodeURIComponent(goal.id)}`,
@@ -93,10 +104,8 @@ function goalRow(goal, opts) {
               goal.owner ? h('span', {class: 'owner', testid: 'goal-owner'},
                   goal.owner) : h('span', {class: 'owner muted'}, 'No owner'),
               h('span', {class: 'last', testid: 'goal-last-check-in',
-                title: goal.last_check_in || 'No check-in yet'},
-              goal.last_check_in ?
-                `checked in ${fmtAgo(goal.last_check_in, opts.now)}` :
-                'no check-in yet'))),
+                title: goal.last_check_in || null},
+              lastUpdate(goal, opts.now)))),
       h('div', {class: 'cell progress'}, progressBar(goal),
           h('div', {class: 'sub'}, measureText(goal))),
       h('div', {class: 'cell grade'},
@@ -110,7 +119,7 @@ function goalRow(goal, opts) {
               `${fmtNum(goal.confidence)}/10`)),
       pacingCell(goal),
       h('div', {class: 'cell actions'},
-          !readOnly && hasMeasure && !closedish ?
+          !readOnly && takesCheckIns && !closedish ?
             h('button', {class: 'btn primary', type: 'button',
               testid: 'checkin-btn', 'aria-label': `Check in on ${goal.title}`,
               onclick: () => opts.onCheckIn?.(goal)}, 'Check in') : null,

@@ -181,7 +181,8 @@ export async function renderGoalPage(container, id, ctx) {
                   {class: `chip p-${goal.pacing.status}`},
                   PACING_LABEL[goal.pacing.status] || goal.pacing.status) : null)),
       h('div', {class: 'head-actions'},
-          m ? h('button', {class: 'btn primary', type: 'button',
+          // A split goal's value comes from its parts.
+          m && !goal.split ? h('button', {class: 'btn primary', type: 'button',
             testid: 'checkin-btn', onclick: () => openCheckIn(goal, reload)},
           'Check in') : null,
           m && m.direction !== 'binary' ? h('button', {class: 'btn',
