@@ -126,6 +126,18 @@ export const KIND_LABEL = {
   kpi: 'KPI', bsc_objective: 'Scorecard', bhag: 'Vision',
   milestone: 'Milestone', initiative: 'Initiative'};
 
+/**
+ * The SMART properties a goal lacks, where the lack matters on a board: a
+ * SMART goal lacking any, or a goal with neither a measure nor sub-goals
+ * to grade it (an objective is measured through its key results). Empty
+ * otherwise.
+ */
+export function vagueness(goal) {
+  const missing = goal.smart?.missing || [];
+  const unmeasured = !goal.measure && !(goal.children || []).length;
+  return goal.kind === 'smart' || unmeasured ? missing : [];
+}
+
 /** Walks a goal tree (children under children_detail), depth first. */
 export function* walkGoals(goals, depth = 0, parent = null) {
   for (const goal of goals || []) {

@@ -9,7 +9,8 @@
 // page survives the server being killed and restarted and catches up with
 // what changed meanwhile; the replay slider shows the target as it was before
 // a retarget; the history lists the retarget with its reason; a goal bound
-// to a metric charts the metric; a first visit opens the company's board.
+// to a metric charts the metric; a vague goal is flagged; a first visit
+// opens the company's board.
 // Screenshots go to tests/e2e/screenshots/.
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
@@ -395,6 +396,21 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
         const last = `${row('kr-revenue')} [data-testid="goal-last-check-in"]`;
         await pageB.waitForSelector(last);
         assert.equal(await pageB.textContent(last), 'from the metric mrr');
+        assert.equal(await pageB.locator(
+            `${row('kr-revenue')} [data-testid="goal-vague"]`).count(), 0);
+      });
+
+      await t.test('a vague goal is flagged on the board', async () => {
+        await server.api('POST', '/goals', {id: 'vague', kind: 'objective',
+          title: 'Be better', unit: UNIT, cycle: CYCLE});
+        const tag = `${row('vague')} [data-testid="goal-vague"]`;
+        await pageB.waitForSelector(tag);
+        assert.match(await pageB.getAttribute(tag, 'title'),
+            /not specific, measurable, relevant/);
+        await pageA.goto(`${server.base}/#/goal/vague`);
+        await pageA.waitForSelector('[data-testid="goal-smart"]');
+        assert.match(await pageA.textContent('[data-testid="goal-smart"]'),
+            /Not SMART: not specific, measurable, relevant/);
       });
 
       await t.test('a first visit opens the company board', async () => {

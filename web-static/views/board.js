@@ -1,7 +1,7 @@
 // The board: a unit's goals for a cycle, objectives with their key results
 // nested. Used live on the board screen and read-only in the replay.
 import {h, clear, fmtValue, fmtPct, fmtGrade, fmtAgo, fmtNum, walkGoals,
-  PACING_LABEL, KIND_LABEL} from '../util.js';
+  vagueness, PACING_LABEL, KIND_LABEL} from '../util.js';
 
 const COLOR_LABEL = {green: 'On target', yellow: 'At risk', red: 'Off target'};
 
@@ -85,6 +85,7 @@ function goalRow(goal, opts) {
   const hasMeasure = !!goal.measure;
   // A split goal's value comes from its parts: check-ins go to those.
   const takesCheckIns = hasMeasure && !goal.split;
+  const vague = vagueness(goal);
   const closedish = ['dropped', 'archived', 'achieved', 'missed']
       .includes(goal.status);
   const titleLink = h('a', {href: `#/goal/${encodeURIComponent(goal.id)}`,
@@ -98,7 +99,9 @@ function goalRow(goal, opts) {
                 h('span', {class: 'tag', testid: 'goal-status'}, goal.status) :
                 null,
               goal.stale ? h('span', {class: 'tag stale', testid: 'goal-stale',
-                title: 'No check-in in the last 7 days'}, 'Stale') : null),
+                title: 'No check-in in the last 7 days'}, 'Stale') : null,
+              vague.length ? h('span', {class: 'tag vague', testid: 'goal-vague',
+                title: `Not SMART: not ${vague.join(', ')}`}, 'Vague') : null),
           titleLink,
           h('div', {class: 'line3'},
               goal.owner ? h('span', {class: 'owner', testid: 'goal-owner'},

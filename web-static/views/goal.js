@@ -179,7 +179,11 @@ export async function renderGoalPage(container, id, ctx) {
                   fmtGrade(goal.grade)),
               goal.pacing?.status ? h('span',
                   {class: `chip p-${goal.pacing.status}`},
-                  PACING_LABEL[goal.pacing.status] || goal.pacing.status) : null)),
+                  PACING_LABEL[goal.pacing.status] || goal.pacing.status) : null,
+              goal.smart ? h('span', {testid: 'goal-smart'},
+                  goal.smart.missing?.length ?
+                    `Not SMART: not ${goal.smart.missing.join(', ')}` :
+                    'SMART') : null)),
       h('div', {class: 'head-actions'},
           // A split goal's value comes from its parts.
           m && !goal.split ? h('button', {class: 'btn primary', type: 'button',
