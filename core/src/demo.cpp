@@ -9,15 +9,24 @@ namespace cairn {
 
 namespace {
 
+// Collects the demo's commands, each with the moment it is recorded at
+// (ctx.now): the company's history happened over the months before `now`,
+// so that replaying a board shows it growing.
 class Script {
  public:
-  explicit Script(Millis now) : now_(now) {}
+  explicit Script(Millis now) : now_(now), clock_(now) {}
+
+  // The moment the commands added next are recorded at.
+  void RecordAt(Millis t) { clock_ = std::min(t, now_); }
+  void RecordDaysAgo(double days) {
+    RecordAt(now_ - static_cast<Millis>(days * kMillisPerDay));
+  }
 
   CommandContext As(const std::string& actor, Role role,
                     const std::string& scope = "") const {
     CommandContext c;
     c.actor = actor;
-    c.now = now_;
+    c.now = clock_;
     c.role = role;
     c.scope_unit = scope;
     return c;
@@ -35,7 +44,8 @@ class Script {
                 Day start, Day end, const std::string& parent) {
     Admin(CreateCycle{id, name, kind, start, end, parent});
   }
-  // A check-in by `who` with effective time `days_ago` days before now.
+  // A check-in by `who` with effective time `days_ago` days before now,
+  // recorded at that time.
   void Check(const std::string& who, const std::string& goal, double value,
              std::optional<int64_t> confidence, const std::string& note,
              double days_ago) {
@@ -45,15 +55,23 @@ class Script {
     c.confidence = confidence;
     c.note = note;
     c.at = now_ - static_cast<Millis>(days_ago * kMillisPerDay);
-    Add(As(who, Role::kEditor), std::move(c));
+    CommandContext ctx = As(who, Role::kEditor);
+    ctx.now = *c.at;
+    Add(std::move(ctx), std::move(c));
   }
 
+  // The commands in the order they were recorded; those recorded at one
+  // moment keep the order they were added in (a goal before its parts).
   std::vector<std::pair<CommandContext, Command>> Take() && {
+    std::stable_sort(
+        out_.begin(), out_.end(),
+        [](const auto& a, const auto& b) { return a.first.now < b.first.now; });
     return std::move(out_);
   }
 
  private:
   Millis now_;
+  Millis clock_;
   std::vector<std::pair<CommandContext, Command>> out_;
 };
 
@@ -99,6 +117,14 @@ std::vector<std::pair<CommandContext, Command>> DemoCommands(Millis now) {
   // Check-ins are spread over up to six weeks before today.
   const double span =
       std::clamp(static_cast<double>(today - q_start), 7.0, 42.0);
+  // The quarter's goals are set a few days before it starts (and before
+  // any check-in on them), the year's plan before that.
+  const Millis q_plan =
+      std::min(StartOfDay(q_start) - 3 * kMillisPerDay,
+               now - static_cast<Millis>((span + 1) * kMillisPerDay));
+  const Millis year_plan = std::min(StartOfDay(year_start) - 21 * kMillisPerDay,
+                                    q_plan - kMillisPerDay);
+  s.RecordAt(year_plan);
 
   // --- Organisation.
   s.NewUnit("meetly", "Meetly", UnitKind::kCompany, "");
@@ -139,14 +165,14 @@ std::vector<std::pair<CommandContext, Command>> DemoCommands(Millis now) {
   s.Add(s.As("alice", Role::kEditor),
         DefineMetric{"cac", "Customer acquisition cost", "USD",
                      Aggregate::kLast});
-  {
+  for (int m = 1; m <= month; ++m) {
+    const Millis ts = StartOfDay(MakeDay(year, m, 1));
     RecordMetric r{"cac", {}, "crm"};
-    for (int m = 1; m <= month; ++m) {
-      double v = 250 - 3.5 * (m - 1) - (m % 2) * 1.5;
-      r.points.push_back({StartOfDay(MakeDay(year, m, 1)), v});
-    }
+    r.points.push_back({ts, 250 - 3.5 * (m - 1) - (m % 2) * 1.5});
+    s.RecordAt(ts);
     s.Add(s.As("crm-sync", Role::kEditor), std::move(r));
   }
+  s.RecordAt(year_plan);
 
   // --- Vision and the company objective.
   {
@@ -179,7 +205,9 @@ std::vector<std::pair<CommandContext, Command>> DemoCommands(Millis now) {
                 "marketing", q, "alice", "mkt-cac");
     ms.measure = NewMeasure(250, 225, Direction::kAtMost, "USD");
     ms.measure->metric = "cac";
+    s.RecordAt(q_plan);
     s.Admin(ms);
+    s.RecordAt(year_plan);
     struct Init {
       const char* id;
       const char* title;
@@ -201,12 +229,14 @@ std::vector<std::pair<CommandContext, Command>> DemoCommands(Millis now) {
     }
     s.Check("alice", "init-drop-channels", 1, 9, "Cut 6 of 30 channels",
             span * 0.9);
+    s.RecordDaysAgo(span * 0.9);
     s.Add(s.As("alice", Role::kEditor),
           ChangeGoalStatus{"init-drop-channels", GoalStatus::kAchieved,
                            "Cut 6 of 30 channels"});
   }
 
   // --- Support.
+  s.RecordAt(q_plan);
   s.Admin(NewGoal("sup-trusted", GoalKind::kObjective,
                   "Be the most trusted provider", "support", q, "maria",
                   "grow-efficiently"));
@@ -249,11 +279,13 @@ std::vector<std::pair<CommandContext, Command>> DemoCommands(Millis now) {
     ed.measure = MeasurePatch{};
     ed.measure->target = 92;
     ed.reason = "budget cut";
+    s.RecordDaysAgo(span * 0.5);
     s.Add(s.As("maria", Role::kEditor), ed);
   }
 
   // --- Sales: APAC yearly task and target, split by ability, then by
   // month with last year's monthly figures as seasonal weights.
+  s.RecordAt(year_plan);
   s.Admin(NewGoal("sales-apac", GoalKind::kObjective, "Grow APAC sales", "apac",
                   y, "", "grow-efficiently"));
   {
@@ -324,6 +356,7 @@ std::vector<std::pair<CommandContext, Command>> DemoCommands(Millis now) {
   }
 
   // --- Sales: one account executive's funnel, 1 signing a day.
+  s.RecordAt(q_plan);
   {
     CreateGoal sign =
         NewGoal("sam-signings", GoalKind::kKeyResult,
@@ -350,6 +383,7 @@ std::vector<std::pair<CommandContext, Command>> DemoCommands(Millis now) {
   }
 
   // --- Engineering: a SMART goal and a vague one.
+  s.RecordAt(year_plan);
   {
     CreateGoal smart =
         NewGoal("smart-integrations", GoalKind::kSmart,
@@ -360,11 +394,13 @@ std::vector<std::pair<CommandContext, Command>> DemoCommands(Millis now) {
     s.Admin(smart);
     s.Check("omar", "smart-integrations", 2, 8, "Jira and Linear shipped",
             span * 0.4);
+    s.RecordAt(q_plan);
     s.Admin(NewGoal("vague-better", GoalKind::kObjective,
                     "Make the product better", "engineering", q, "", ""));
   }
 
   // --- Balanced scorecard for the company.
+  s.RecordAt(q_plan);
   {
     struct Card {
       const char* id;
@@ -404,6 +440,7 @@ std::vector<std::pair<CommandContext, Command>> DemoCommands(Millis now) {
   }
 
   // --- A dropped goal.
+  s.RecordDaysAgo(span * 0.7);
   s.Add(s.As("alice", Role::kEditor),
         ChangeGoalStatus{"init-funnel-dashboard", GoalStatus::kDropped,
                          "Replaced by the vendor's built-in dashboard"});
@@ -415,10 +452,13 @@ std::vector<std::pair<CommandContext, Command>> DemoCommands(Millis now) {
                            "priya", q, "priya", "apac-task");
     p.measure = NewMeasure(0, 4, Direction::kIncrease, "webinars");
     p.status = GoalStatus::kDraft;
+    s.RecordDaysAgo(span * 0.35);
     s.Add(s.As("priya", Role::kEditor, "priya"), p);
+    s.RecordDaysAgo(span * 0.3);
     s.Add(s.As("priya", Role::kEditor, "priya"),
           ChangeGoalStatus{"priya-webinars", GoalStatus::kProposed,
                            "Partners asked for it"});
+    s.RecordDaysAgo(span * 0.25);
     s.Add(s.As("apac-lead", Role::kEditor, "apac"),
           ChangeGoalStatus{"priya-webinars", GoalStatus::kActive,
                            "Agreed in our one-on-one"});
@@ -426,7 +466,8 @@ std::vector<std::pair<CommandContext, Command>> DemoCommands(Millis now) {
             span * 0.2);
   }
 
-  // --- Retro notes on the quarter so far.
+  // --- Retro notes on the quarter so far, in the last days.
+  s.RecordDaysAgo(2);
   s.Add(s.As("maria", Role::kEditor),
         NoteRetro{"support", q, "kr-first-response", RetroNoteKind::kCause,
                   "Two agents left mid-quarter and hiring took six weeks"});

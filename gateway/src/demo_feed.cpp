@@ -25,6 +25,7 @@ Status FeedDemo(Sequencer& sequencer) {
     replies.push_back(promise->get_future());
     WriteRequest w;
     w.command = std::move(cmd);
+    w.record_at = ctx.now;  // the history happened over the months before
     w.ctx = std::move(ctx);
     w.render = [](const State&, const std::vector<Event>&) {
       Response r;

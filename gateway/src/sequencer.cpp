@@ -524,7 +524,9 @@ void Sequencer::DecideInto(Batch& b, WriteRequest request,
     }
     b.keys.insert(w.idempotency_key);
   }
-  w.ctx.now = b.now;
+  const Millis now =
+      w.record_at ? std::clamp(*w.record_at, work.at, b.now) : b.now;
+  w.ctx.now = now;
   if (w.precheck) {
     if (std::optional<Error> refused = w.precheck(work)) {
       b.replies[i] = ErrorResponse(*refused);
@@ -537,7 +539,7 @@ void Sequencer::DecideInto(Batch& b, WriteRequest request,
     return;
   }
   eventstore::AppendRequest req;
-  req.at = b.now;
+  req.at = now;
   std::vector<Event> events;
   events.reserve(decided->size());
   req.events.reserve(decided->size());
@@ -549,7 +551,7 @@ void Sequencer::DecideInto(Batch& b, WriteRequest request,
     e.stream = p.stream;
     e.version = p.expected_version + 1;
     e.type = p.type;
-    e.at = b.now;
+    e.at = now;
     e.actor = w.ctx.actor;
     e.data = p.data;
     e.meta = meta;

@@ -86,6 +86,10 @@ using Renderer = std::function<Response(const State& state,
 struct WriteRequest {
   Command command;
   CommandContext ctx;  // ctx.now is set by the Sequencer (batch clock)
+  // Record the command at this past time instead of the batch clock (the
+  // demo company's history). Raised to the time of the event before it,
+  // never past the clock: `at` still never decreases with position.
+  std::optional<Millis> record_at;
   // Scoped idempotency key ("<token>\n<key>"); empty = none.
   std::string idempotency_key;
   std::string raw_idempotency_key;  // as the client sent it, for event meta

@@ -75,6 +75,7 @@ class ServerTest : public ::testing::Test {
     o.rate_limit = rate;
     o.rate_burst = rate;
     o.access_log = false;
+    o.demo = demo_;
     auto s = Server::Start(o);
     ASSERT_TRUE(s.ok()) << s.error().message;
     server_ = std::move(*s);
@@ -131,6 +132,7 @@ class ServerTest : public ::testing::Test {
   unsigned io_threads_ = 2;
   int read_threads_ = -1;  // ServerOptions::read_threads' default
   size_t max_queued_reads_ = kMaxQueuedReads;
+  bool demo_ = false;
   TempDir dir_;
   std::unique_ptr<Server> server_;
   std::unique_ptr<HttpClient> client_;

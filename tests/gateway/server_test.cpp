@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "cairn/core/json_writer.hpp"
+#include "cairn/core/time.hpp"
 #include "cairn/projections/entities.hpp"
 #include "http_client.hpp"
 #include "sequencer.hpp"
@@ -40,6 +41,55 @@ TEST_F(ServerTest, HealthzAnswersOkWithPositionAndEpoch) {
   EXPECT_EQ(Member(r.body, "/status"), "ok");
   EXPECT_EQ(Member(r.body, "/position"), "0");
   EXPECT_EQ(Member(r.body, "/epoch").size(), 32u);
+}
+
+// The demo company's history is recorded over the months before the start,
+// so a board as of a past moment shows it as it was: the CSAT key result's
+// target before and after it was lowered mid-quarter.
+TEST_F(ServerTest, DemoHistoryIsRecordedOverThePastMonths) {
+  StopServer();
+  demo_ = true;
+  StartServer();
+  const Millis now = NowMillis();
+  auto first = Call("GET", "/api/v1/events?from=0&limit=1");
+  ASSERT_EQ(first.status, 200) << first.body;
+  Result<Millis> first_at = ParseTime(Member(first.body, "/events/0/at"));
+  ASSERT_TRUE(first_at.ok()) << first.body;
+  EXPECT_LT(*first_at, now - 14 * kMillisPerDay);
+
+  auto history = Call("GET", "/api/v1/goals/kr-csat/history");
+  ASSERT_EQ(history.status, 200) << history.body;
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc = parser.parse(history.body);
+  std::string edited_at;
+  Millis last = 0;
+  for (simdjson::dom::element e : doc["events"].get_array()) {
+    Result<Millis> at = ParseTime(std::string(e["at"].get_string().value()));
+    ASSERT_TRUE(at.ok());
+    EXPECT_GE(*at, last);
+    last = *at;
+    if (e["type"].get_string().value() == "goal.edited") {
+      edited_at = std::string(e["at"].get_string().value());
+    }
+  }
+  ASSERT_FALSE(edited_at.empty()) << history.body;
+  const Millis edited = *ParseTime(edited_at);
+  ASSERT_LT(edited, now - kMillisPerDay);
+
+  const std::string cycle =
+      Member(Call("GET", "/api/v1/goals/kr-csat").body, "/cycle");
+  auto target_at = [&](Millis t) {
+    auto r = Call("GET", "/api/v1/goals/kr-csat?as_of=" + FormatTime(t));
+    EXPECT_EQ(r.status, 200) << r.body;
+    return Member(r.body, "/measure/target");
+  };
+  EXPECT_EQ(target_at(edited - 1), "95");
+  EXPECT_EQ(target_at(edited), "92");
+  // A board as of then holds the goal as it was.
+  auto board = Call("GET", "/api/v1/boards/support?cycle=" + cycle +
+                               "&as_of=" + FormatTime(edited - 1));
+  ASSERT_EQ(board.status, 200) << board.body;
+  EXPECT_NE(board.body.find(R"("target":95)"), std::string::npos);
 }
 
 TEST_F(ServerTest, CreateGoalThenReadItAndTheBoard) {

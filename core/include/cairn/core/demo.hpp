@@ -8,9 +8,12 @@
 //
 // Cycles are the year of `now`, its quarters and the current quarter's
 // months (plus a ten-year cycle for the vision); check-ins carry effective
-// `at` times spread over the weeks before `now`. Every command's context has
-// ctx.now == now, so they must be decided in order on a store whose clock is
-// at or after `now`. Pure; deterministic for a given `now`.
+// `at` times spread over the weeks before `now`. Each command's ctx.now is
+// the moment it is recorded at: the year's plan before the year, the
+// quarter's before the quarter, check-ins and metric points at their own
+// times, edits and notes in between. They come in that order (ctx.now never
+// decreases, never past `now`), so a log that records each at its ctx.now
+// replays as the company's history. Pure; deterministic for a given `now`.
 #pragma once
 
 #include <utility>
