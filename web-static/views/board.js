@@ -71,6 +71,15 @@ function pacingCell(goal) {
 }
 
 /** One goal's row (without its children). */
+/**
+ * The moment "n days ago" counts from: opts.now (a time in ms, or a function
+ * giving one, e.g. the replay's as_of moment), else the clock.
+ */
+function nowOf(opts) {
+  const now = typeof opts.now === 'function' ? opts.now() : opts.now;
+  return now ?? Date.now();
+}
+
 /** Where the goal's value last came from, for the row's third line. */
 function lastUpdate(goal, now) {
   if (goal.last_check_in) return `checked in ${fmtAgo(goal.last_check_in, now)}`;
@@ -173,7 +182,7 @@ export function mountBoard(container, board, opts = {}) {
     for (const goal of items) {
       const li = h('li', {class: `goal depth-${Math.min(depth, 3)}`,
         testid: `goal-${goal.id}`, dataset: {id: goal.id}});
-      li.append(goalRow(goal, {...opts, now: Date.now()}));
+      li.append(goalRow(goal, {...opts, now: nowOf(opts)}));
       rows.set(goal.id, {li, goal});
       if (goal.children_detail?.length) {
         const ol = h('ol', {class: 'children', role: 'list'});
@@ -226,7 +235,7 @@ export function mountBoard(container, board, opts = {}) {
         const focusedTestId = entry.li.querySelector(':scope > .goal-row')
             ?.contains(document.activeElement) ?
           document.activeElement.dataset.testid : null;
-        const row = goalRow(merged, {...opts, now: Date.now()});
+        const row = goalRow(merged, {...opts, now: nowOf(opts)});
         entry.li.replaceChild(row, entry.li.querySelector(':scope > .goal-row'));
         entry.goal = merged;
         if (focusedTestId) {

@@ -26,6 +26,7 @@ export async function renderReplay(container, ctx) {
   const status = h('span', {class: 'muted replay-status', role: 'status'});
   const boardEl = h('div', {class: 'board replay-board', testid: 'replay-board'});
   let board = null;
+  let shownAt = max;  // the moment shown: "checked in n days ago" counts from it
   let seq = 0;
   let timer = null;
   let playing = false;
@@ -45,8 +46,12 @@ export async function renderReplay(container, ctx) {
     try {
       const data = await api.board(ctx.unit, ctx.cycle, {asOf: at});
       if (my !== seq) return;
+      shownAt = Date.parse(at);
       if (board) board.replace(data);
-      else board = mountBoard(boardEl, data, {readOnly: true});
+      else {
+        board = mountBoard(boardEl, data, {readOnly: true,
+          now: () => shownAt});
+      }
       status.textContent = `position ${data.position}`;
       boardEl.dataset.position = String(data.position);
     } catch (e) {
