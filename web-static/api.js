@@ -93,6 +93,8 @@ export const api = {
         {query: {cycle, depth, as_of: asOf}, signal}),
   scorecard: (unit, cycle) =>
     request('GET', `/scorecards/${enc(unit)}`, {query: {cycle}}),
+  diff: (unit, cycle, from, to, {signal} = {}) =>
+    request('GET', '/diff', {query: {unit, cycle, from, to}, signal}),
   retro: (unit, cycle, asOf) =>
     request('GET', '/retro', {query: {unit, cycle, as_of: asOf}}),
   checkIn: (id, body) => request('POST', `/goals/${enc(id)}/check-ins`,

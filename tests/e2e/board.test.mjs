@@ -8,9 +8,9 @@
 // on one board see each other's check-ins live (within 1 s, no reload); the
 // page survives the server being killed and restarted and catches up with
 // what changed meanwhile; the replay slider shows the target as it was before
-// a retarget; the history lists the retarget with its reason; a goal bound
-// to a metric charts the metric; a vague goal is flagged; a first visit
-// opens the company's board.
+// a retarget and what changed since a pinned moment; the history lists the
+// retarget with its reason; a goal bound to a metric charts the metric; a
+// vague goal is flagged; a first visit opens the company's board.
 // Screenshots go to tests/e2e/screenshots/.
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
@@ -332,10 +332,27 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
             assert.equal(await valueOf(pageA, KR, 'current'), '60');
             await pageA.screenshot({path: path.join(SHOTS, 'replay-slider.png'),
               fullPage: true});
-            // Back to the end of the slider: the new target.
+            // Pinned there, then back to the end of the slider: the new
+            // target, and what changed since the pinned moment.
+            await pageA.click('[data-testid="diff-pin"]');
             const max = await pageA.getAttribute(slider, 'max');
             await pageA.fill(slider, max);
             await waitValue(pageA, KR, 'target', '80', 5000);
+            const diff = `[data-testid="diff"][data-from="` +
+                `${new Date(before).toISOString()}"][data-to="` +
+                `${new Date(Number(max)).toISOString()}"]:not([data-loading])`;
+            await pageA.waitForSelector(diff, {state: 'attached',
+              timeout: 5000});
+            const changed = pageA.locator(`${diff} [data-testid=` +
+                `"diff-changed"][data-goal="${KR}"]`);
+            assert.equal(await changed.locator(
+                '[data-field="measure.target"]').textContent(),
+            'Target 100 → 80');
+            // The key result, and its objective's grade with it.
+            const goals = await pageA.locator(`${diff} [data-testid=` +
+                '"diff-changed"]').evaluateAll((els) =>
+              els.map((e) => e.dataset.goal).sort());
+            assert.deepEqual(goals, [KR, OBJ].sort());
             // Play steps through the cycle from its start.
             await pageA.click('[data-testid="replay-play"]');
             await pageA.waitForFunction((sel) => {

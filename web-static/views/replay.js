@@ -1,7 +1,8 @@
 // Replay: a time slider over the cycle showing the board as it was at any
-// moment (GET /boards with as_of = that time) and a play button that steps
-// through the cycle.
-import {h, clear, cycleBounds, fmtDateTime} from '../util.js';
+// moment (GET /boards with as_of = that time), a play button that steps
+// through the cycle, and what changed on the board between an earlier
+// moment and the one shown (GET /diff).
+import {h, clear, cycleBounds, fmtDateTime, fmtGrade, fmtNum} from '../util.js';
 import {api} from '../api.js';
 import {mountBoard} from './board.js';
 
@@ -9,6 +10,42 @@ const HOUR = 3600000;
 const DAY = 24 * HOUR;
 const PLAY_STEPS = 60;
 const PLAY_PAUSE_MS = 500;
+
+const FIELD_LABEL = {'measure.target': 'Target', 'measure.start': 'Start',
+  'measure.stretch': 'Stretch', 'current': 'Value', 'grade': 'Grade',
+  'confidence': 'Confidence', 'status': 'Status', 'owner': 'Owner',
+  'title': 'Title', 'weight': 'Weight', 'parent': 'Parent'};
+
+function fmtField(field, v) {
+  if (v === null || v === undefined || v === '') return '—';
+  if (field === 'grade') return fmtGrade(v);
+  if (typeof v === 'number') return fmtNum(v);
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}
+
+/** The diff of a board between two moments, as a list. */
+function renderDiff(d) {
+  const goalLink = (id, title) => h('a',
+      {href: `#/goal/${encodeURIComponent(id)}`}, title || id);
+  const items = [
+    ...(d.added || []).map((g) => h('li', {class: 'diff-added',
+      testid: 'diff-added', dataset: {goal: g.id}},
+    h('span', {class: 'tag'}, 'New'), goalLink(g.id, g.title))),
+    ...(d.removed || []).map((g) => h('li', {class: 'diff-removed',
+      testid: 'diff-removed', dataset: {goal: g.id}},
+    h('span', {class: 'tag'}, 'Gone'), goalLink(g.id, g.title))),
+    ...(d.changed || []).map((c) => h('li', {testid: 'diff-changed',
+      dataset: {goal: c.goal}},
+    goalLink(c.goal, c.title),
+    h('ul', {class: 'diff-fields'}, Object.entries(c.changes || {}).map(
+        ([field, ch]) => h('li', {testid: 'diff-field', dataset: {field}},
+            h('span', {class: 'muted'}, `${FIELD_LABEL[field] || field} `),
+            `${fmtField(field, ch.from)} → ${fmtField(field, ch.to)}`))))),
+  ];
+  return items.length ? h('ul', {class: 'plain diff-list'}, items) :
+    h('p', {class: 'muted', testid: 'diff-none'}, 'Nothing changed.');
+}
 
 export async function renderReplay(container, ctx) {
   clear(container).append(h('p', {class: 'muted'}, 'Loading…'));
@@ -25,6 +62,17 @@ export async function renderReplay(container, ctx) {
     testid: 'replay-play', 'aria-pressed': 'false'}, '▶ Play');
   const status = h('span', {class: 'muted replay-status', role: 'status'});
   const boardEl = h('div', {class: 'board replay-board', testid: 'replay-board'});
+  // What changed: from the cycle's start, a week or a day before the moment
+  // shown, or a moment pinned with the button, up to the moment shown.
+  const since = h('select', {testid: 'diff-since',
+    'aria-label': 'Compare the moment shown with'},
+  h('option', {value: 'start'}, 'since the cycle started'),
+  h('option', {value: 'week'}, 'in the week before'),
+  h('option', {value: 'day'}, 'in the day before'));
+  const pin = h('button', {class: 'btn', type: 'button', testid: 'diff-pin'},
+      'Compare from this moment');
+  const diffEl = h('div', {class: 'diff', testid: 'diff'});
+  let pinnedAt = null;
   let board = null;
   let shownAt = max;  // the moment shown: "checked in n days ago" counts from it
   let seq = 0;
@@ -39,9 +87,43 @@ export async function renderReplay(container, ctx) {
     slider.style.setProperty('--pos', `${(pct(v) * 100).toFixed(2)}%`);
   };
 
+  function diffFrom(to) {
+    const pick = since.value;
+    if (pick === 'pinned') return pinnedAt;
+    if (pick === 'week') return Math.max(min, to - 7 * DAY);
+    if (pick === 'day') return Math.max(min, to - DAY);
+    return min;
+  }
+
+  async function loadDiff(my, to) {
+    const from = diffFrom(to);
+    diffEl.dataset.loading = 'true';
+    let content;
+    if (from >= to) {
+      content = h('p', {class: 'muted', testid: 'diff-none'},
+          'Move the slider past the moment to compare from.');
+    } else {
+      try {
+        const d = await api.diff(ctx.unit, ctx.cycle,
+            new Date(from).toISOString(), new Date(to).toISOString());
+        content = renderDiff(d);
+      } catch (e) {
+        content = h('p', {class: 'muted', testid: 'diff-none'},
+            e.status === 404 ? 'The board did not exist yet at the earlier ' +
+              'moment.' : `Could not compare: ${e.message}`);
+      }
+    }
+    if (my !== seq) return;
+    clear(diffEl).append(content);
+    diffEl.dataset.from = new Date(from).toISOString();
+    diffEl.dataset.to = new Date(to).toISOString();
+    delete diffEl.dataset.loading;
+  }
+
   async function load() {
     const my = ++seq;
     const at = new Date(Number(slider.value)).toISOString();
+    loadDiff(my, Number(slider.value));
     boardEl.dataset.loading = 'true';
     try {
       const data = await api.board(ctx.unit, ctx.cycle, {asOf: at});
@@ -100,6 +182,18 @@ export async function renderReplay(container, ctx) {
     if (next >= max) stop();
     else timer = setTimeout(tick, PLAY_PAUSE_MS);
   }
+  since.addEventListener('change', () => load());
+  pin.addEventListener('click', () => {
+    pinnedAt = Number(slider.value);
+    let opt = since.querySelector('option[value="pinned"]');
+    if (!opt) {
+      opt = h('option', {value: 'pinned'});
+      since.append(opt);
+    }
+    opt.textContent = `since ${fmtDateTime(pinnedAt)}`;
+    since.value = 'pinned';
+    load();
+  });
   play.addEventListener('click', () => {
     if (playing) {
       stop();
@@ -128,7 +222,12 @@ export async function renderReplay(container, ctx) {
                   h('div', {class: 'slider-ends muted'},
                       h('span', {}, fmtDateTime(min)), h('span', {}, fmtDateTime(max)))),
               h('div', {class: 'replay-readout'}, label, status))),
-      boardEl);
+      boardEl,
+      h('section', {class: 'panel replay-diff'},
+          h('div', {class: 'persp-head'},
+              h('h2', {}, 'What changed'),
+              h('div', {class: 'diff-controls'}, since, pin)),
+          diffEl));
   syncLabel();
   await load();
   return () => stop();
