@@ -10,7 +10,8 @@
 // what changed meanwhile; the replay slider shows the target as it was before
 // a retarget and what changed since a pinned moment; the history lists the
 // retarget with its reason; a goal bound to a metric charts the metric; a
-// vague goal is flagged; a first visit opens the company's board.
+// vague goal is flagged; a split goal lists its parts and takes no
+// check-in; a first visit opens the company's board.
 // Screenshots go to tests/e2e/screenshots/.
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
@@ -429,6 +430,42 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
         assert.match(await pageA.textContent('[data-testid="goal-smart"]'),
             /Not SMART: not specific, measurable, relevant/);
       });
+
+      await t.test('a split goal lists its parts and takes no check-in',
+          async () => {
+            await server.api('POST', '/goals', {id: 'kr-deals',
+              kind: 'key_result', title: 'Close ten deals', unit: UNIT,
+              cycle: CYCLE, owner: 'dana', parent: OBJ,
+              measure: {start: 0, target: 10, direction: 'increase'}});
+            await server.api('POST', '/goals/kr-deals/decompose', {
+              by: 'owners', integer: true, parts: [
+                {unit: UNIT, owner: 'alice', weight: 3},
+                {unit: UNIT, owner: 'bob', weight: 2}]});
+            const last = `${row('kr-deals')} ` +
+                '[data-testid="goal-last-check-in"]';
+            await pageB.waitForFunction((sel) =>
+              document.querySelector(sel)?.textContent === 'from its parts',
+            last, {timeout: 5000});
+            assert.equal(await pageB.locator(
+                `${row('kr-deals')} [data-testid="checkin-btn"]`).count(), 0);
+            await pageA.goto(`${server.base}/#/goal/kr-deals`);
+            const split = pageA.locator('[data-testid="history-split"]');
+            await split.waitFor();
+            assert.equal(await split.textContent(),
+                'By owners into 2 parts: alice 6 (weight 3) · bob 4 (weight 2)');
+            const parts = pageA.locator('[data-testid="goal-child"]');
+            assert.equal(await parts.count(), 2);
+            assert.equal(await pageA.locator('[data-testid="checkin-btn"]')
+                .count(), 0);
+            // The objective's page lists its key results.
+            await pageA.goto(`${server.base}/#/goal/${OBJ}`);
+            await pageA.locator('[data-testid="goal-children"]').waitFor();
+            const kids = await pageA.locator('[data-testid="goal-child"]')
+                .evaluateAll((els) => els.map((e) => e.dataset.goal));
+            for (const id of [KR, KR2, 'kr-deals']) {
+              assert.ok(kids.includes(id), `${id} in ${kids}`);
+            }
+          });
 
       await t.test('a first visit opens the company board', async () => {
         await pageA.evaluate(() => {

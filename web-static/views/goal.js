@@ -1,5 +1,5 @@
 // A goal's page: header, progress chart and the timeline of its history.
-import {h, clear, fmtValue, fmtDateTime, fmtGrade, fmtPct, KIND_LABEL,
+import {h, clear, fmtValue, fmtDateTime, fmtGrade, fmtNum, fmtPct, KIND_LABEL,
   PACING_LABEL} from '../util.js';
 import {api} from '../api.js';
 import {progressChart} from './chart.js';
@@ -38,6 +38,29 @@ const FIELD_LABEL = {'measure.target': 'Target', 'measure.start': 'Start',
   'measure.stretch': 'Stretch', 'title': 'Title', 'owner': 'Owner',
   'weight': 'Weight', 'status': 'Status', 'parent': 'Parent'};
 
+/** A split (goal.decomposed) in words: how, into what. */
+function splitText(d, unit) {
+  const shares = d.shares || [];
+  const n = (d.children || shares).length;
+  if (d.by === 'funnel') {
+    return 'Funnel: ' + (d.stages || []).map((st) => `${st.name} ` +
+      `${fmtNum(st.target)}` + (st.rate ? ` (${fmtPct(st.rate)})` : ''))
+        .join(' → ');
+  }
+  if (d.by === 'owners') {
+    return `By owners into ${n} parts: ` + (d.parts || []).map((p, i) =>
+      `${p.owner || p.unit} ${fmtAny(shares[i], unit)}` +
+      (p.weight ? ` (weight ${fmtNum(p.weight)})` : '')).join(' · ');
+  }
+  if (d.by === 'time' && shares.length) {
+    return `By ${d.into || 'period'} into ${n} parts, ` +
+      `${d.weights ? 'weighted' : 'evenly'}: ` +
+      `${fmtAny(Math.min(...shares), unit)} to ` +
+      `${fmtAny(Math.max(...shares), unit)} each`;
+  }
+  return `Split by ${d.by} into ${n} parts`;
+}
+
 function eventDetails(ev, unit) {
   const d = ev.data || {};
   const out = [];
@@ -61,6 +84,9 @@ function eventDetails(ev, unit) {
     out.push(h('div', {class: 'ev-line'},
         `from ${fmtAny(d.measure.start, unit)} to ${fmtAny(d.measure.target, unit)}` +
         (d.measure.direction ? ` (${d.measure.direction})` : '')));
+  } else if (ev.type === 'goal.decomposed') {
+    out.push(h('div', {class: 'ev-line', testid: 'history-split'},
+        splitText(d, unit)));
   } else if (ev.type === 'goal.status_changed') {
     out.push(h('div', {class: 'ev-change', testid: 'history-change',
       dataset: {field: 'status'}},
@@ -69,8 +95,8 @@ function eventDetails(ev, unit) {
         h('span', {class: 'to'}, fmtAny(d.to ?? d.status))));
   }
   // Check-ins and creations are described above; list field edits only.
-  const listed = ev.type === 'goal.checked_in' || ev.type === 'goal.created' ?
-    [] : changes;
+  const listed = ['goal.checked_in', 'goal.created', 'goal.decomposed']
+      .includes(ev.type) ? [] : changes;
   for (const c of listed) {
     if (ev.type === 'goal.status_changed' && c.field === 'status') continue;
     const fieldUnit = String(c.field || '').startsWith('measure.') ? unit : null;
@@ -149,7 +175,36 @@ async function chartPoints(goal, cycle, events) {
       }
     } catch { /* the check-ins, as the server does without points */ }
   }
+  if (goal.split) {
+    // Its value comes from its parts (listed below), not its own check-ins.
+    return {points: [], source: goal.split === 'funnel' ?
+      'Its value is its last stage\'s' : 'Its value is the sum of its parts'};
+  }
   return {points: pointsFrom(events), source: null};
+}
+
+/**
+ * The goal's parts (of a split) or sub-goals, each with its value, grade and
+ * pacing; null when it has none.
+ */
+async function childrenPanel(goal) {
+  const ids = (goal.children || []).slice(0, 60);
+  if (!ids.length) return null;
+  const kids = (await Promise.all(ids.map((id) =>
+    api.goal(id).catch(() => null)))).filter(Boolean);
+  return h('section', {class: 'panel', testid: 'goal-children'},
+      h('h2', {}, goal.split ? 'Parts' : 'Sub-goals'),
+      h('ul', {class: 'plain'}, kids.map((k) => h('li',
+          {testid: 'goal-child', dataset: {goal: k.id}},
+          h('span', {class: `dot c-${k.color || 'none'}`, 'aria-hidden': 'true'}),
+          h('a', {href: `#/goal/${encodeURIComponent(k.id)}`}, k.title || k.id),
+          h('span', {class: 'meta'}, [
+            k.measure ? `${fmtValue(k.current ?? k.measure.start, k.measure.unit)}` +
+              ` of ${fmtValue(k.measure.target, k.measure.unit)}` : null,
+            `grade ${fmtGrade(k.grade)}`,
+            PACING_LABEL[k.pacing?.status] || null,
+            k.status !== 'active' ? k.status : null,
+          ].filter(Boolean).join(' · '))))));
 }
 
 export async function renderGoalPage(container, id, ctx) {
@@ -160,7 +215,8 @@ export async function renderGoalPage(container, id, ctx) {
     cycle = goal.cycle ? await api.cycle(goal.cycle) : null;
   } catch { /* chart without a cycle */ }
   const events = history.events || [];
-  const {points, source} = await chartPoints(goal, cycle, events);
+  const [{points, source}, children] = await Promise.all([
+    chartPoints(goal, cycle, events), childrenPanel(goal)]);
   const unit = goal.measure?.unit;
   const reload = () => renderGoalPage(container, id, ctx);
   const m = goal.measure;
@@ -202,9 +258,11 @@ export async function renderGoalPage(container, id, ctx) {
           h('span', {class: 'ev-who'}, ev.actor || 'unknown'),
           h('time', {datetime: ev.at, class: 'ev-when'}, fmtDateTime(ev.at))),
       eventDetails(ev, unit))));
-  clear(container).append(header,
-      h('section', {class: 'panel'}, h('h2', {}, 'Progress'),
-          progressChart(goal, cycle, points, {source})),
-      h('section', {class: 'panel'}, h('h2', {}, 'History'),
-          events.length ? timeline : h('p', {class: 'muted'}, 'No events.')));
+  clear(container).append(...[header,
+    h('section', {class: 'panel'}, h('h2', {}, 'Progress'),
+        progressChart(goal, cycle, points, {source})),
+    children,
+    h('section', {class: 'panel'}, h('h2', {}, 'History'),
+        events.length ? timeline : h('p', {class: 'muted'}, 'No events.')),
+  ].filter(Boolean));
 }
