@@ -17,7 +17,7 @@
 namespace cairn::eventstore {
 namespace {
 
-using testing::TempDir;
+using cairn::testing::TempDir;
 
 std::unique_ptr<EventStore> OpenStore(const std::string& path,
                                       Options o = Options{}) {

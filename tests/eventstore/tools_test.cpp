@@ -9,7 +9,7 @@
 namespace cairn::eventstore {
 namespace {
 
-using testing::TempDir;
+using cairn::testing::TempDir;
 
 std::unique_ptr<EventStore> OpenAt(const std::string& path) {
   Options o;

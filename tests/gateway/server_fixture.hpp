@@ -10,11 +10,11 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <random>
 #include <string>
 
 #include "http_client.hpp"
 #include "server.hpp"
+#include "temp_dir.hpp"
 
 namespace cairn::gateway {
 
@@ -22,23 +22,7 @@ namespace fs = std::filesystem;
 
 inline constexpr char kAdmin[] = "test-admin-secret";
 
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ = fs::temp_directory_path() /
-            ("cairn-gw-" + std::to_string(rd()) + std::to_string(rd()));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using cairn::testing::TempDir;
 
 // Reads one member of a JSON object as text ("" when absent).
 inline std::string Member(const std::string& json, const std::string& key) {

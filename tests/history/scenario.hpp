@@ -4,7 +4,6 @@
 #pragma once
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <filesystem>
 #include <memory>
@@ -15,6 +14,7 @@
 #include "cairn/core/apply.hpp"
 #include "cairn/core/decide.hpp"
 #include "cairn/eventstore/event_store.hpp"
+#include "temp_dir.hpp"
 
 namespace cairn::testing {
 
@@ -26,31 +26,14 @@ inline CommandContext Editor(std::string actor, Millis now) {
       .actor = std::move(actor), .now = now, .role = Role::kEditor};
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl =
-        (std::filesystem::temp_directory_path() / "cairn-hist-XXXXXX").string();
-    char* p = mkdtemp(tmpl.data());
-    EXPECT_NE(p, nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using cairn::testing::TempDir;
 
 // A real store plus the live State, fed through Decide.
 class Log {
  public:
   Log() {
     auto s = eventstore::EventStore::Open(
-        {.path = dir_.path() + "/store", .sync = false});
+        {.path = dir_.Sub("store"), .sync = false});
     EXPECT_TRUE(s.ok()) << s.error().message;
     store_ = std::move(*s);
   }
