@@ -39,6 +39,44 @@ void WriteHistogram(std::string& out, const std::string& name,
 
 }  // namespace
 
+void AppendHelp(std::string& out, const char* name, const char* help,
+                const char* type) {
+  out += "# HELP ";
+  out += name;
+  out += ' ';
+  out += help;
+  out += "\n# TYPE ";
+  out += name;
+  out += ' ';
+  out += type;
+  out += '\n';
+}
+
+void AppendFamily(
+    std::string& out, const char* name, const char* help, const char* type,
+    const char* label,
+    const std::vector<std::pair<std::string, uint64_t>>& samples) {
+  AppendHelp(out, name, help, type);
+  for (const auto& [label_value, value] : samples) {
+    out += name;
+    if (*label != '\0') {
+      out += '{';
+      out += label;
+      out += "=\"";
+      out += label_value;
+      out += "\"}";
+    }
+    out += ' ';
+    out += std::to_string(value);
+    out += '\n';
+  }
+}
+
+void AppendGauge(std::string& out, const char* name, const char* help,
+                 uint64_t value) {
+  AppendFamily(out, name, help, "gauge", "", {{"", value}});
+}
+
 void ServerMetrics::RecordRequest(const std::string& route, unsigned status,
                                   double seconds) {
   std::lock_guard lock(mu_);
@@ -64,35 +102,31 @@ void ServerMetrics::RecordWritePhases(const std::vector<double>& queued,
 std::string ServerMetrics::Render() const {
   std::string out;
   std::lock_guard lock(mu_);
-  out +=
-      "# HELP cairn_http_requests_total HTTP requests by route and status.\n";
-  out += "# TYPE cairn_http_requests_total counter\n";
+  AppendHelp(out, "cairn_http_requests_total",
+             "HTTP requests by route and status.", "counter");
   for (const auto& [key, n] : requests_) {
     out += "cairn_http_requests_total{route=\"" + key.first + "\",status=\"" +
            std::to_string(key.second) + "\"} " + std::to_string(n) + "\n";
   }
-  out +=
-      "# HELP cairn_http_request_duration_seconds Request latency by route.\n";
-  out += "# TYPE cairn_http_request_duration_seconds histogram\n";
+  AppendHelp(out, "cairn_http_request_duration_seconds",
+             "Request latency by route.", "histogram");
   for (const auto& [route, h] : latency_) {
     WriteHistogram(out, "cairn_http_request_duration_seconds",
                    "route=\"" + route + "\"", kLatencyBuckets, h);
   }
-  out +=
-      "# HELP cairn_append_batch_size Commands written per append (one "
-      "fsync).\n";
-  out += "# TYPE cairn_append_batch_size histogram\n";
+  AppendHelp(out, "cairn_append_batch_size",
+             "Commands written per append (one fsync).", "histogram");
   WriteHistogram(out, "cairn_append_batch_size", "", kBatchBuckets,
                  batch_sizes_);
-  out += "# HELP cairn_append_duration_seconds Synced append latency.\n";
-  out += "# TYPE cairn_append_duration_seconds histogram\n";
+  AppendHelp(out, "cairn_append_duration_seconds", "Synced append latency.",
+             "histogram");
   WriteHistogram(out, "cairn_append_duration_seconds", "", kLatencyBuckets,
                  append_latency_);
-  out +=
-      "# HELP cairn_write_phase_seconds Per write request: queued (until "
-      "the writer decides it), waiting (until its batch is handed to the "
-      "committer), answering (from the write's return to the reply).\n";
-  out += "# TYPE cairn_write_phase_seconds histogram\n";
+  AppendHelp(out, "cairn_write_phase_seconds",
+             "Per write request: queued (until the writer decides it), "
+             "waiting (until its batch is handed to the committer), "
+             "answering (from the write's return to the reply).",
+             "histogram");
   constexpr std::array<const char*, 3> kPhases = {"queued", "waiting",
                                                   "answering"};
   for (size_t i = 0; i < kPhases.size(); ++i) {
@@ -100,28 +134,20 @@ std::string ServerMetrics::Render() const {
                    std::string("phase=\"") + kPhases[i] + "\"", kPhaseBuckets,
                    write_phases_[i]);
   }
-  out += "# HELP cairn_http_connections Live HTTP connections.\n";
-  out += "# TYPE cairn_http_connections gauge\n";
-  out += "cairn_http_connections " + std::to_string(connections_.load()) + "\n";
-  out += "# HELP cairn_websocket_connections Live WebSocket connections.\n";
-  out += "# TYPE cairn_websocket_connections gauge\n";
-  out += "cairn_websocket_connections " + std::to_string(websockets_.load()) +
-         "\n";
-  out +=
-      "# HELP cairn_live_batched_sends 1 when live updates are sent in "
-      "batches through io_uring, 0 when one send call per message.\n";
-  out += "# TYPE cairn_live_batched_sends gauge\n";
-  out += std::string("cairn_live_batched_sends ") +
-         (live_batched_sends_.load() ? "1" : "0") + "\n";
-  out += "# HELP cairn_log_head Position of the last event.\n";
-  out += "# TYPE cairn_log_head gauge\n";
-  out += "cairn_log_head " + std::to_string(head_.load()) + "\n";
-  out +=
-      "# HELP cairn_state_copies_total Batches for which the writer copied "
-      "the whole State (no recycled State was free).\n";
-  out += "# TYPE cairn_state_copies_total counter\n";
-  out +=
-      "cairn_state_copies_total " + std::to_string(state_copies_.load()) + "\n";
+  AppendGauge(out, "cairn_http_connections", "Live HTTP connections.",
+              connections_.load());
+  AppendGauge(out, "cairn_websocket_connections", "Live WebSocket connections.",
+              websockets_.load());
+  AppendGauge(out, "cairn_live_batched_sends",
+              "1 when live updates are sent in batches through io_uring, 0 "
+              "when one send call per message.",
+              live_batched_sends_.load() ? 1 : 0);
+  AppendGauge(out, "cairn_log_head", "Position of the last event.",
+              head_.load());
+  AppendFamily(out, "cairn_state_copies_total",
+               "Batches for which the writer copied the whole State (no "
+               "recycled State was free).",
+               "counter", "", {{"", state_copies_.load()}});
   return out;
 }
 

@@ -16,6 +16,19 @@
 
 namespace cairn::gateway {
 
+// Prometheus text exposition, for /metrics.
+// A family's HELP and TYPE lines.
+void AppendHelp(std::string& out, const char* name, const char* help,
+                const char* type);
+// A whole family: HELP, TYPE and one sample per (label value, value); with
+// an empty `label`, samples without labels.
+void AppendFamily(std::string& out, const char* name, const char* help,
+                  const char* type, const char* label,
+                  const std::vector<std::pair<std::string, uint64_t>>& samples);
+// A gauge family of one unlabelled sample.
+void AppendGauge(std::string& out, const char* name, const char* help,
+                 uint64_t value);
+
 class ServerMetrics {
  public:
   void RecordRequest(const std::string& route, unsigned status, double seconds);

@@ -14,6 +14,7 @@
 #include "limits.hpp"
 #include "listener.hpp"
 #include "read_pool.hpp"
+#include "server_metrics.hpp"
 #include "websocket_session.hpp"
 
 namespace cairn::gateway {
@@ -41,36 +42,6 @@ bool EventVisible(const Call& call, const State& state, const Event& e) {
     return InScope(call, state, e.stream.substr(5));
   }
   return false;
-}
-
-// One Prometheus metric family: HELP, TYPE ("gauge", "counter") and a
-// sample per value of `label`, or one sample without labels when `label`
-// is empty.
-void AppendFamily(
-    std::string& out, const char* name, const char* help, const char* type,
-    const char* label,
-    const std::vector<std::pair<std::string, uint64_t>>& samples) {
-  const std::string family(name);
-  out += "# HELP " + family + " " + help + "\n# TYPE " + family + " " + type +
-         "\n";
-  for (const auto& [label_value, value] : samples) {
-    out += family;
-    if (*label != '\0') {
-      out += '{';
-      out += label;
-      out += "=\"";
-      out += label_value;
-      out += "\"}";
-    }
-    out += ' ';
-    out += std::to_string(value);
-    out += '\n';
-  }
-}
-
-void AppendGauge(std::string& out, const char* name, const char* help,
-                 uint64_t value) {
-  AppendFamily(out, name, help, "gauge", "", {{"", value}});
 }
 
 }  // namespace
