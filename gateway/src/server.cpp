@@ -141,7 +141,7 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
     impl->services.reads = impl->reads.get();
   }
   impl->live.reads = impl->reads.get();
-  impl->live.boards = &impl->boards;
+  if (options.share_snapshot_boards) impl->live.boards = &impl->boards;
   impl->router = std::make_unique<Router>(impl->services);
 
   for (unsigned i = 0; i < n; ++i) {

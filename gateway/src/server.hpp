@@ -64,6 +64,10 @@ struct ServerOptions {
   bool sync = true;
   // Write the access log (spdlog, one line per request). Default: true.
   bool access_log = true;
+  // Live snapshots of one board at one position share one rendering and its
+  // bytes (BoardCache). Off only for bench/snapshots' baseline, where each
+  // subscriber's board is rendered for it. Default: true.
+  bool share_snapshot_boards = true;
   // Free memory each malloc arena keeps at its top instead of handing it
   // back to the system (glibc M_TOP_PAD; 0: leave the allocator as it is).
   // Live fan-out allocates and frees a few MB per event (one send per
