@@ -50,6 +50,7 @@
 
 #include "allocator.hpp"
 #include "cairn/core/time.hpp"
+#include "child_server.hpp"
 #include "http_client.hpp"
 #include "proc_stat.hpp"
 #include "server.hpp"
@@ -361,31 +362,11 @@ class ClientPool {
 // Runs the server in a child; returns its pid and port via a pipe.
 pid_t StartServer(const std::string& dir, size_t max_connections,
                   bool ring_sends, uint16_t& port) {
-  int fds[2];
-  if (pipe(fds) != 0) return -1;
-  pid_t pid = fork();
-  if (pid == 0) {
-    close(fds[0]);
-    cairn::gateway::TuneAllocator();  // as `cairn serve` does
-    cairn::gateway::ServerOptions o;
-    o.data_dir = dir;
-    o.port = 0;
-    o.admin_token = kToken;
-    o.rate_limit = 0;
-    o.access_log = false;
-    o.max_connections = max_connections;
-    o.live_send_ring = ring_sends;
-    auto server = cairn::gateway::Server::Start(o);
-    uint16_t p = server ? (*server)->port() : 0;
-    if (write(fds[1], &p, sizeof p) != sizeof p) _exit(1);
-    close(fds[1]);
-    if (!server) _exit(1);
-    for (;;) pause();
-  }
-  close(fds[1]);
-  if (read(fds[0], &port, sizeof port) != sizeof port) port = 0;
-  close(fds[0]);
-  return pid;
+  cairn::gateway::ServerOptions o =
+      cairn::bench::BenchServerOptions(dir, kToken);
+  o.max_connections = max_connections;
+  o.live_send_ring = ring_sends;
+  return cairn::bench::ForkServer(o, port);
 }
 
 struct Figures {

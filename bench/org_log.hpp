@@ -12,11 +12,9 @@
 //   const State& head = gen.live();
 #pragma once
 
-#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -38,7 +36,7 @@ class OrgLogGenerator {
 
   OrgLogGenerator(eventstore::EventStore& store, gateway::TimeTravel& tt,
                   size_t target)
-      : store_(store), tt_(tt), target_(target), rng_(20270201) {}
+      : store_(store), tt_(tt), target_(target), activity_(20270201) {}
 
   void Run() {
     Setup();
@@ -46,56 +44,9 @@ class OrgLogGenerator {
     for (const auto& [id, g] : draft_.goals) {
       if (g.measure) goal_ids.push_back(id);
     }
-    auto any_goal = [&] {
-      return goal_ids[Int(0, static_cast<int>(goal_ids.size()) - 1)];
-    };
     while (count_ < target_) {
-      int r = Int(0, 999);
-      if (r < 860) {
-        AddCheckIn c;
-        c.goal = any_goal();
-        c.value = std::round(Real(0, 1000) * 100) / 100;
-        if (Int(0, 2) > 0) c.confidence = Int(3, 10);
-        if (Int(0, 9) == 0) c.note = "Steady progress; two deals in review";
-        c.at = now_ - Int(0, 3 * 86'400) * int64_t{1000};
-        Do(c, Editor());
-      } else if (r < 960) {
-        RecordMetric m;
-        m.id = "metric-" + std::to_string(Int(0, kMetrics - 1));
-        int n = Int(0, 9) == 0 ? Int(20, 200) : Int(1, 5);
-        for (int i = 0; i < n; ++i) {
-          m.points.push_back(
-              {now_ - Int(0, 7 * 86'400) * int64_t{1000}, Real(0, 500)});
-        }
-        m.source = "warehouse";
-        Do(m, Editor());
-      } else if (r < 990) {
-        EditGoal e;
-        e.id = any_goal();
-        const Goal& g = draft_.goals.at(e.id);
-        if (Int(0, 1) == 0) {
-          e.measure = MeasurePatch{};
-          e.measure->target = g.measure->target + (Int(0, 1) ? 10 : -5);
-          e.reason = "replanned after the quarterly review";
-        } else {
-          e.title = g.title + " (revised)";
-        }
-        Do(e, Editor());
-      } else if (r < 998) {
-        ChangeGoalStatus s;
-        s.id = any_goal();
-        static const GoalStatus kTo[] = {
-            GoalStatus::kActive, GoalStatus::kAchieved, GoalStatus::kMissed};
-        s.status = kTo[Int(0, 2)];
-        Do(s, Editor());
-      } else {
-        NoteRetro n;
-        n.unit = "u" + std::to_string(Int(0, kUnits - 1));
-        n.cycle = "q" + std::to_string(Int(1, 4));
-        n.kind = static_cast<RetroNoteKind>(Int(0, 3));
-        n.text = "We learned to agree weights before splitting targets";
-        Do(n, Editor());
-      }
+      Command c = activity_.Next(goal_ids, draft_, now_);
+      Do(c, activity_.Context(false, now_));
     }
     Flush();
   }
@@ -103,27 +54,6 @@ class OrgLogGenerator {
   const State& live() const { return live_; }
 
  private:
-  int Int(int lo, int hi) {
-    return std::uniform_int_distribution<int>(lo, hi)(rng_);
-  }
-  double Real(double lo, double hi) {
-    return std::uniform_real_distribution<double>(lo, hi)(rng_);
-  }
-  CommandContext Admin() {
-    CommandContext c;
-    c.actor = "admin";
-    c.now = now_;
-    c.role = Role::kAdmin;
-    return c;
-  }
-  CommandContext Editor() {
-    CommandContext c;
-    c.actor = "user" + std::to_string(Int(0, 149));
-    c.now = now_;
-    c.role = Role::kEditor;
-    return c;
-  }
-
   void Do(const Command& cmd, const CommandContext& ctx) {
     auto r = Decide(draft_, cmd, ctx);
     if (!r.ok()) return;  // invalid commands append nothing
@@ -164,7 +94,7 @@ class OrgLogGenerator {
 
   void Setup() {
     for (const bench::OrgCommand& c : bench::RealisticOrgCommands()) {
-      Do(c.command, c.admin ? Admin() : Editor());
+      Do(c.command, activity_.Context(c.admin, now_));
     }
   }
 
@@ -172,7 +102,7 @@ class OrgLogGenerator {
   gateway::TimeTravel& tt_;
   size_t target_;
   size_t count_ = 0;
-  std::mt19937_64 rng_;
+  OrgActivity activity_;
   State draft_;  // provisional: positions and times of our own
   State live_;   // from the events as stored
   eventstore::AppendRequest batch_;

@@ -48,7 +48,7 @@ struct Log {
 
 class Generator {
  public:
-  explicit Generator(size_t target) : target_(target), rng_(20270201) {}
+  explicit Generator(size_t target) : target_(target), activity_(20270201) {}
 
   Log Run() {
     log_.bytes.reserve(target_ * 480);
@@ -60,52 +60,8 @@ class Generator {
       if (g.measure) goal_ids.push_back(id);
     }
     while (log_.size() < target_) {
-      int r = Int(0, 999);
-      if (r < 860) {
-        AddCheckIn c;
-        c.goal = goal_ids[Int(0, static_cast<int>(goal_ids.size()) - 1)];
-        c.value = std::round(Real(0, 1000) * 100) / 100;
-        if (Int(0, 2) > 0) c.confidence = Int(3, 10);
-        if (Int(0, 9) == 0) c.note = "Steady progress; two deals in review";
-        c.at = now_ - Int(0, 3 * 86'400) * int64_t{1000};
-        Do(c, Editor());
-      } else if (r < 960) {
-        RecordMetric m;
-        m.id = "metric-" + std::to_string(Int(0, kMetrics - 1));
-        int n = Int(0, 9) == 0 ? Int(20, 200) : Int(1, 5);
-        for (int i = 0; i < n; ++i) {
-          m.points.push_back(
-              {now_ - Int(0, 7 * 86'400) * int64_t{1000}, Real(0, 500)});
-        }
-        m.source = "warehouse";
-        Do(m, Editor());
-      } else if (r < 990) {
-        EditGoal e;
-        e.id = goal_ids[Int(0, static_cast<int>(goal_ids.size()) - 1)];
-        const Goal& g = state_.goals.at(e.id);
-        if (Int(0, 1) == 0) {
-          e.measure = MeasurePatch{};
-          e.measure->target = g.measure->target + (Int(0, 1) ? 10 : -5);
-          e.reason = "replanned after the quarterly review";
-        } else {
-          e.title = g.title + " (revised)";
-        }
-        Do(e, Editor());
-      } else if (r < 998) {
-        ChangeGoalStatus s;
-        s.id = goal_ids[Int(0, static_cast<int>(goal_ids.size()) - 1)];
-        static const GoalStatus kTo[] = {
-            GoalStatus::kActive, GoalStatus::kAchieved, GoalStatus::kMissed};
-        s.status = kTo[Int(0, 2)];
-        Do(s, Editor());
-      } else {
-        NoteRetro n;
-        n.unit = "u" + std::to_string(Int(0, kUnits - 1));
-        n.cycle = "q" + std::to_string(Int(1, 4));
-        n.kind = static_cast<RetroNoteKind>(Int(0, 3));
-        n.text = "We learned to agree weights before splitting targets";
-        Do(n, Editor());
-      }
+      Command c = activity_.Next(goal_ids, state_, now_);
+      Do(c, activity_.Context(false, now_));
     }
     return std::move(log_);
   }
@@ -113,27 +69,6 @@ class Generator {
   const State& state() const { return state_; }
 
  private:
-  int Int(int lo, int hi) {
-    return std::uniform_int_distribution<int>(lo, hi)(rng_);
-  }
-  double Real(double lo, double hi) {
-    return std::uniform_real_distribution<double>(lo, hi)(rng_);
-  }
-  CommandContext Admin() {
-    CommandContext c;
-    c.actor = "admin";
-    c.now = now_;
-    c.role = Role::kAdmin;
-    return c;
-  }
-  CommandContext Editor() {
-    CommandContext c;
-    c.actor = "user" + std::to_string(Int(0, 149));
-    c.now = now_;
-    c.role = Role::kEditor;
-    return c;
-  }
-
   void Do(const Command& cmd, const CommandContext& ctx) {
     auto r = Decide(state_, cmd, ctx);
     if (!r.ok()) return;  // invalid commands append nothing
@@ -162,12 +97,12 @@ class Generator {
 
   void Setup() {
     for (const bench::OrgCommand& c : bench::RealisticOrgCommands()) {
-      Do(c.command, c.admin ? Admin() : Editor());
+      Do(c.command, activity_.Context(c.admin, now_));
     }
   }
 
   size_t target_;
-  std::mt19937_64 rng_;
+  bench::OrgActivity activity_;
   State state_;
   Log log_;
   Millis now_ = *ParseTime("2026-01-01T08:00:00.000Z");

@@ -44,9 +44,9 @@
 #include <thread>
 #include <vector>
 
-#include "allocator.hpp"
 #include "cairn/core/time.hpp"
 #include "cairn/eventstore/event_store.hpp"
+#include "child_server.hpp"
 #include "http_client.hpp"
 #include "org_log.hpp"
 #include "proc_stat.hpp"
@@ -108,30 +108,10 @@ void MakeStore(const std::string& dir, size_t events) {
 }
 
 pid_t StartServer(const std::string& dir, bool share, uint16_t& port) {
-  int fds[2];
-  if (pipe(fds) != 0) return -1;
-  pid_t pid = fork();
-  if (pid == 0) {
-    close(fds[0]);
-    cairn::gateway::TuneAllocator();  // as `cairn serve` does
-    cairn::gateway::ServerOptions o;
-    o.data_dir = dir;
-    o.port = 0;
-    o.admin_token = kToken;
-    o.rate_limit = 0;
-    o.access_log = false;
-    o.share_snapshot_boards = share;
-    auto server = cairn::gateway::Server::Start(o);
-    uint16_t p = server ? (*server)->port() : 0;
-    if (write(fds[1], &p, sizeof p) != sizeof p) _exit(1);
-    close(fds[1]);
-    if (!server) _exit(1);
-    for (;;) pause();
-  }
-  close(fds[1]);
-  if (read(fds[0], &port, sizeof port) != sizeof port) port = 0;
-  close(fds[0]);
-  return pid;
+  cairn::gateway::ServerOptions o =
+      cairn::bench::BenchServerOptions(dir, kToken);
+  o.share_snapshot_boards = share;
+  return cairn::bench::ForkServer(o, port);
 }
 
 // One subscriber on its own connection and thread. Each round it sends a
