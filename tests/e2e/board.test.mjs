@@ -484,6 +484,9 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
         const rt = pageA.locator('[data-testid="retro-retargeted"]');
         await rt.locator('[data-testid="retarget-row"]').first().waitFor();
         assert.match(await rt.textContent(), /budget cut/);
+        // Named by the goal's title, not its id.
+        assert.match(await rt.locator('[data-testid="retarget-row"]').first()
+            .textContent(), /^Reach 100 weekly sign-ups/);
         // The cycle runs for weeks yet: the retro reports it so far.
         assert.match(await pageA.textContent('[data-testid="retro-summary"]'),
             /so far; the cycle ends/);

@@ -26,6 +26,11 @@ export async function renderRetro(container, ctx) {
   const retargeted = r.retargeted || [];
   const notes = r.notes || [];
   const checkIns = r.check_ins || {};
+  // Retargets and notes name goals by id; the outcome groups carry titles.
+  const titles = new Map(GROUPS.flatMap(([key]) => (r[key] || [])
+      .filter((g) => typeof g === 'object' && g.title)
+      .map((g) => [g.id ?? g.goal, g.title])));
+  const titleOf = (id) => titles.get(id) || id;
   // Before its end the retrospective reports the cycle so far: what is not
   // at its target yet is not missed yet.
   const cycle = ctx.cycleInfo;
@@ -56,7 +61,7 @@ export async function renderRetro(container, ctx) {
                 'Who', 'When'].map((t) => h('th', {scope: 'col'}, t)))),
               h('tbody', {}, retargeted.map((x) => h('tr', {testid: 'retarget-row'},
                   h('td', {}, h('a', {href: `#/goal/${encodeURIComponent(x.goal)}`},
-                      x.title || x.goal)),
+                      x.title || titleOf(x.goal))),
                   h('td', {}, FIELD_LABEL[x.field] || x.field || ''),
                   h('td', {}, `${fmtValue(x.from)} → ${fmtValue(x.to)}`),
                   h('td', {testid: 'retarget-reason'}, x.reason || '—'),
@@ -68,6 +73,7 @@ export async function renderRetro(container, ctx) {
             h('li', {class: `note k-${n.kind || 'note'}`},
                 h('span', {class: 'tag'}, n.kind || 'note'),
                 h('span', {}, n.text ?? (typeof n === 'string' ? n : '')),
-                n.goal ? h('span', {class: 'muted'}, ` · ${n.goal}`) : null))) :
+                n.goal ? h('span', {class: 'muted'}, ` · ${titleOf(n.goal)}`) :
+                  null))) :
             h('p', {class: 'muted'}, 'No notes yet.')));
 }
