@@ -97,6 +97,8 @@ export const api = {
     request('GET', '/diff', {query: {unit, cycle, from, to}, signal}),
   retro: (unit, cycle, asOf) =>
     request('GET', '/retro', {query: {unit, cycle, as_of: asOf}}),
+  addRetroNote: (body) => request('POST', '/retro/notes',
+      {body, idempotent: true}),
   checkIn: (id, body) => request('POST', `/goals/${enc(id)}/check-ins`,
       {body, idempotent: true}),
   editGoal: (id, body) => request('PATCH', `/goals/${enc(id)}`,

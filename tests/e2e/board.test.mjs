@@ -11,7 +11,8 @@
 // a retarget and what changed since a pinned moment; the history lists the
 // retarget with its reason; a goal bound to a metric charts the metric; a
 // vague goal is flagged; a split goal lists its parts and takes no
-// check-in; a first visit opens the company's board.
+// check-in; a first visit opens the company's board; a retro note is added
+// from the retro page.
 // Screenshots go to tests/e2e/screenshots/.
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
@@ -487,6 +488,21 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
         // Named by the goal's title, not its id.
         assert.match(await rt.locator('[data-testid="retarget-row"]').first()
             .textContent(), /^Reach 100 weekly sign-ups/);
+        // A note on one of the cycle's goals, added from the page.
+        await pageA.click('[data-testid="note-add"]');
+        await pageA.selectOption('[data-testid="note-kind"]', 'cause');
+        await pageA.selectOption('[data-testid="note-goal"]', KR);
+        await pageA.fill('[data-testid="note-text"]', 'The launch slipped');
+        await pageA.click('[data-testid="note-save"]');
+        const note = pageA.locator('[data-testid="retro-notes"] li',
+            {hasText: 'The launch slipped'});
+        await note.waitFor();
+        assert.match(await note.textContent(),
+            /cause.*The launch slipped.*Reach 100 weekly sign-ups/);
+        const retro = await server.api('GET',
+            `/retro?unit=${UNIT}&cycle=${CYCLE}`);
+        assert.ok(retro.notes.some((n) => n.text === 'The launch slipped' &&
+            n.kind === 'cause' && n.goal === KR), JSON.stringify(retro.notes));
         // The cycle runs for weeks yet: the retro reports it so far.
         assert.match(await pageA.textContent('[data-testid="retro-summary"]'),
             /so far; the cycle ends/);

@@ -1,5 +1,6 @@
-// Modal forms: check-in (value, confidence, note) and target edit (with a
-// reason). Both use <dialog>, so Escape closes them and focus stays inside.
+// Modal forms: check-in (value, confidence, note), target edit (with a
+// reason) and a retrospective note. All use <dialog>, so Escape closes them
+// and focus stays inside.
 import {h, fmtValue} from '../util.js';
 import {api} from '../api.js';
 
@@ -111,6 +112,38 @@ export function openEditTarget(goal, onSaved) {
     onSubmit: async () => {
       const res = await api.editGoal(goal.id,
           {measure: {target: Number(target.value)}, reason: reason.value.trim()});
+      onSaved?.(res);
+    },
+  });
+}
+
+const NOTE_KINDS = [['highlight', 'Highlight: what went well'],
+  ['cause', 'Cause: why something was missed or exceeded'],
+  ['lesson', 'Lesson: what to keep doing or stop'],
+  ['action', 'Action: what to do next cycle']];
+
+/**
+ * A retrospective note on a unit's cycle, about the cycle or one of its
+ * goals (`goals`: [{id, title}]).
+ */
+export function openRetroNote({unit, unitName, cycle, cycleName, goals},
+    onSaved) {
+  const kind = h('select', {testid: 'note-kind'},
+      NOTE_KINDS.map(([v, label]) => h('option', {value: v}, label)));
+  const about = h('select', {testid: 'note-goal'},
+      h('option', {value: ''}, 'The cycle as a whole'),
+      goals.map((g) => h('option', {value: g.id}, g.title || g.id)));
+  const text = h('textarea', {rows: 4, testid: 'note-text', required: true,
+    maxlength: 2000, placeholder: 'e.g. Two agents left mid-quarter'});
+  return openDialog({
+    title: 'Add a note', testid: 'note-dialog',
+    subtitle: `${unitName} · ${cycleName}`,
+    fields: [field('Kind', kind), field('About', about), field('Note', text)],
+    submitLabel: 'Save note', submitTestId: 'note-save', focus: text,
+    onSubmit: async () => {
+      const body = {unit, cycle, kind: kind.value, text: text.value.trim()};
+      if (about.value) body.goal = about.value;
+      const res = await api.addRetroNote(body);
       onSaved?.(res);
     },
   });

@@ -1,6 +1,7 @@
 // Retrospective: how the cycle ended, what was retargeted and why, notes.
 import {h, clear, fmtDate, fmtGrade, fmtValue, fmtDateTime} from '../util.js';
 import {api} from '../api.js';
+import {openRetroNote} from './dialogs.js';
 
 const FIELD_LABEL = {'measure.target': 'Target', 'measure.start': 'Start',
   'measure.stretch': 'Stretch'};
@@ -68,7 +69,14 @@ export async function renderRetro(container, ctx) {
                   h('td', {}, x.actor || ''),
                   h('td', {}, fmtDateTime(x.at)))))) :
             h('p', {class: 'muted'}, 'No target was changed during the cycle.')),
-      h('section', {class: 'panel', testid: 'retro-notes'}, h('h2', {}, 'Notes'),
+      h('section', {class: 'panel', testid: 'retro-notes'},
+          h('div', {class: 'persp-head'}, h('h2', {}, 'Notes'),
+              h('button', {class: 'btn', type: 'button', testid: 'note-add',
+                onclick: () => openRetroNote({unit: ctx.unit,
+                  unitName: ctx.unitName, cycle: ctx.cycle,
+                  cycleName: ctx.cycleName,
+                  goals: [...titles].map(([id, title]) => ({id, title}))},
+                () => renderRetro(container, ctx))}, 'Add a note')),
           notes.length ? h('ul', {class: 'notes'}, notes.map((n) =>
             h('li', {class: `note k-${n.kind || 'note'}`},
                 h('span', {class: 'tag'}, n.kind || 'note'),
