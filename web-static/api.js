@@ -97,6 +97,7 @@ export const api = {
     request('GET', '/diff', {query: {unit, cycle, from, to}, signal}),
   retro: (unit, cycle, asOf) =>
     request('GET', '/retro', {query: {unit, cycle, as_of: asOf}}),
+  createGoal: (body) => request('POST', '/goals', {body, idempotent: true}),
   addRetroNote: (body) => request('POST', '/retro/notes',
       {body, idempotent: true}),
   checkIn: (id, body) => request('POST', `/goals/${enc(id)}/check-ins`,

@@ -1,10 +1,10 @@
 // Cairn board: the shell. Token entry, unit/cycle pickers, hash routing,
 // theme, and the live board (REST snapshot + WebSocket updates).
-import {h, clear, parseHash, hashFor} from './util.js';
+import {h, clear, parseHash, hashFor, walkGoals} from './util.js';
 import {api, getToken, setToken, clearToken, onUnauthorized, request} from './api.js';
 import {LiveClient, LiveState} from './live.js';
 import {mountBoard} from './views/board.js';
-import {openCheckIn, openEditTarget} from './views/dialogs.js';
+import {openCheckIn, openEditTarget, openNewGoal} from './views/dialogs.js';
 import {renderGoalPage} from './views/goal.js';
 import {renderTree} from './views/tree.js';
 import {renderScorecard} from './views/scorecard.js';
@@ -225,13 +225,25 @@ async function renderBoard(container) {
   const c = ctx();
   const cycle = state.cycles.find((x) => x.id === state.cycle);
   const boardEl = h('div', {class: 'board', testid: 'board'});
+  // A new goal goes on this board, under one of its goals or at the top;
+  // it shows through the live update like anyone else's.
+  const newGoal = async () => {
+    const fresh = await api.board(state.unit, state.cycle);
+    const goals = [...walkGoals(fresh.goals)].map(({goal}) =>
+      ({id: goal.id, title: goal.title}));
+    openNewGoal({unit: state.unit, unitName: c.unitName, cycle: state.cycle,
+      cycleName: c.cycleName, goals});
+  };
   clear(container).append(
       h('header', {class: 'page-head'},
           h('div', {},
               h('h1', {testid: 'board-title'}, c.unitName),
               h('p', {class: 'muted'}, cycle ?
                 `${cycle.name || cycle.id} · ${cycle.start} – ${cycle.end}` :
-                state.cycle))),
+                state.cycle)),
+          h('div', {class: 'head-actions'},
+              h('button', {class: 'btn', type: 'button', testid: 'new-goal',
+                onclick: () => newGoal().catch(() => {})}, 'New goal'))),
       boardEl);
   const data = await api.board(state.unit, state.cycle);
   const opts = {

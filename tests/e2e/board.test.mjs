@@ -11,8 +11,9 @@
 // a retarget and what changed since a pinned moment; the history lists the
 // retarget with its reason; a goal bound to a metric charts the metric; a
 // vague goal is flagged; a split goal lists its parts and takes no
-// check-in; a first visit opens the company's board; a retro note is added
-// from the retro page.
+// check-in; a goal created from the board shows live on the other page; a
+// first visit opens the company's board; a retro note is added from the
+// retro page.
 // Screenshots go to tests/e2e/screenshots/.
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
@@ -466,6 +467,42 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
             for (const id of [KR, KR2, 'kr-deals']) {
               assert.ok(kids.includes(id), `${id} in ${kids}`);
             }
+          });
+
+      await t.test('a new goal from the board shows on the other page',
+          async () => {
+            await pageA.goto(boardUrl);
+            await pageA.click('[data-testid="new-goal"]');
+            const dialog = '[data-testid="new-goal-dialog"]';
+            await pageA.waitForSelector(dialog);
+            await pageA.fill('[data-testid="new-goal-title"]',
+                'Run 20 customer demos');
+            await pageA.selectOption('[data-testid="new-goal-parent"]', OBJ);
+            await pageA.fill('[data-testid="new-goal-unit"]', 'demos');
+            // Start equal to the target: refused, shown in the form.
+            await pageA.fill('[data-testid="new-goal-start"]', '20');
+            await pageA.fill('[data-testid="new-goal-target"]', '20');
+            const head = async () =>
+              (await (await fetch(`${server.base}/healthz`)).json()).position;
+            const before = await head();
+            await pageA.click('[data-testid="new-goal-save"]');
+            await pageA.waitForSelector(
+                '[data-testid="new-goal-dialog-error"]:not(:empty)');
+            assert.equal(await head(), before);
+            await pageA.fill('[data-testid="new-goal-start"]', '0');
+            await pageA.click('[data-testid="new-goal-save"]');
+            await pageA.waitForSelector(dialog, {state: 'detached'});
+            const made = pageB.locator('[data-testid="goal-title"]',
+                {hasText: 'Run 20 customer demos'});
+            await made.waitFor({timeout: 5000});
+            const goals = (await server.api('GET',
+                `/goals?unit=${UNIT}&cycle=${CYCLE}`)).goals;
+            const g = goals.find((x) => x.title === 'Run 20 customer demos');
+            assert.ok(g, 'the goal was created');
+            assert.equal(g.parent, OBJ);
+            assert.equal(g.kind, 'key_result');
+            assert.deepEqual([g.measure.start, g.measure.target,
+              g.measure.unit], [0, 20, 'demos']);
           });
 
       await t.test('a first visit opens the company board', async () => {

@@ -1,7 +1,7 @@
 // Modal forms: check-in (value, confidence, note), target edit (with a
-// reason) and a retrospective note. All use <dialog>, so Escape closes them
+// reason), a new goal and a retrospective note. All use <dialog>, so Escape closes them
 // and focus stays inside.
-import {h, fmtValue} from '../util.js';
+import {h, fmtValue, KIND_LABEL} from '../util.js';
 import {api} from '../api.js';
 
 function field(label, input, hint) {
@@ -144,6 +144,81 @@ export function openRetroNote({unit, unitName, cycle, cycleName, goals},
       const body = {unit, cycle, kind: kind.value, text: text.value.trim()};
       if (about.value) body.goal = about.value;
       const res = await api.addRetroNote(body);
+      onSaved?.(res);
+    },
+  });
+}
+
+const DIRECTIONS = [['increase', 'Increase from start to target'],
+  ['decrease', 'Decrease from start to target'],
+  ['at_least', 'Keep at least the target'],
+  ['at_most', 'Keep at most the target'],
+  ['binary', 'Done or not']];
+const PERSPECTIVES = ['financial', 'customer', 'internal', 'learning'];
+
+/**
+ * A new goal on a unit's board for a cycle, under one of the board's goals
+ * (`goals`: [{id, title}]) or at the top. Objectives have no measure of
+ * their own (their key results grade them); other kinds get one.
+ */
+export function openNewGoal({unit, unitName, cycle, cycleName, goals},
+    onSaved) {
+  const kind = h('select', {testid: 'new-goal-kind'},
+      Object.entries(KIND_LABEL).map(([v, label]) =>
+        h('option', {value: v}, label)));
+  kind.value = goals.length ? 'key_result' : 'objective';
+  const title = h('input', {type: 'text', testid: 'new-goal-title',
+    required: true, maxlength: 300,
+    placeholder: 'e.g. Raise weekly active teams from 100 to 250'});
+  const owner = h('input', {type: 'text', testid: 'new-goal-owner',
+    maxlength: 100, placeholder: 'a person\'s handle'});
+  const parent = h('select', {testid: 'new-goal-parent'},
+      h('option', {value: ''}, 'None (top of the board)'),
+      goals.map((g) => h('option', {value: g.id}, g.title || g.id)));
+  const perspective = h('select', {testid: 'new-goal-perspective'},
+      PERSPECTIVES.map((p) => h('option', {value: p}, p)));
+  const num = (testid, value) => h('input', {type: 'number', step: 'any',
+    inputmode: 'decimal', testid, value});
+  const start = num('new-goal-start', '0');
+  const target = num('new-goal-target', '');
+  const measureUnit = h('input', {type: 'text', testid: 'new-goal-unit',
+    maxlength: 40, placeholder: 'e.g. USD, %, teams'});
+  const direction = h('select', {testid: 'new-goal-direction'},
+      DIRECTIONS.map(([v, label]) => h('option', {value: v}, label)));
+  const measured = h('div', {class: 'field-group'},
+      field('Direction', direction), field('Start', start),
+      field('Target', target), field('Unit', measureUnit));
+  const perspectiveField = field('Perspective', perspective);
+  const sync = () => {
+    const objective = kind.value === 'objective';
+    measured.hidden = objective;
+    target.required = !objective && direction.value !== 'binary';
+    start.disabled = target.disabled = direction.value === 'binary';
+    perspectiveField.hidden = kind.value !== 'bsc_objective';
+  };
+  kind.addEventListener('change', sync);
+  direction.addEventListener('change', sync);
+  sync();
+  return openDialog({
+    title: 'New goal', testid: 'new-goal-dialog',
+    subtitle: `${unitName} · ${cycleName}`,
+    fields: [field('Kind', kind), field('Title', title),
+      field('Owner', owner), field('Under', parent), perspectiveField,
+      measured],
+    submitLabel: 'Create goal', submitTestId: 'new-goal-save', focus: title,
+    onSubmit: async () => {
+      const body = {kind: kind.value, title: title.value.trim(), unit, cycle};
+      if (owner.value.trim()) body.owner = owner.value.trim();
+      if (parent.value) body.parent = parent.value;
+      if (kind.value === 'bsc_objective') body.perspective = perspective.value;
+      if (kind.value !== 'objective') {
+        body.measure = direction.value === 'binary' ?
+          {start: 0, target: 1, direction: 'binary'} :
+          {start: Number(start.value), target: Number(target.value),
+            direction: direction.value};
+        if (measureUnit.value.trim()) body.measure.unit = measureUnit.value.trim();
+      }
+      const res = await api.createGoal(body);
       onSaved?.(res);
     },
   });
