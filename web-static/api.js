@@ -97,6 +97,8 @@ export const api = {
     request('GET', '/diff', {query: {unit, cycle, from, to}, signal}),
   retro: (unit, cycle, asOf) =>
     request('GET', '/retro', {query: {unit, cycle, as_of: asOf}}),
+  decompose: (id, body) => request('POST', `/goals/${enc(id)}/decompose`,
+      {body, idempotent: true}),
   createGoal: (body) => request('POST', '/goals', {body, idempotent: true}),
   addRetroNote: (body) => request('POST', '/retro/notes',
       {body, idempotent: true}),

@@ -11,7 +11,7 @@
 // a retarget and what changed since a pinned moment; the history lists the
 // retarget with its reason; a goal bound to a metric charts the metric; a
 // vague goal is flagged; a split goal lists its parts and takes no
-// check-in; a goal created from the board shows live on the other page; a
+// check-in, and a goal is split by month from its page; a goal created from the board shows live on the other page; a
 // first visit opens the company's board; a retro note is added from the
 // retro page.
 // Screenshots go to tests/e2e/screenshots/.
@@ -458,6 +458,28 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
             const parts = pageA.locator('[data-testid="goal-child"]');
             assert.equal(await parts.count(), 2);
             assert.equal(await pageA.locator('[data-testid="checkin-btn"]')
+                .count(), 0);
+            // A split from the goal's page: by month, into the months of
+            // the cycle (the test's cycle spans parts of four).
+            await server.api('POST', '/goals', {id: 'kr-calls',
+              kind: 'key_result', title: 'Make 300 calls', unit: UNIT,
+              cycle: CYCLE, parent: OBJ,
+              measure: {start: 0, target: 300, direction: 'increase'}});
+            await pageA.goto(`${server.base}/#/goal/kr-calls`);
+            await pageA.click('[data-testid="split-btn"]');
+            await pageA.selectOption('[data-testid="split-into"]', 'month');
+            await pageA.click('[data-testid="split-save"]');
+            await pageA.waitForSelector('[data-testid="split-dialog"]',
+                {state: 'detached'});
+            await pageA.waitForFunction(() => document.querySelector(
+                '[data-testid="history-split"]')?.textContent
+                .startsWith('By month into '));
+            const months = (await server.api('GET', '/goals/kr-calls'))
+                .children.length;
+            assert.ok(months >= 3 && months <= 4, `${months} months`);
+            assert.equal(await pageA.locator('[data-testid="goal-child"]')
+                .count(), months);
+            assert.equal(await pageA.locator('[data-testid="split-btn"]')
                 .count(), 0);
             // The objective's page lists its key results.
             await pageA.goto(`${server.base}/#/goal/${OBJ}`);

@@ -1,5 +1,5 @@
 // Modal forms: check-in (value, confidence, note), target edit (with a
-// reason), a new goal and a retrospective note. All use <dialog>, so Escape closes them
+// reason), a new goal, a split of a goal and a retrospective note. All use <dialog>, so Escape closes them
 // and focus stays inside.
 import {h, fmtValue, KIND_LABEL} from '../util.js';
 import {api} from '../api.js';
@@ -219,6 +219,105 @@ export function openNewGoal({unit, unitName, cycle, cycleName, goals},
         if (measureUnit.value.trim()) body.measure.unit = measureUnit.value.trim();
       }
       const res = await api.createGoal(body);
+      onSaved?.(res);
+    },
+  });
+}
+
+/**
+ * Splits an increase goal into parts (POST /goals/{id}/decompose): by time
+ * (one part per month, week or day of its cycle), by owners (a share per
+ * unit and owner, by weight) or along a funnel (stages with conversion
+ * rates, the last stage being the goal's target). `units`: [{id, name}].
+ */
+export function openSplit(goal, units, onSaved) {
+  const by = h('select', {testid: 'split-by'},
+      h('option', {value: 'time'}, 'By time: a part per period of the cycle'),
+      h('option', {value: 'owners'}, 'By owners: a share per person or unit'),
+      h('option', {value: 'funnel'}, 'Along a funnel: stages and rates'));
+  const into = h('select', {testid: 'split-into'},
+      ['month', 'week', 'day'].map((p) => h('option', {value: p}, p)));
+  const workingDays = h('input', {type: 'checkbox', testid: 'split-working'});
+  const integer = h('input', {type: 'checkbox', testid: 'split-integer',
+    checked: true});
+  const unitOptions = () => units.map((u) => h('option', {value: u.id},
+      u.name || u.id));
+  const rows = h('div', {class: 'split-rows', testid: 'split-rows'});
+  const addRow = () => {
+    const funnel = by.value === 'funnel';
+    const first = rows.children.length === 0;
+    const row = funnel ?
+      h('div', {class: 'split-row funnel', testid: 'split-row'},
+          h('input', {type: 'text', required: true, maxlength: 80,
+            'aria-label': 'Stage', placeholder: 'stage, e.g. calls',
+            dataset: {k: 'name'}}),
+          first ? h('span', {class: 'muted'}, 'first stage') :
+            h('input', {type: 'number', step: 'any', min: 0, max: 1,
+              required: true, 'aria-label': 'Rate from the stage before',
+              placeholder: 'rate, e.g. 0.2', dataset: {k: 'rate'}})) :
+      h('div', {class: 'split-row', testid: 'split-row'},
+          h('select', {'aria-label': 'Unit', dataset: {k: 'unit'}},
+              unitOptions()),
+          h('input', {type: 'text', maxlength: 100, 'aria-label': 'Owner',
+            placeholder: 'owner', dataset: {k: 'owner'}}),
+          h('input', {type: 'number', step: 'any', min: 0, required: true,
+            'aria-label': 'Weight', placeholder: 'weight', value: '1',
+            dataset: {k: 'weight'}}));
+    const unit = row.querySelector('[data-k="unit"]');
+    if (unit) unit.value = goal.unit;  // the goal's own unit to start with
+    rows.append(row);
+  };
+  const add = h('button', {class: 'btn', type: 'button', testid: 'split-add'},
+      'Add a row');
+  add.addEventListener('click', addRow);
+  const timeFields = h('div', {class: 'field-group'},
+      field('Into', into),
+      h('label', {class: 'check'}, workingDays, ' working days only (days)'));
+  const rowFields = h('div', {class: 'field'}, rows, add);
+  const sync = () => {
+    timeFields.hidden = by.value !== 'time';
+    rowFields.hidden = by.value === 'time';
+    integerField.hidden = by.value === 'funnel';
+    rows.replaceChildren();
+    if (by.value !== 'time') {
+      addRow();
+      addRow();
+    }
+  };
+  const integerField = h('label', {class: 'check'}, integer,
+      ' whole-number shares that add up exactly');
+  by.addEventListener('change', sync);
+  sync();
+  const m = goal.measure || {};
+  return openDialog({
+    title: 'Split into parts', testid: 'split-dialog',
+    subtitle: `${goal.title} · ${fmtValue(m.start, m.unit)} to ` +
+      `${fmtValue(m.target, m.unit)}`,
+    fields: [field('How', by), timeFields, rowFields, integerField,
+      h('p', {class: 'hint'}, 'A goal is split once. Its value then comes ' +
+        'from its parts (a funnel\'s from its last stage), and check-ins go ' +
+        'to the parts.')],
+    submitLabel: 'Split', submitTestId: 'split-save', focus: by,
+    onSubmit: async () => {
+      const body = {by: by.value};
+      const read = (row, k) => row.querySelector(`[data-k="${k}"]`)?.value;
+      if (by.value === 'time') {
+        body.into = into.value;
+        if (workingDays.checked) body.working_days = true;
+      } else if (by.value === 'owners') {
+        body.parts = [...rows.children].map((row) => {
+          const part = {unit: read(row, 'unit'),
+            weight: Number(read(row, 'weight'))};
+          if (read(row, 'owner')?.trim()) part.owner = read(row, 'owner').trim();
+          return part;
+        });
+      } else {
+        body.stages = [...rows.children].map((row, i) => (i === 0 ?
+          {name: read(row, 'name').trim()} :
+          {name: read(row, 'name').trim(), rate: Number(read(row, 'rate'))}));
+      }
+      if (by.value !== 'funnel' && integer.checked) body.integer = true;
+      const res = await api.decompose(goal.id, body);
       onSaved?.(res);
     },
   });

@@ -3,7 +3,7 @@ import {h, clear, fmtValue, fmtDateTime, fmtGrade, fmtNum, fmtPct, KIND_LABEL,
   PACING_LABEL} from '../util.js';
 import {api} from '../api.js';
 import {progressChart} from './chart.js';
-import {openCheckIn, openEditTarget} from './dialogs.js';
+import {openCheckIn, openEditTarget, openSplit} from './dialogs.js';
 
 const TYPE_LABEL = {
   'goal.created': 'Created', 'goal.edited': 'Edited',
@@ -53,10 +53,12 @@ function splitText(d, unit) {
       (p.weight ? ` (weight ${fmtNum(p.weight)})` : '')).join(' · ');
   }
   if (d.by === 'time' && shares.length) {
+    const lo = Math.min(...shares);
+    const hi = Math.max(...shares);
     return `By ${d.into || 'period'} into ${n} parts, ` +
-      `${d.weights ? 'weighted' : 'evenly'}: ` +
-      `${fmtAny(Math.min(...shares), unit)} to ` +
-      `${fmtAny(Math.max(...shares), unit)} each`;
+      `${d.weights ? 'weighted' : 'by their days'}: ` +
+      (lo === hi ? `${fmtAny(lo, unit)} each` :
+        `${fmtAny(lo, unit)} to ${fmtAny(hi, unit)} each`);
   }
   return `Split by ${d.by} into ${n} parts`;
 }
@@ -248,6 +250,12 @@ export async function renderGoalPage(container, id, ctx) {
           m && m.direction !== 'binary' ? h('button', {class: 'btn',
             type: 'button', testid: 'edit-target-btn',
             onclick: () => openEditTarget(goal, reload)}, 'Change target') :
+            null,
+          // A goal is split once; by time and owners, increase goals only.
+          m?.direction === 'increase' && !goal.split &&
+            !(goal.children || []).length ? h('button', {class: 'btn',
+            type: 'button', testid: 'split-btn',
+            onclick: () => openSplit(goal, ctx.units || [], reload)}, 'Split') :
             null));
   const timeline = h('ol', {class: 'timeline', testid: 'history-list'},
       [...events].reverse().map((ev) => h('li', {class: 'event',
