@@ -14,7 +14,7 @@ const PLAY_PAUSE_MS = 500;
 const FIELD_LABEL = {'measure.target': 'Target', 'measure.start': 'Start',
   'measure.stretch': 'Stretch', 'current': 'Value', 'grade': 'Grade',
   'confidence': 'Confidence', 'status': 'Status', 'owner': 'Owner',
-  'title': 'Title', 'weight': 'Weight', 'parent': 'Parent'};
+  'title': 'Title', 'weight': 'Weight', 'parent': 'Parent', 'split': 'Split'};
 
 function fmtField(field, v) {
   if (v === null || v === undefined || v === '') return '—';
