@@ -121,6 +121,13 @@ export function cycleBounds(cycle) {
 export const PACING_LABEL = {
   ahead: 'Ahead', on_track: 'On track', behind: 'Behind', done: 'Done'};
 
+/** Names of a goal's fields as histories, diffs and retros show them. */
+export const FIELD_LABEL = {'measure.target': 'Target',
+  'measure.start': 'Start', 'measure.stretch': 'Stretch', 'current': 'Value',
+  'grade': 'Grade', 'confidence': 'Confidence', 'status': 'Status',
+  'owner': 'Owner', 'title': 'Title', 'weight': 'Weight', 'parent': 'Parent',
+  'split': 'Split'};
+
 export const KIND_LABEL = {
   objective: 'Objective', key_result: 'Key result', smart: 'SMART goal',
   kpi: 'KPI', bsc_objective: 'Scorecard', bhag: 'Vision',

@@ -1,6 +1,6 @@
 // A goal's page: header, progress chart and the timeline of its history.
-import {h, clear, fmtValue, fmtDateTime, fmtGrade, fmtNum, fmtPct, KIND_LABEL,
-  PACING_LABEL} from '../util.js';
+import {h, clear, fmtValue, fmtDateTime, fmtGrade, fmtNum, fmtPct,
+  FIELD_LABEL, KIND_LABEL, PACING_LABEL} from '../util.js';
 import {api} from '../api.js';
 import {progressChart} from './chart.js';
 import {openCheckIn, openEditTarget, openSplit} from './dialogs.js';
@@ -33,10 +33,6 @@ export function changeList(ev) {
   }
   return [{text: String(raw)}];
 }
-
-const FIELD_LABEL = {'measure.target': 'Target', 'measure.start': 'Start',
-  'measure.stretch': 'Stretch', 'title': 'Title', 'owner': 'Owner',
-  'weight': 'Weight', 'status': 'Status', 'parent': 'Parent'};
 
 /** A split (goal.decomposed) in words: how, into what. */
 function splitText(d, unit) {

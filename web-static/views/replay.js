@@ -2,7 +2,8 @@
 // moment (GET /boards with as_of = that time), a play button that steps
 // through the cycle, and what changed on the board between an earlier
 // moment and the one shown (GET /diff).
-import {h, clear, cycleBounds, fmtDateTime, fmtGrade, fmtNum} from '../util.js';
+import {h, clear, cycleBounds, fmtDateTime, fmtGrade, fmtNum, FIELD_LABEL}
+  from '../util.js';
 import {api} from '../api.js';
 import {mountBoard} from './board.js';
 
@@ -10,11 +11,6 @@ const HOUR = 3600000;
 const DAY = 24 * HOUR;
 const PLAY_STEPS = 60;
 const PLAY_PAUSE_MS = 500;
-
-const FIELD_LABEL = {'measure.target': 'Target', 'measure.start': 'Start',
-  'measure.stretch': 'Stretch', 'current': 'Value', 'grade': 'Grade',
-  'confidence': 'Confidence', 'status': 'Status', 'owner': 'Owner',
-  'title': 'Title', 'weight': 'Weight', 'parent': 'Parent', 'split': 'Split'};
 
 function fmtField(field, v) {
   if (v === null || v === undefined || v === '') return '—';

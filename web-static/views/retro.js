@@ -1,10 +1,8 @@
 // Retrospective: how the cycle ended, what was retargeted and why, notes.
-import {h, clear, fmtDate, fmtGrade, fmtValue, fmtDateTime} from '../util.js';
+import {h, clear, fmtDate, fmtGrade, fmtValue, fmtDateTime, FIELD_LABEL}
+  from '../util.js';
 import {api} from '../api.js';
 import {openRetroNote} from './dialogs.js';
-
-const FIELD_LABEL = {'measure.target': 'Target', 'measure.start': 'Start',
-  'measure.stretch': 'Stretch'};
 
 const GROUPS = [['exceeded', 'Exceeded', 'green'], ['achieved', 'Achieved', 'green'],
   ['missed', 'Missed', 'red'], ['dropped', 'Dropped', 'none']];
