@@ -1,6 +1,6 @@
 // Modal forms: check-in (value, confidence, note), target edit (with a
-// reason), a new goal, a split of a goal and a retrospective note. All use <dialog>, so Escape closes them
-// and focus stays inside.
+// reason), a new goal, a split of a goal and a retrospective note. All use
+// <dialog>, so Escape closes them and focus stays inside.
 import {h, fmtValue, KIND_LABEL} from '../util.js';
 import {api} from '../api.js';
 
