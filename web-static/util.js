@@ -70,6 +70,14 @@ export function fmtValue(n, unit) {
   return `${text} ${unit}`;
 }
 
+/** Any field's value as text: numbers with the unit, '—' for none. */
+export function fmtAny(v, unit) {
+  if (v === null || v === undefined) return '—';
+  if (typeof v === 'number') return fmtValue(v, unit);
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}
+
 /** A fraction 0..1 as a whole percent. */
 export function fmtPct(f) {
   if (f === null || f === undefined) return '—';

@@ -1,6 +1,6 @@
 // A goal's page: header, progress chart and the timeline of its history.
-import {h, clear, fmtValue, fmtDateTime, fmtGrade, fmtNum, fmtPct,
-  FIELD_LABEL, KIND_LABEL, PACING_LABEL} from '../util.js';
+import {h, clear, cycleBounds, fmtAny, fmtValue, fmtDateTime, fmtGrade,
+  fmtNum, fmtPct, FIELD_LABEL, KIND_LABEL, PACING_LABEL} from '../util.js';
 import {api} from '../api.js';
 import {progressChart} from './chart.js';
 import {openCheckIn, openEditTarget, openSplit} from './dialogs.js';
@@ -10,13 +10,6 @@ const TYPE_LABEL = {
   'goal.status_changed': 'Status changed', 'goal.checked_in': 'Checked in',
   'goal.decomposed': 'Split into parts',
 };
-
-function fmtAny(v, unit) {
-  if (v === null || v === undefined) return '—';
-  if (typeof v === 'number') return fmtValue(v, unit);
-  if (typeof v === 'object') return JSON.stringify(v);
-  return String(v);
-}
 
 /** Normalises `changes` (a map field -> {from,to} or a list) to a list. */
 export function changeList(ev) {
@@ -148,13 +141,6 @@ function metricSeries(points, aggregate) {
   return out;
 }
 
-/** The day after an ISO date, for a range that ends with that day. */
-function dayAfter(isoDate) {
-  const d = new Date(`${isoDate}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + 1);
-  return d.toISOString().slice(0, 10);
-}
-
 /**
  * The chart's points and where they come from: a bound metric's points in
  * the cycle where it has any (as the server grades the goal), else the
@@ -164,7 +150,9 @@ async function chartPoints(goal, cycle, events) {
   const m = goal.measure;
   if (m?.metric && cycle) {
     try {
-      const metric = await api.metric(m.metric, cycle.start, dayAfter(cycle.end));
+      const {start, end} = cycleBounds(cycle);
+      const metric = await api.metric(m.metric, new Date(start).toISOString(),
+          new Date(end).toISOString());
       const aggregate = m.aggregate || metric.aggregate || 'last';
       if (metric.points?.length) {
         return {points: metricSeries(metric.points, aggregate),

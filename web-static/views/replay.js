@@ -2,7 +2,7 @@
 // moment (GET /boards with as_of = that time), a play button that steps
 // through the cycle, and what changed on the board between an earlier
 // moment and the one shown (GET /diff).
-import {h, clear, cycleBounds, fmtDateTime, fmtGrade, fmtNum, FIELD_LABEL}
+import {h, clear, cycleBounds, fmtAny, fmtDateTime, fmtGrade, FIELD_LABEL}
   from '../util.js';
 import {api} from '../api.js';
 import {mountBoard} from './board.js';
@@ -13,11 +13,8 @@ const PLAY_STEPS = 60;
 const PLAY_PAUSE_MS = 500;
 
 function fmtField(field, v) {
-  if (v === null || v === undefined || v === '') return '—';
-  if (field === 'grade') return fmtGrade(v);
-  if (typeof v === 'number') return fmtNum(v);
-  if (typeof v === 'object') return JSON.stringify(v);
-  return String(v);
+  if (v === '') return '—';
+  return field === 'grade' && typeof v === 'number' ? fmtGrade(v) : fmtAny(v);
 }
 
 /** The diff of a board between two moments, as a list. */
