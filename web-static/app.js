@@ -254,9 +254,14 @@ async function renderBoard(container) {
   boardEl.dataset.position = String(data.position);
 
   let reloadTimer = null;
-  const reload = () => {
+  // `viaLive`: the tree changed; ask the live connection for a snapshot,
+  // which every page watching this board after the same event shares (the
+  // server renders it once). The periodic re-read goes through REST: it is
+  // for what moves with the clock, and a snapshot is of the last event.
+  const reload = (viaLive = false) => {
     clearTimeout(reloadTimer);
     reloadTimer = setTimeout(async () => {
+      if (viaLive && live.resnapshot()) return;
       try {
         const fresh = await api.board(state.unit, state.cycle);
         board.replace(fresh);
@@ -270,7 +275,10 @@ async function renderBoard(container) {
     token: getToken(), unit: state.unit, cycle: state.cycle, depth: 0,
     from: data.position,
     onState: showLive,
-    onSnapshot: (snap) => board.replace(snap),
+    onSnapshot: (snap, position) => {
+      board.replace(snap);
+      boardEl.dataset.position = String(position);
+    },
     onEvent: (msg) => {
       const type = msg.event?.type || '';
       const structural = type === 'goal.created' || type === 'goal.decomposed' ||
@@ -281,7 +289,7 @@ async function renderBoard(container) {
       // here; a new goal of this board means the tree changed.
       const ours = unknown.some((g) => (!g.unit || g.unit === state.unit) &&
           (!g.cycle || g.cycle === state.cycle));
-      if (structural || ours) reload();
+      if (structural || ours) reload(true);
       boardEl.dataset.position = String(msg.position);
     },
   });
@@ -289,7 +297,7 @@ async function renderBoard(container) {
   live.start();
   // Pacing, staleness and "n min ago" move with the clock: on a wall display
   // the board re-reads itself every few minutes.
-  const refresh = setInterval(reload, REFRESH_MS);
+  const refresh = setInterval(() => reload(), REFRESH_MS);
   state.cleanup = () => {
     clearTimeout(reloadTimer);
     clearInterval(refresh);

@@ -101,16 +101,7 @@ export class LiveClient {
     this.sub = `b${++subCounter}`;
     ws.onopen = () => {
       this.lastHeard = Date.now();
-      const msg = {op: 'subscribe', sub: this.sub, unit: this.opts.unit,
-        cycle: this.opts.cycle, depth: this.opts.depth ?? 0};
-      if (this.position === null) {
-        msg.snapshot = true;
-      } else {
-        msg.from = this.position;
-        msg.snapshot = false;
-        if (this.epoch) msg.epoch = this.epoch;
-      }
-      ws.send(JSON.stringify(msg));
+      ws.send(JSON.stringify(this.subscribeMessage(false)));
       this.setState(LiveState.CATCHING_UP);
       clearInterval(this.timers.ping);
       this.timers.ping = setInterval(() => this.heartbeat(), PING_EVERY_MS);
@@ -131,6 +122,39 @@ export class LiveClient {
       if (!this.stopped) this.scheduleRetry();
     };
     ws.onerror = () => { /* onclose follows */ };
+  }
+
+  /**
+   * Ask for the board again through the open connection: a new
+   * subscription with a snapshot at the head, the old one dropped. Pages
+   * watching one board that ask after the same event get one rendering,
+   * shared by the server. False when not connected (the resume on reconnect
+   * brings what changed).
+   */
+  resnapshot() {
+    const ws = this.ws;
+    if (this.stopped || !ws || ws.readyState !== WebSocket.OPEN ||
+        this.state !== LiveState.LIVE) {
+      return false;
+    }
+    const old = this.sub;
+    this.sub = `b${++subCounter}`;
+    ws.send(JSON.stringify({op: 'unsubscribe', sub: old}));
+    ws.send(JSON.stringify(this.subscribeMessage(true)));
+    return true;
+  }
+
+  subscribeMessage(snapshot) {
+    const msg = {op: 'subscribe', sub: this.sub, unit: this.opts.unit,
+      cycle: this.opts.cycle, depth: this.opts.depth ?? 0};
+    if (snapshot || this.position === null) {
+      msg.snapshot = true;
+    } else {
+      msg.from = this.position;
+      msg.snapshot = false;
+      if (this.epoch) msg.epoch = this.epoch;
+    }
+    return msg;
   }
 
   heartbeat() {

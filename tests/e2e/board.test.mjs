@@ -11,9 +11,10 @@
 // a retarget and what changed since a pinned moment; the history lists the
 // retarget with its reason; a goal bound to a metric charts the metric; a
 // vague goal is flagged; a split goal lists its parts and takes no
-// check-in, and a goal is split by month from its page; a goal created from the board shows live on the other page; a
-// first visit opens the company's board; a retro note is added from the
-// retro page.
+// check-in, and a goal is split by month from its page; a goal created from
+// the board shows live on both pages, from one snapshot rendering shared by
+// the server (no REST board read); a first visit opens the company's board;
+// a retro note is added from the retro page.
 // Screenshots go to tests/e2e/screenshots/.
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
@@ -58,6 +59,21 @@ function freePort() {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// The server's /metrics as a lookup of one sample by its name and labels
+// (0 when absent).
+async function serverMetrics(server) {
+  const res = await fetch(`${server.base}/metrics`,
+      {headers: {'Authorization': `Bearer ${TOKEN}`}});
+  assert.equal(res.status, 200);
+  const samples = new Map();
+  for (const line of (await res.text()).split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const cut = line.lastIndexOf(' ');
+    samples.set(line.slice(0, cut), Number(line.slice(cut + 1)));
+  }
+  return (name) => samples.get(name) ?? 0;
+}
 
 class Server {
   constructor(dataDir, port) {
@@ -512,11 +528,22 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
                 '[data-testid="new-goal-dialog-error"]:not(:empty)');
             assert.equal(await head(), before);
             await pageA.fill('[data-testid="new-goal-start"]', '0');
+            await waitLive(pageA);
+            await waitLive(pageB);
+            const metricsBefore = await serverMetrics(server);
             await pageA.click('[data-testid="new-goal-save"]');
             await pageA.waitForSelector(dialog, {state: 'detached'});
-            const made = pageB.locator('[data-testid="goal-title"]',
-                {hasText: 'Run 20 customer demos'});
-            await made.waitFor({timeout: 5000});
+            for (const page of [pageA, pageB]) {
+              await page.locator('[data-testid="goal-title"]',
+                  {hasText: 'Run 20 customer demos'}).waitFor({timeout: 5000});
+            }
+            // Both pages took the new tree from one snapshot rendering,
+            // shared by the server, not from a board read each.
+            const metricsAfter = await serverMetrics(server);
+            const moved = (name) => metricsAfter(name) - metricsBefore(name);
+            assert.equal(moved('cairn_http_requests_total{route="/api/v1/boards/{}",status="200"}'), 0);
+            assert.equal(moved('cairn_live_snapshot_boards_total{made="rendered"}'), 1);
+            assert.equal(moved('cairn_live_snapshot_boards_total{made="shared"}'), 1);
             const goals = (await server.api('GET',
                 `/goals?unit=${UNIT}&cycle=${CYCLE}`)).goals;
             const g = goals.find((x) => x.title === 'Run 20 customer demos');
