@@ -100,6 +100,8 @@ export const api = {
   decompose: (id, body) => request('POST', `/goals/${enc(id)}/decompose`,
       {body, idempotent: true}),
   createGoal: (body) => request('POST', '/goals', {body, idempotent: true}),
+  createUnit: (body) => request('POST', '/units', {body, idempotent: true}),
+  createCycle: (body) => request('POST', '/cycles', {body, idempotent: true}),
   addRetroNote: (body) => request('POST', '/retro/notes',
       {body, idempotent: true}),
   checkIn: (id, body) => request('POST', `/goals/${enc(id)}/check-ins`,

@@ -4,7 +4,8 @@ import {h, clear, parseHash, hashFor, walkGoals} from './util.js';
 import {api, getToken, setToken, clearToken, onUnauthorized, request} from './api.js';
 import {LiveClient, LiveState} from './live.js';
 import {mountBoard} from './views/board.js';
-import {openCheckIn, openEditTarget, openNewGoal} from './views/dialogs.js';
+import {openCheckIn, openEditTarget, openNewCycle, openNewGoal, openNewUnit}
+  from './views/dialogs.js';
 import {renderGoalPage} from './views/goal.js';
 import {renderTree} from './views/tree.js';
 import {renderScorecard} from './views/scorecard.js';
@@ -164,10 +165,31 @@ function ctx() {
     cycleName: cycle?.name || state.cycle,
     cycleInfo: cycle || null,
     unit: state.unit, cycle: state.cycle, units: state.units,
+    cycles: state.cycles,
     unitName: unit?.name || state.unit,
+    newUnit: () => openNewUnit({units: orderUnits(state.units).map((u) =>
+      ({...u, label: unitLabel(u, state.units)})), under: state.unit},
+    (made) => orgChanged({unit: made?.id}).catch(() => {})),
+    newCycle: () => openNewCycle({cycles: state.cycles},
+        (made) => orgChanged({cycle: made?.id}).catch(() => {})),
     boardHref: (u, c) => hashFor('board', {unit: u, cycle: c}),
     viewHref: (view) => hashFor(view, {unit: state.unit, cycle: state.cycle}),
   };
+}
+
+// A unit or cycle was made in this page: read both lists again, open a new
+// cycle, and the first unit when there was none; then show the view again.
+async function orgChanged({unit, cycle}) {
+  [state.units, state.cycles] = await Promise.all([api.units(), api.cycles()]);
+  sortCycles(state.cycles);
+  if (unit && !state.units.some((u) => u.id === state.unit)) state.unit = unit;
+  if (cycle) state.cycle = cycle;
+  await route();
+}
+
+function sortCycles(cycles) {
+  cycles.sort((a, b) => String(a.start).localeCompare(String(b.start)) ||
+      String(a.id).localeCompare(String(b.id)));
 }
 
 function stopView() {
@@ -216,13 +238,23 @@ async function route() {
 // ---- The live board --------------------------------------------------------
 
 async function renderBoard(container) {
+  const c = ctx();
   if (!state.unit || !state.cycle) {
-    clear(container).append(h('div', {class: 'panel'},
+    const button = (testid, label, onclick) => h('button', {class: 'btn primary',
+      type: 'button', testid, onclick}, label);
+    clear(container).append(h('div', {class: 'panel', testid: 'board-empty'},
         h('h2', {}, 'Nothing to show yet'),
-        h('p', {class: 'muted'}, 'Create a unit and a cycle first.')));
+        h('p', {class: 'muted'}, 'A board shows the goals of a unit of the ' +
+          'organisation for a cycle. Make ' + (!state.unit && !state.cycle ?
+          'the top unit (the company) and a cycle (a year or a quarter) ' :
+          !state.unit ? 'the top unit (the company) ' : 'a cycle ') +
+          'to start (with an admin token).'),
+        h('div', {class: 'head-actions'},
+            !state.unit ? button('empty-new-unit', 'New unit', c.newUnit) : null,
+            !state.cycle ? button('empty-new-cycle', 'New cycle', c.newCycle) :
+              null)));
     return;
   }
-  const c = ctx();
   const cycle = state.cycles.find((x) => x.id === state.cycle);
   const boardEl = h('div', {class: 'board', testid: 'board'});
   // A new goal goes on this board, under one of its goals or at the top;
@@ -320,8 +352,7 @@ async function start() {
       onclick: () => start()}, 'Try again')));
     return;
   }
-  state.cycles.sort((a, b) => String(a.start).localeCompare(String(b.start)) ||
-      String(a.id).localeCompare(String(b.id)));
+  sortCycles(state.cycles);
   const has = (list, id) => list.some((x) => x.id === id);
   const savedUnit = localStorage.getItem(UNIT_KEY);
   const savedCycle = localStorage.getItem(CYCLE_KEY);

@@ -14,7 +14,8 @@
 // check-in, and a goal is split by month from its page; a goal created from
 // the board shows live on both pages, from one snapshot rendering shared by
 // the server (no REST board read); a first visit opens the company's board;
-// a retro note is added from the retro page.
+// a retro note is added from the retro page; on an empty store the company,
+// cycles and a department are made in the browser.
 // Screenshots go to tests/e2e/screenshots/.
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
@@ -605,6 +606,93 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
         const bg = await pageB.evaluate(() =>
           getComputedStyle(document.body).backgroundColor);
         assert.notEqual(bg, 'rgb(246, 247, 249)');
+      });
+
+      await t.test('an empty store: the company, a cycle and a team made ' +
+          'in the browser', async () => {
+        const empty = new Server(path.join(dataDir, 'empty'), await freePort());
+        t.after(() => empty.stop());
+        await empty.start();
+        const page = await context.newPage();
+        page.on('pageerror', (e) => consoleErrors.push(String(e)));
+        await page.goto(`${empty.base}/`);
+        await page.fill('[data-testid="token-input"]', TOKEN);
+        await page.click('[data-testid="token-submit"]');
+        await page.waitForSelector('[data-testid="board-empty"]');
+        // The first unit: the company at the top, its id from its name.
+        await page.click('[data-testid="empty-new-unit"]');
+        await page.fill('[data-testid="new-unit-name"]', 'Northwind Träders');
+        assert.equal(await page.inputValue('[data-testid="new-unit-id"]'),
+            'northwind-traders');
+        assert.equal(await page.inputValue('[data-testid="new-unit-kind"]'),
+            'company');
+        assert.equal(await page.locator('[data-testid="new-unit-parent"]')
+            .count(), 0);
+        await page.click('[data-testid="new-unit-save"]');
+        await page.waitForSelector('[data-testid="new-unit-dialog"]',
+            {state: 'detached'});
+        await page.waitForSelector('[data-testid="board-empty"]');
+        assert.equal(await page.locator('[data-testid="empty-new-unit"]')
+            .count(), 0);
+        // A cycle whose end is before its start is refused, nothing appended.
+        await page.click('[data-testid="empty-new-cycle"]');
+        await page.fill('[data-testid="new-cycle-name"]', 'FY 2027');
+        assert.equal(await page.inputValue('[data-testid="new-cycle-id"]'),
+            'fy-2027');
+        assert.equal(await page.inputValue('[data-testid="new-cycle-kind"]'),
+            'quarter');
+        await page.selectOption('[data-testid="new-cycle-kind"]', 'year');
+        await page.fill('[data-testid="new-cycle-start"]', '2027-01-01');
+        await page.fill('[data-testid="new-cycle-end"]', '2026-12-31');
+        const head = async () =>
+          (await (await fetch(`${empty.base}/healthz`)).json()).position;
+        const before = await head();
+        await page.click('[data-testid="new-cycle-save"]');
+        await page.waitForSelector(
+            '[data-testid="new-cycle-dialog-error"]:not(:empty)');
+        assert.equal(await head(), before);
+        await page.fill('[data-testid="new-cycle-end"]', '2027-12-31');
+        await page.click('[data-testid="new-cycle-save"]');
+        // Both made: the company's board for the new cycle.
+        await page.waitForSelector('[data-testid="new-goal"]');
+        assert.equal(await page.textContent('[data-testid="board-title"]'),
+            'Northwind Träders');
+        assert.equal(await page.inputValue('#cycle-select'), 'fy-2027');
+        // From the goal tree: a quarter, within the year it lies in unless
+        // another is picked, and a department under the company.
+        await page.goto(`${empty.base}/#/tree`);
+        await page.click('[data-testid="new-cycle"]');
+        await page.fill('[data-testid="new-cycle-name"]', 'Q1 2027');
+        await page.fill('[data-testid="new-cycle-start"]', '2027-01-01');
+        await page.fill('[data-testid="new-cycle-end"]', '2027-03-31');
+        assert.equal(await page.inputValue('[data-testid="new-cycle-parent"]'),
+            'fy-2027');
+        await page.click('[data-testid="new-cycle-save"]');
+        await page.waitForSelector('[data-testid="new-cycle-dialog"]',
+            {state: 'detached'});
+        await page.waitForFunction(() =>
+          document.querySelector('#cycle-select')?.value === 'q1-2027');
+        await page.click('[data-testid="new-unit"]');
+        await page.fill('[data-testid="new-unit-name"]', 'Sales');
+        assert.equal(await page.inputValue('[data-testid="new-unit-parent"]'),
+            'northwind-traders');
+        assert.equal(await page.inputValue('[data-testid="new-unit-kind"]'),
+            'department');
+        await page.click('[data-testid="new-unit-save"]');
+        await page.waitForSelector(
+            '[data-testid="tree-northwind-traders"] [data-testid="tree-sales"]');
+        const units = (await empty.api('GET', '/units')).units
+            .map((u) => [u.id, u.name, u.kind, u.parent ?? null]);
+        assert.deepEqual(units.sort(), [
+          ['northwind-traders', 'Northwind Träders', 'company', null],
+          ['sales', 'Sales', 'department', 'northwind-traders']]);
+        const cycles = (await empty.api('GET', '/cycles')).cycles
+            .map((c) => [c.id, c.name, c.kind, c.start, c.end, c.parent ?? null]);
+        assert.deepEqual(cycles.sort(), [
+          ['fy-2027', 'FY 2027', 'year', '2027-01-01', '2027-12-31', null],
+          ['q1-2027', 'Q1 2027', 'quarter', '2027-01-01', '2027-03-31',
+            'fy-2027']]);
+        await page.close();
       });
 
       assert.deepEqual(consoleErrors, []);

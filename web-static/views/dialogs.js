@@ -1,6 +1,7 @@
 // Modal forms: check-in (value, confidence, note), target edit (with a
-// reason), a new goal, a split of a goal and a retrospective note. All use
-// <dialog>, so Escape closes them and focus stays inside.
+// reason), a new goal, a split of a goal, a retrospective note, a new unit
+// and a new cycle. All use <dialog>, so Escape closes them and focus stays
+// inside.
 import {h, fmtValue, KIND_LABEL} from '../util.js';
 import {api} from '../api.js';
 
@@ -318,6 +319,172 @@ export function openSplit(goal, units, onSaved) {
       }
       if (by.value !== 'funnel' && integer.checked) body.integer = true;
       const res = await api.decompose(goal.id, body);
+      onSaved?.(res);
+    },
+  });
+}
+
+// An id the server takes (lowercase letters and digits, then also . _ -; at
+// most 64) made from a name: "Q1 2027" → "q1-2027".
+export function idFromName(name) {
+  return String(name).toLowerCase().normalize('NFKD')
+      .replace(/[\u0300-\u036f]/g, '').replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '').slice(0, 64).replace(/-+$/, '');
+}
+
+// A name field with an id field that follows it until the id is typed in.
+function nameAndId(prefix, placeholder) {
+  const name = h('input', {type: 'text', testid: `${prefix}-name`,
+    required: true, maxlength: 200, placeholder});
+  const id = h('input', {type: 'text', testid: `${prefix}-id`,
+    required: true, maxlength: 64, pattern: '[a-z0-9][a-z0-9._\\-]*',
+    spellcheck: 'false', autocomplete: 'off'});
+  let typed = false;
+  id.addEventListener('input', () => {
+    typed = id.value !== '';
+  });
+  name.addEventListener('input', () => {
+    if (!typed) id.value = idFromName(name.value);
+  });
+  return {name, id};
+}
+
+const UNIT_KINDS = ['company', 'division', 'department', 'team', 'person'];
+const KIND_BELOW = {company: 'department', division: 'department',
+  department: 'team', team: 'person', person: 'person'};
+
+/**
+ * A new unit of the organisation (admins). `units`: the organisation so far,
+ * [{id, name, kind, label?}], ordered as the pickers show them; `under`: the unit to
+ * put it under by default. With no units yet, it is the company at the top.
+ */
+export function openNewUnit({units, under}, onSaved) {
+  const {name, id} = nameAndId('new-unit', 'e.g. Customer Success');
+  const first = units.length === 0;
+  const parent = h('select', {testid: 'new-unit-parent'},
+      units.map((u) => h('option', {value: u.id}, u.label || u.name || u.id)));
+  if (units.some((u) => u.id === under)) parent.value = under;
+  const kind = h('select', {testid: 'new-unit-kind'},
+      UNIT_KINDS.map((k) => h('option', {value: k}, k)));
+  const kindUnder = () => {
+    const p = units.find((u) => u.id === parent.value);
+    kind.value = first ? 'company' : KIND_BELOW[p?.kind] || 'team';
+  };
+  let kindTyped = false;
+  kind.addEventListener('change', () => {
+    kindTyped = true;
+  });
+  parent.addEventListener('change', () => {
+    if (!kindTyped) kindUnder();
+  });
+  kindUnder();
+  return openDialog({
+    title: 'New unit', testid: 'new-unit-dialog',
+    subtitle: first ? 'The first unit is the top of the organisation.' :
+      'A company, division, department, team or person.',
+    fields: [field('Name', name), field('Id', id,
+        'Lowercase letters, digits and . _ -; it never changes.'),
+    field('Kind', kind), first ? null : field('Under', parent)],
+    submitLabel: 'Create unit', submitTestId: 'new-unit-save', focus: name,
+    onSubmit: async () => {
+      const body = {id: id.value.trim(), name: name.value.trim(),
+        kind: kind.value};
+      if (!first) body.parent = parent.value;
+      const res = await api.createUnit(body);
+      onSaved?.(res);
+    },
+  });
+}
+
+const CYCLE_KINDS = ['year', 'half', 'quarter', 'month', 'week', 'day',
+  'custom'];
+const isoDay = (d) => d.toISOString().slice(0, 10);
+const utcDay = (y, m, d) => new Date(Date.UTC(y, m, d));
+
+// The period of `kind` that holds `day` (a Date at 00:00 UTC): [start, end].
+export function periodOf(kind, day) {
+  const y = day.getUTCFullYear();
+  const m = day.getUTCMonth();
+  const months = {year: 12, half: 6, quarter: 3, month: 1}[kind];
+  if (months) {
+    const first = utcDay(y, m - (m % months), 1);
+    const next = utcDay(y, m - (m % months) + months, 1);
+    return [first, new Date(next.getTime() - 86400000)];
+  }
+  if (kind === 'week') {  // Monday to Sunday
+    const monday = new Date(day.getTime() -
+        ((day.getUTCDay() + 6) % 7) * 86400000);
+    return [monday, new Date(monday.getTime() + 6 * 86400000)];
+  }
+  return [day, day];
+}
+
+const SPAN_RANK = {year: 0, half: 1, quarter: 2, month: 3, week: 4, day: 5,
+  custom: 6};
+
+/**
+ * A new cycle (admins): a year, half, quarter, month, week, day or custom
+ * span. The dates follow the kind from today's period until typed in; it
+ * sits within the smallest cycle that holds it, unless another is picked.
+ * `cycles`: [{id, name, kind, start, end}].
+ */
+export function openNewCycle({cycles}, onSaved) {
+  const {name, id} = nameAndId('new-cycle', 'e.g. Q1 2027');
+  const kind = h('select', {testid: 'new-cycle-kind'},
+      CYCLE_KINDS.map((k) => h('option', {value: k}, k)));
+  kind.value = 'quarter';
+  const start = h('input', {type: 'date', testid: 'new-cycle-start',
+    required: true});
+  const end = h('input', {type: 'date', testid: 'new-cycle-end',
+    required: true});
+  const parent = h('select', {testid: 'new-cycle-parent'},
+      h('option', {value: ''}, 'None'),
+      cycles.map((c) => h('option', {value: c.id}, c.name || c.id)));
+  let datesTyped = false;
+  let parentTyped = false;
+  const today = new Date(`${isoDay(new Date())}T00:00:00.000Z`);
+  const pickParent = () => {
+    if (parentTyped) return;
+    const holds = cycles.filter((c) => c.start <= start.value &&
+        end.value <= c.end && (c.start !== start.value || c.end !== end.value) &&
+        (SPAN_RANK[c.kind] ?? 6) < (SPAN_RANK[kind.value] ?? 6));
+    holds.sort((a, b) => (Date.parse(a.end) - Date.parse(a.start)) -
+        (Date.parse(b.end) - Date.parse(b.start)));
+    parent.value = holds[0]?.id || '';
+  };
+  const follow = () => {
+    if (!datesTyped && kind.value !== 'custom') {
+      const [s, e] = periodOf(kind.value, today);
+      start.value = isoDay(s);
+      end.value = isoDay(e);
+    }
+    pickParent();
+  };
+  kind.addEventListener('change', follow);
+  for (const input of [start, end]) {
+    input.addEventListener('input', () => {
+      datesTyped = true;
+      pickParent();
+    });
+  }
+  parent.addEventListener('change', () => {
+    parentTyped = true;
+  });
+  follow();
+  return openDialog({
+    title: 'New cycle', testid: 'new-cycle-dialog',
+    subtitle: 'A period goals are set for and graded at its end.',
+    fields: [field('Name', name), field('Id', id,
+        'Lowercase letters, digits and . _ -; it never changes.'),
+    h('div', {class: 'field-group'}, field('Kind', kind),
+        field('Start', start), field('End (the last day)', end)),
+    field('Within', parent, 'A cycle within another lies inside its dates.')],
+    submitLabel: 'Create cycle', submitTestId: 'new-cycle-save', focus: name,
+    onSubmit: async () => {
+      const body = {id: id.value.trim(), name: name.value.trim(),
+        kind: kind.value, start: start.value, end: end.value};
+      if (parent.value) body.parent = parent.value;
+      const res = await api.createCycle(body);
       onSaved?.(res);
     },
   });

@@ -1,5 +1,6 @@
 // The cascade: the organisation from the company down to people, each unit
-// with the grade of its own top-level goals and those goals listed.
+// with the grade of its own top-level goals and those goals listed. New
+// units and cycles are made here.
 import {h, clear, fmtGrade, walkGoals} from '../util.js';
 import {api} from '../api.js';
 
@@ -61,7 +62,12 @@ export async function renderTree(container, ctx) {
   clear(container).append(
       h('header', {class: 'page-head'}, h('div', {}, h('h1', {}, 'Goal tree'),
           h('p', {class: 'muted'}, `${ctx.cycleName} · from the company down to ` +
-            'people; each unit shows the weighted grade of its own goals.'))),
+            'people; each unit shows the weighted grade of its own goals.')),
+      h('div', {class: 'head-actions'},
+          h('button', {class: 'btn', type: 'button', testid: 'new-unit',
+            onclick: ctx.newUnit}, 'New unit'),
+          h('button', {class: 'btn', type: 'button', testid: 'new-cycle',
+            onclick: ctx.newCycle}, 'New cycle'))),
       h('section', {class: 'panel'},
           h('ul', {class: 'tree', 'aria-label': 'Organisation',
             testid: 'goal-tree'}, roots.map(node))));
