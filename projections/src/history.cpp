@@ -146,6 +146,18 @@ std::string EventReason(const Event& event) {
   return std::string(s);
 }
 
+std::string StatusChangedTo(const Event& event) {
+  if (event.type != "goal.status_changed") return {};
+  auto data = ParseMembers(event.data);
+  if (!data) return {};
+  // Status names are plain identifiers: the JSON string without its quotes.
+  const std::string* to = Find(*data, "to");
+  if (!to || to->size() < 2 || to->front() != '"' || to->back() != '"') {
+    return {};
+  }
+  return to->substr(1, to->size() - 2);
+}
+
 Status WriteGoalHistory(JsonWriter& w, std::string_view goal_id,
                         const std::vector<Event>& events, uint64_t position) {
   std::vector<const Event*> list;

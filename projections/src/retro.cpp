@@ -1,6 +1,7 @@
 #include "cairn/projections/retro.hpp"
 
 #include <algorithm>
+#include <unordered_map>
 #include <utility>
 
 #include "cairn/core/command.hpp"
@@ -43,6 +44,7 @@ void WriteGoal(JsonWriter& w, const RetroGoal& g) {
     w.Null();
   }
   w.Key("grade").Number(g.grade);
+  if (g.status == GoalStatus::kDropped) w.Key("reason").String(g.reason);
   w.EndObject();
 }
 
@@ -80,7 +82,8 @@ Result<Retro> ComputeRetro(const State& state, const std::string& unit,
                  .current = f.current,
                  .target = g.measure ? std::optional<double>(g.measure->target)
                                      : std::nullopt,
-                 .grade = f.grade};
+                 .grade = f.grade,
+                 .reason = {}};
     if (g.status == GoalStatus::kDropped) {
       r.dropped.push_back(std::move(rg));
     } else if (g.measure && Exceeded(*g.measure, f.current)) {
@@ -93,6 +96,25 @@ Result<Retro> ComputeRetro(const State& state, const std::string& unit,
     for (const CheckIn& c : g.check_ins) {
       ++r.check_ins;
       ++r.check_ins_by_owner[g.owner.empty() ? c.actor : g.owner];
+    }
+  }
+
+  // Why each dropped goal was dropped: the reason of the last status change
+  // that dropped it.
+  if (!r.dropped.empty()) {
+    std::unordered_map<std::string, const Event*> dropping;
+    for (const Event& e : events) {
+      if (e.position > state.position || e.stream.rfind("goal-", 0) != 0 ||
+          StatusChangedTo(e) != "dropped") {
+        continue;
+      }
+      const Event*& last = dropping[e.stream.substr(5)];
+      if (last == nullptr || last->position < e.position) last = &e;
+    }
+    for (RetroGoal& g : r.dropped) {
+      if (auto it = dropping.find(g.id); it != dropping.end()) {
+        g.reason = EventReason(*it->second);
+      }
     }
   }
 

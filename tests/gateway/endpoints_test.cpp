@@ -424,6 +424,23 @@ TEST_F(EndpointsTest, CyclesListValidateAndGoalStatus) {
   EXPECT_EQ(Head(), head2 + 1);
   auto retro = Call("GET", "/api/v1/retro?unit=sales&cycle=q1");
   EXPECT_EQ(Member(retro.body, "/dropped/0/id"), "kr-1");
+  // The retro says why: the reason of the status change that dropped it,
+  // the last one after a reopening.
+  EXPECT_EQ(Member(retro.body, "/dropped/0/reason"), "market closed");
+  ASSERT_EQ(Call("POST", "/api/v1/goals/kr-1/status",
+                 R"({"status":"active","reason":"market reopened"})")
+                .status,
+            200);
+  ASSERT_EQ(Call("POST", "/api/v1/goals/kr-1/status",
+                 R"({"status":"dropped","reason":"merged into kr-2"})")
+                .status,
+            200);
+  retro = Call("GET", "/api/v1/retro?unit=sales&cycle=q1");
+  EXPECT_EQ(Member(retro.body, "/dropped/0/reason"), "merged into kr-2");
+  // As of before the second drop, the first reason.
+  retro = Call("GET", "/api/v1/retro?unit=sales&cycle=q1&as_of=" +
+                          std::to_string(head2 + 1));
+  EXPECT_EQ(Member(retro.body, "/dropped/0/reason"), "market closed");
 }
 
 }  // namespace

@@ -49,6 +49,10 @@ std::vector<FieldChange> GoalEditChanges(const Event& event);
 // The reason the client gave (data.reason), empty when none.
 std::string EventReason(const Event& event);
 
+// The status a goal.status_changed event moved the goal to (data.to:
+// "dropped"), empty for other events and for data that does not parse.
+std::string StatusChangedTo(const Event& event);
+
 // Writes the history of goal `goal_id` from the events of its stream (any
 // order; those with position > `position` are left out, so a history as of
 // a past position is the same call). NotFound when no event is left.

@@ -42,6 +42,9 @@ struct RetroGoal {
   double current = 0;
   std::optional<double> target;
   double grade = 0;  // rounded to 4 decimals
+  // Dropped goals: the reason given when it was dropped (the last time),
+  // empty when none was.
+  std::string reason;
 };
 
 struct Retarget {
