@@ -170,6 +170,7 @@ function ctx() {
     newUnit: () => openNewUnit({units: orderUnits(state.units).map((u) =>
       ({...u, label: unitLabel(u, state.units)})), under: state.unit},
     (made) => orgChanged({unit: made?.id}).catch(() => {})),
+    orgChanged: (made) => orgChanged(made).catch(() => {}),
     newCycle: () => openNewCycle({cycles: state.cycles},
         (made) => orgChanged({cycle: made?.id}).catch(() => {})),
     boardHref: (u, c) => hashFor('board', {unit: u, cycle: c}),
@@ -177,8 +178,9 @@ function ctx() {
   };
 }
 
-// A unit or cycle was made in this page: read both lists again, open a new
-// cycle, and the first unit when there was none; then show the view again.
+// A unit or cycle was made or closed in this page: read both lists again,
+// open a new cycle, and the first unit when there was none; then show the
+// view again.
 async function orgChanged({unit, cycle}) {
   [state.units, state.cycles] = await Promise.all([api.units(), api.cycles()]);
   sortCycles(state.cycles);

@@ -14,8 +14,10 @@
 // check-in, and a goal is split by month from its page; a goal created from
 // the board shows live on both pages, from one snapshot rendering shared by
 // the server (no REST board read); a first visit opens the company's board;
-// a retro note is added from the retro page; on an empty store the company,
-// cycles and a department are made in the browser.
+// a retro note is added from the retro page; a goal dropped with a reason
+// shows why in its history and the retro; on an empty store the company,
+// cycles and a department are made in the browser, and an ended cycle is
+// closed from its retro.
 // Screenshots go to tests/e2e/screenshots/.
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
@@ -599,6 +601,40 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
           fullPage: true});
       });
 
+      await t.test('a goal dropped with a reason: history and retro say why',
+          async () => {
+            const goals = (await server.api('GET',
+                `/goals?unit=${UNIT}&cycle=${CYCLE}`)).goals;
+            const demos = goals.find((x) => x.title === 'Run 20 customer demos');
+            await pageA.goto(`${server.base}/#/goal/${demos.id}`);
+            await pageA.click('[data-testid="status-btn"]');
+            // Only the statuses an active goal may move to are offered.
+            assert.deepEqual(await pageA.locator(
+                '[data-testid="status-value"] option').evaluateAll((os) =>
+              os.map((o) => o.value)),
+            ['achieved', 'missed', 'dropped', 'archived', 'draft']);
+            await pageA.selectOption('[data-testid="status-value"]', 'dropped');
+            await pageA.fill('[data-testid="status-reason"]',
+                'Folded into the sign-ups goal');
+            await pageA.click('[data-testid="status-save"]');
+            await pageA.waitForSelector(
+                '[data-testid="goal-status"]:text("dropped")');
+            const ev = pageA.locator('[data-testid="history-event"]' +
+                '[data-type="goal.status_changed"]');
+            assert.match(await ev.textContent(), /Folded into the sign-ups goal/);
+            assert.equal((await server.api('GET', `/goals/${demos.id}`)).status,
+                'dropped');
+            await pageA.goto(`${server.base}/#/retro?unit=${UNIT}&cycle=${CYCLE}`);
+            const item = pageA.locator(`[data-testid="retro-dropped"] ` +
+                `[data-testid="retro-goal-${demos.id}"]`);
+            await item.waitFor();
+            assert.equal(await item.locator('[data-testid="retro-reason"]')
+                .textContent(), 'Why: Folded into the sign-ups goal');
+            // A running cycle is not offered for closing.
+            assert.equal(await pageA.locator('[data-testid="retro-close"]')
+                .count(), 0);
+          });
+
       await t.test('dark theme board', async () => {
         await pageB.emulateMedia({colorScheme: 'dark'});
         await pageB.screenshot({path: path.join(SHOTS, 'board-dark.png'),
@@ -686,7 +722,29 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
         assert.deepEqual(units.sort(), [
           ['northwind-traders', 'Northwind Träders', 'company', null],
           ['sales', 'Sales', 'department', 'northwind-traders']]);
+        // An ended cycle is closed from its retrospective; check-ins on its
+        // goals are refused after.
+        await empty.api('POST', '/cycles', {id: 'q3-2026', name: 'Q3 2026',
+          kind: 'quarter', start: '2026-07-01', end: '2026-09-30'});
+        await empty.api('POST', '/goals', {id: 'kr-q3', kind: 'key_result',
+          title: 'Sign 12 new distributors', unit: 'sales', cycle: 'q3-2026',
+          measure: {start: 0, target: 12, direction: 'increase'}});
+        await page.goto(`${empty.base}/#/retro?unit=sales&cycle=q3-2026`);
+        await page.reload();  // the page reads the cycles at its start
+        await page.click('[data-testid="retro-close"]');
+        await page.click('[data-testid="close-cycle-save"]');
+        await page.waitForSelector('[data-testid="retro-summary"]' +
+            ':text("closed: the grades are final")');
+        assert.equal(await page.locator('[data-testid="retro-close"]').count(),
+            0);
+        assert.equal((await empty.api('GET', '/cycles/q3-2026')).closed, true);
+        const late = await fetch(`${empty.base}/api/v1/goals/kr-q3/check-ins`,
+            {method: 'POST', headers: {'Authorization': `Bearer ${TOKEN}`,
+              'Content-Type': 'application/json'}, body: '{"value": 3}'});
+        assert.equal(late.status, 409);
+        assert.equal((await late.json()).error.code, 'cycle_closed');
         const cycles = (await empty.api('GET', '/cycles')).cycles
+            .filter((c) => c.id !== 'q3-2026')
             .map((c) => [c.id, c.name, c.kind, c.start, c.end, c.parent ?? null]);
         assert.deepEqual(cycles.sort(), [
           ['fy-2027', 'FY 2027', 'year', '2027-01-01', '2027-12-31', null],

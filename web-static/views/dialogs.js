@@ -1,7 +1,7 @@
 // Modal forms: check-in (value, confidence, note), target edit (with a
-// reason), a new goal, a split of a goal, a retrospective note, a new unit
-// and a new cycle. All use <dialog>, so Escape closes them and focus stays
-// inside.
+// reason), a new goal, a split of a goal, a retrospective note, a new unit,
+// a new cycle, a goal's status and closing a cycle. All use <dialog>, so
+// Escape closes them and focus stays inside.
 import {h, fmtValue, KIND_LABEL} from '../util.js';
 import {api} from '../api.js';
 
@@ -485,6 +485,75 @@ export function openNewCycle({cycles}, onSaved) {
         kind: kind.value, start: start.value, end: end.value};
       if (parent.value) body.parent = parent.value;
       const res = await api.createCycle(body);
+      onSaved?.(res);
+    },
+  });
+}
+
+// The statuses a goal may move to from each (the server's rule; it refuses
+// any other with its reason).
+const NEXT_STATUS = {
+  draft: ['proposed', 'active', 'dropped', 'archived'],
+  proposed: ['active', 'draft', 'dropped', 'archived'],
+  active: ['achieved', 'missed', 'dropped', 'archived', 'draft'],
+  achieved: ['active', 'archived'],
+  missed: ['active', 'archived'],
+  dropped: ['active', 'archived'],
+  archived: [],
+};
+const STATUS_LABEL = {
+  draft: 'Draft: not committed to yet',
+  proposed: 'Proposed: for the manager to approve',
+  active: 'Active',
+  achieved: 'Achieved',
+  missed: 'Missed',
+  dropped: 'Dropped: no longer pursued',
+  archived: 'Archived: put away for good',
+};
+
+/** The statuses `goal` may move to, with labels; [] when none. */
+export function nextStatuses(goal) {
+  const from = goal.status || 'active';
+  return (NEXT_STATUS[from] || []).map((to) => [to,
+    to === 'active' && from === 'proposed' ? 'Active: approve it' :
+    to === 'active' && from !== 'draft' ? 'Active: reopen it' :
+    STATUS_LABEL[to]]);
+}
+
+/** A goal's status (POST /goals/{id}/status) with the reason, kept in its
+ * history; a dropped goal's reason shows in the retrospective. */
+export function openStatus(goal, onSaved) {
+  const status = h('select', {testid: 'status-value'},
+      nextStatuses(goal).map(([v, label]) => h('option', {value: v}, label)));
+  const reason = h('input', {type: 'text', testid: 'status-reason',
+    maxlength: 500, placeholder: 'e.g. merged into the churn goal'});
+  return openDialog({
+    title: 'Change status', testid: 'status-dialog',
+    subtitle: `${goal.title} · now ${goal.status || 'active'}`,
+    fields: [field('New status', status),
+      field('Reason', reason,
+          'Shown in the history; a dropped goal\'s in the retrospective.')],
+    submitLabel: 'Save status', submitTestId: 'status-save', focus: status,
+    onSubmit: async () => {
+      const body = {status: status.value};
+      if (reason.value.trim()) body.reason = reason.value.trim();
+      const res = await api.setStatus(goal.id, body);
+      onSaved?.(res);
+    },
+  });
+}
+
+/** Closes a cycle (POST /cycles/{id}/close): final grades are frozen. */
+export function openCloseCycle(cycle, onSaved) {
+  return openDialog({
+    title: `Close ${cycle.name || cycle.id}`, testid: 'close-cycle-dialog',
+    subtitle: `${cycle.start} – ${cycle.end}`,
+    fields: [h('p', {}, 'Its goals\' grades are final from now on: check-ins ' +
+      'on them are refused. The history and the retrospective stay as they ' +
+      'are. It cannot be undone.')],
+    submitLabel: 'Close the cycle', submitTestId: 'close-cycle-save',
+    onSubmit: async () => {
+      const res = await api.closeCycle(cycle.id);
       onSaved?.(res);
     },
   });

@@ -3,7 +3,8 @@ import {h, clear, cycleBounds, fmtAny, fmtValue, fmtDateTime, fmtGrade,
   fmtNum, fmtPct, FIELD_LABEL, KIND_LABEL, PACING_LABEL} from '../util.js';
 import {api} from '../api.js';
 import {progressChart} from './chart.js';
-import {openCheckIn, openEditTarget, openSplit} from './dialogs.js';
+import {nextStatuses, openCheckIn, openEditTarget, openSplit, openStatus}
+  from './dialogs.js';
 
 const TYPE_LABEL = {
   'goal.created': 'Created', 'goal.edited': 'Edited',
@@ -215,6 +216,8 @@ export async function renderGoalPage(container, id, ctx) {
           h('h1', {testid: 'goal-page-title'}, goal.title || goal.id),
           h('div', {class: 'facts'},
               h('span', {}, `Owner ${goal.owner || '—'}`),
+              goal.status && goal.status !== 'active' ? h('span',
+                  {class: 'chip', testid: 'goal-status'}, goal.status) : null,
               m ? h('span', {}, `${fmtValue(goal.current ?? m.start, unit)} of ` +
                 `${fmtValue(m.target, unit)} (${fmtPct(goal.progress)})`) : null,
               h('span', {class: `grade-chip c-${goal.color || 'none'}`},
@@ -240,7 +243,10 @@ export async function renderGoalPage(container, id, ctx) {
             !(goal.children || []).length ? h('button', {class: 'btn',
             type: 'button', testid: 'split-btn',
             onclick: () => openSplit(goal, ctx.units || [], reload)}, 'Split') :
-            null));
+            null,
+          nextStatuses(goal).length ? h('button', {class: 'btn',
+            type: 'button', testid: 'status-btn',
+            onclick: () => openStatus(goal, reload)}, 'Status') : null));
   const timeline = h('ol', {class: 'timeline', testid: 'history-list'},
       [...events].reverse().map((ev) => h('li', {class: 'event',
         testid: 'history-event', dataset: {type: ev.type,

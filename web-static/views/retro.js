@@ -2,7 +2,7 @@
 import {h, clear, fmtDate, fmtGrade, fmtValue, fmtDateTime, FIELD_LABEL}
   from '../util.js';
 import {api} from '../api.js';
-import {openRetroNote} from './dialogs.js';
+import {openCloseCycle, openRetroNote} from './dialogs.js';
 
 const GROUPS = [['exceeded', 'Exceeded', 'green'], ['achieved', 'Achieved', 'green'],
   ['missed', 'Missed', 'red'], ['dropped', 'Dropped', 'none']];
@@ -16,7 +16,10 @@ function goalItem(item) {
       h('a', {href: `#/goal/${encodeURIComponent(id)}`}, item.title || id),
       h('span', {class: 'meta'}, [item.owner,
         item.grade !== undefined ? `grade ${fmtGrade(item.grade)}` : null]
-          .filter(Boolean).join(' · ')));
+          .filter(Boolean).join(' · ')),
+      // A dropped goal says why.
+      item.reason ? h('div', {class: 'ev-reason', testid: 'retro-reason'},
+          h('span', {class: 'muted'}, 'Why: '), item.reason) : null);
 }
 
 export async function renderRetro(container, ctx) {
@@ -33,8 +36,10 @@ export async function renderRetro(container, ctx) {
   // Before its end the retrospective reports the cycle so far: what is not
   // at its target yet is not missed yet.
   const cycle = ctx.cycleInfo;
-  const running = Boolean(cycle && !cycle.closed &&
-      new Date().toISOString().slice(0, 10) <= cycle.end);
+  const today = new Date().toISOString().slice(0, 10);
+  const running = Boolean(cycle && !cycle.closed && today <= cycle.end);
+  // An ended cycle is closed here, which freezes its final grades.
+  const closable = Boolean(cycle && !cycle.closed && today > cycle.end);
   const labels = running ? {missed: 'Below target so far'} : {};
   clear(container).append(
       h('header', {class: 'page-head'},
@@ -43,8 +48,14 @@ export async function renderRetro(container, ctx) {
                   `${ctx.unitName} · ${ctx.cycleName} · ` +
                   `${checkIns.count ?? 0} check-ins` +
                   (running ? ` · so far; the cycle ends ${fmtDate(cycle.end)}` :
-                    ''))),
-          h('a', {class: 'btn', href: ctx.viewHref('replay')}, 'Replay the cycle')),
+                    '') +
+                  (cycle?.closed ? ' · closed: the grades are final' : ''))),
+          h('div', {class: 'head-actions'},
+              closable ? h('button', {class: 'btn', type: 'button',
+                testid: 'retro-close', onclick: () => openCloseCycle(cycle,
+                    () => ctx.orgChanged?.({}))}, 'Close the cycle') : null,
+              h('a', {class: 'btn', href: ctx.viewHref('replay')},
+                  'Replay the cycle'))),
       h('div', {class: 'outcomes', testid: 'retro'}, GROUPS.map(([key, label, c]) => {
         const items = r[key] || [];
         return h('section', {class: 'panel outcome', testid: `retro-${key}`},
