@@ -81,6 +81,7 @@ const enc = encodeURIComponent;
 const list = (value, key) => (Array.isArray(value) ? value : (value?.[key] ?? []));
 
 export const api = {
+  me: () => request('GET', '/me'),
   units: async (opts) => list(await request('GET', '/units', opts), 'units'),
   cycles: async (opts) => list(await request('GET', '/cycles', opts), 'cycles'),
   cycle: (id) => request('GET', `/cycles/${enc(id)}`),

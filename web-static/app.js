@@ -19,7 +19,23 @@ const THEME_KEY = 'cairn.theme';
 const REFRESH_MS = 5 * 60 * 1000;
 
 const state = {units: [], cycles: [], unit: '', cycle: '', cleanup: null,
-  live: null};
+  live: null, me: null};
+
+// What the signed-in token may do (GET /me): viewers read, editors also
+// write goals, check-ins and notes, admins also units, cycles and tokens.
+// Buttons for what the token may not do are not shown; the server decides
+// either way.
+function abilities(me) {
+  const role = me?.role || 'editor';  // unknown: offer, the server refuses
+  return {write: role !== 'viewer', admin: role === 'admin'};
+}
+
+function showWho(me) {
+  const el = $('#who');
+  el.hidden = !me;
+  el.textContent = me ? `${me.name} · ${me.role}` +
+    (me.unit ? ` · ${me.unit}` : '') : '';
+}
 
 // ---- Theme -----------------------------------------------------------------
 
@@ -70,6 +86,8 @@ function showLive(liveState, info = {}) {
 function showTokenScreen(message = '') {
   stopView();
   state.started = false;
+  state.me = null;
+  showWho(null);
   document.body.classList.add('signed-out');
   const input = h('input', {type: 'password', id: 'token-input',
     testid: 'token-input', autocomplete: 'current-password', required: true,
@@ -117,10 +135,12 @@ function pickDefaultCycle(cycles) {
   return (current[0] || cycles[cycles.length - 1] || {}).id || '';
 }
 
-// A first visit opens the top of the organisation: the company's board.
+// A first visit opens the top of the organisation the token sees: the
+// company's board, or for a token scoped to a unit, that unit's.
 function pickDefaultUnit(units) {
   const top = units.find((u) => u.kind === 'company') ||
-      units.find((u) => !u.parent) || units[0];
+      units.find((u) => !u.parent || !units.some((p) => p.id === u.parent)) ||
+      units[0];
   return top ? top.id : '';
 }
 
@@ -165,7 +185,7 @@ function ctx() {
     cycleName: cycle?.name || state.cycle,
     cycleInfo: cycle || null,
     unit: state.unit, cycle: state.cycle, units: state.units,
-    cycles: state.cycles,
+    cycles: state.cycles, can: abilities(state.me),
     unitName: unit?.name || state.unit,
     newUnit: () => openNewUnit({units: orderUnits(state.units).map((u) =>
       ({...u, label: unitLabel(u, state.units)})), under: state.unit},
@@ -242,15 +262,16 @@ async function route() {
 async function renderBoard(container) {
   const c = ctx();
   if (!state.unit || !state.cycle) {
-    const button = (testid, label, onclick) => h('button', {class: 'btn primary',
-      type: 'button', testid, onclick}, label);
+    const button = (testid, label, onclick) => c.can.admin ? h('button',
+        {class: 'btn primary', type: 'button', testid, onclick}, label) : null;
     clear(container).append(h('div', {class: 'panel', testid: 'board-empty'},
         h('h2', {}, 'Nothing to show yet'),
         h('p', {class: 'muted'}, 'A board shows the goals of a unit of the ' +
           'organisation for a cycle. Make ' + (!state.unit && !state.cycle ?
           'the top unit (the company) and a cycle (a year or a quarter) ' :
           !state.unit ? 'the top unit (the company) ' : 'a cycle ') +
-          'to start (with an admin token).'),
+          (c.can.admin ? 'to start.' : 'to start: ask an admin, whose ' +
+            'token can.')),
         h('div', {class: 'head-actions'},
             !state.unit ? button('empty-new-unit', 'New unit', c.newUnit) : null,
             !state.cycle ? button('empty-new-cycle', 'New cycle', c.newCycle) :
@@ -276,11 +297,13 @@ async function renderBoard(container) {
                 `${cycle.name || cycle.id} · ${cycle.start} – ${cycle.end}` :
                 state.cycle)),
           h('div', {class: 'head-actions'},
-              h('button', {class: 'btn', type: 'button', testid: 'new-goal',
-                onclick: () => newGoal().catch(() => {})}, 'New goal'))),
+              c.can.write ? h('button', {class: 'btn', type: 'button',
+                testid: 'new-goal', onclick: () => newGoal().catch(() => {})},
+              'New goal') : null)),
       boardEl);
   const data = await api.board(state.unit, state.cycle);
   const opts = {
+    readOnly: !c.can.write,
     onCheckIn: (goal) => openCheckIn(goal),
     onEditTarget: (goal) => openEditTarget(goal),
   };
@@ -344,7 +367,8 @@ async function start() {
   state.started = true;
   document.body.classList.remove('signed-out');
   try {
-    [state.units, state.cycles] = await Promise.all([api.units(), api.cycles()]);
+    [state.units, state.cycles, state.me] = await Promise.all([api.units(),
+      api.cycles(), api.me().catch(() => null)]);
   } catch (e) {
     state.started = false;
     if (e.status === 401) return;
@@ -355,6 +379,7 @@ async function start() {
     return;
   }
   sortCycles(state.cycles);
+  showWho(state.me);
   const has = (list, id) => list.some((x) => x.id === id);
   const savedUnit = localStorage.getItem(UNIT_KEY);
   const savedCycle = localStorage.getItem(CYCLE_KEY);

@@ -27,7 +27,8 @@ struct Route {
 
 constexpr bool kHeavy = true;
 
-// Every endpoint of API.md (and a few additions: GET /goals, admin backup).
+// Every endpoint of API.md (and a few additions: GET /goals, GET /me, admin
+// backup).
 constexpr Route kRoutes[] = {
     {"GET", "/healthz", GetHealth, false},
     {"GET", "/metrics", GetMetrics, false},
@@ -58,6 +59,7 @@ constexpr Route kRoutes[] = {
     {"GET", "/api/v1/scorecards/{}", GetScorecard, true, kHeavy},
     {"POST", "/api/v1/tokens", CreateTokenHandler},
     {"GET", "/api/v1/tokens", ListTokens},
+    {"GET", "/api/v1/me", GetMe},
     {"DELETE", "/api/v1/tokens/{}", RevokeTokenHandler},
     {"POST", "/api/v1/admin/backup", AdminBackup, true, kHeavy},
 };

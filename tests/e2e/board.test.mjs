@@ -15,7 +15,8 @@
 // the board shows live on both pages, from one snapshot rendering shared by
 // the server (no REST board read); a first visit opens the company's board;
 // a retro note is added from the retro page; a goal dropped with a reason
-// shows why in its history and the retro; on an empty store the company,
+// shows why in its history and the retro; a viewer scoped to the team opens
+// its board, live, with no write buttons; on an empty store the company,
 // cycles and a department are made in the browser, and an ended cycle is
 // closed from its retro.
 // Screenshots go to tests/e2e/screenshots/.
@@ -634,6 +635,48 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
             assert.equal(await pageA.locator('[data-testid="retro-close"]')
                 .count(), 0);
           });
+
+      await t.test('a viewer scoped to a team: its board, live, no write ' +
+          'buttons', async () => {
+        const {token} = await server.api('POST', '/tokens',
+            {name: 'wall-display', role: 'viewer', unit: UNIT});
+        // A unit under the team, listed before it.
+        await server.api('POST', '/units', {id: 'ads', name: 'Ads',
+          kind: 'person', parent: UNIT});
+        const viewer = await browser.newContext({viewport: {width: 1280,
+          height: 800}});
+        t.after(() => viewer.close());
+        const page = await viewer.newPage();
+        page.on('pageerror', (e) => consoleErrors.push(String(e)));
+        await page.goto(`${server.base}/`);
+        await page.fill('[data-testid="token-input"]', token);
+        await page.click('[data-testid="token-submit"]');
+        // It opens the unit it is scoped to, the top of what it sees.
+        await page.waitForSelector('[data-testid="board-title"]');
+        assert.equal(await page.textContent('[data-testid="board-title"]'),
+            'Growth team');
+        await page.goto(boardUrl);
+        await page.waitForSelector(`[data-testid="goal-${KR}"]`);
+        assert.equal(await page.textContent('[data-testid="who"]'),
+            `wall-display · viewer · ${UNIT}`);
+        for (const button of ['checkin-btn', 'edit-target-btn', 'new-goal']) {
+          assert.equal(await page.locator(`[data-testid="${button}"]`).count(),
+              0, button);
+        }
+        // Still live: a check-in made elsewhere shows.
+        await waitLive(page);
+        await server.api('POST', `/goals/${KR}/check-ins`, {value: 71});
+        await waitValue(page, KR, 'current', '71', 5000);
+        await page.goto(`${server.base}/#/goal/${KR}`);
+        await page.waitForSelector('[data-testid="goal-page-title"]');
+        assert.equal(await page.locator('.page-head .head-actions').count(), 0);
+        await page.goto(`${server.base}/#/retro?unit=${UNIT}&cycle=${CYCLE}`);
+        await page.waitForSelector('[data-testid="retro-notes"]');
+        assert.equal(await page.locator('[data-testid="note-add"]').count(), 0);
+        await page.goto(`${server.base}/#/tree`);
+        await page.waitForSelector('[data-testid="goal-tree"]');
+        assert.equal(await page.locator('[data-testid="new-unit"]').count(), 0);
+      });
 
       await t.test('dark theme board', async () => {
         await pageB.emulateMedia({colorScheme: 'dark'});

@@ -371,6 +371,16 @@ TEST_F(EndpointsTest, TokensCreateListRevoke) {
   EXPECT_EQ(
       Call("POST", "/api/v1/goals/kr-1/check-ins", R"({"value":2})", ed).status,
       201);
+  // Each token reads its own name, role and scope.
+  auto me = Call("GET", "/api/v1/me", "", ed);
+  ASSERT_EQ(me.status, 200) << me.body;
+  EXPECT_EQ(Member(me.body, "/name"), "ed");
+  EXPECT_EQ(Member(me.body, "/role"), "editor");
+  EXPECT_EQ(Member(me.body, "/unit"), "sales");
+  me = Call("GET", "/api/v1/me");
+  EXPECT_EQ(Member(me.body, "/name"), "admin");
+  EXPECT_EQ(Member(me.body, "/role"), "admin");
+  EXPECT_NE(me.body.find("\"unit\":null"), std::string::npos) << me.body;
   auto list = Call("GET", "/api/v1/tokens");
   ASSERT_EQ(list.status, 200) << list.body;
   EXPECT_NE(list.body.find("\"ed\""), std::string::npos);
@@ -383,6 +393,7 @@ TEST_F(EndpointsTest, TokensCreateListRevoke) {
   ExpectRefused(
       Call("POST", "/api/v1/goals/kr-1/check-ins", R"({"value":3})", ed), 401,
       "unauthorized", head2);
+  EXPECT_EQ(Call("GET", "/api/v1/me", "", ed).status, 401);
   ExpectRefused(Call("DELETE", "/api/v1/tokens/nobody"), 404, "not_found",
                 head2);
 }

@@ -229,7 +229,7 @@ export async function renderGoalPage(container, id, ctx) {
                   goal.smart.missing?.length ?
                     `Not SMART: not ${goal.smart.missing.join(', ')}` :
                     'SMART') : null)),
-      h('div', {class: 'head-actions'},
+      !ctx.can.write ? null : h('div', {class: 'head-actions'},
           // A split goal's value comes from its parts.
           m && !goal.split ? h('button', {class: 'btn primary', type: 'button',
             testid: 'checkin-btn', onclick: () => openCheckIn(goal, reload)},

@@ -51,9 +51,10 @@ export async function renderRetro(container, ctx) {
                     '') +
                   (cycle?.closed ? ' · closed: the grades are final' : ''))),
           h('div', {class: 'head-actions'},
-              closable ? h('button', {class: 'btn', type: 'button',
-                testid: 'retro-close', onclick: () => openCloseCycle(cycle,
-                    () => ctx.orgChanged?.({}))}, 'Close the cycle') : null,
+              closable && ctx.can.admin ? h('button', {class: 'btn',
+                type: 'button', testid: 'retro-close',
+                onclick: () => openCloseCycle(cycle, () => ctx.orgChanged({}))},
+              'Close the cycle') : null,
               h('a', {class: 'btn', href: ctx.viewHref('replay')},
                   'Replay the cycle'))),
       h('div', {class: 'outcomes', testid: 'retro'}, GROUPS.map(([key, label, c]) => {
@@ -80,7 +81,8 @@ export async function renderRetro(container, ctx) {
             h('p', {class: 'muted'}, 'No target was changed during the cycle.')),
       h('section', {class: 'panel', testid: 'retro-notes'},
           h('div', {class: 'persp-head'}, h('h2', {}, 'Notes'),
-              h('button', {class: 'btn', type: 'button', testid: 'note-add',
+              !ctx.can.write ? null : h('button', {class: 'btn',
+                type: 'button', testid: 'note-add',
                 onclick: () => openRetroNote({unit: ctx.unit,
                   unitName: ctx.unitName, cycle: ctx.cycle,
                   cycleName: ctx.cycleName,

@@ -63,7 +63,7 @@ export async function renderTree(container, ctx) {
       h('header', {class: 'page-head'}, h('div', {}, h('h1', {}, 'Goal tree'),
           h('p', {class: 'muted'}, `${ctx.cycleName} · from the company down to ` +
             'people; each unit shows the weighted grade of its own goals.')),
-      h('div', {class: 'head-actions'},
+      !ctx.can.admin ? null : h('div', {class: 'head-actions'},
           h('button', {class: 'btn', type: 'button', testid: 'new-unit',
             onclick: ctx.newUnit}, 'New unit'),
           h('button', {class: 'btn', type: 'button', testid: 'new-cycle',

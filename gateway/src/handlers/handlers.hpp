@@ -68,6 +68,8 @@ void GetHealth(Call call);
 void GetMetrics(Call call);
 void ListEvents(Call call);
 void CreateTokenHandler(Call call);
+// GET /api/v1/me: the token's own name, role and unit scope.
+void GetMe(Call call);
 void ListTokens(Call call);
 void RevokeTokenHandler(Call call);
 void AdminBackup(Call call);

@@ -189,6 +189,22 @@ void CreateTokenHandler(Call call) {
               /*idempotent=*/false);
 }
 
+void GetMe(Call call) {
+  const Principal& p = call.principal;
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("name").String(p.name);
+  w.Key("role").String(RoleName(p.role));
+  w.Key("unit");
+  if (p.unit.empty()) {
+    w.Null();
+  } else {
+    w.String(p.unit);
+  }
+  w.EndObject();
+  call.reply(JsonResponse(200, std::move(w).Take()));
+}
+
 void ListTokens(Call call) {
   if (call.principal.role != Role::kAdmin) {
     return call.reply(ErrorResponse(ErrorCode::kForbidden,
