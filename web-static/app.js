@@ -11,6 +11,7 @@ import {renderTree} from './views/tree.js';
 import {renderScorecard} from './views/scorecard.js';
 import {renderReplay} from './views/replay.js';
 import {renderRetro} from './views/retro.js';
+import {renderTokens} from './views/tokens.js';
 
 const $ = (sel) => document.querySelector(sel);
 const UNIT_KEY = 'cairn.unit';
@@ -178,6 +179,12 @@ function orderUnits(units) {
   return out;
 }
 
+// The units as the pickers list them: in tree order, indented.
+function unitOptions() {
+  return orderUnits(state.units).map((u) =>
+    ({...u, label: unitLabel(u, state.units)}));
+}
+
 function ctx() {
   const unit = state.units.find((u) => u.id === state.unit);
   const cycle = state.cycles.find((c) => c.id === state.cycle);
@@ -187,8 +194,8 @@ function ctx() {
     unit: state.unit, cycle: state.cycle, units: state.units,
     cycles: state.cycles, can: abilities(state.me),
     unitName: unit?.name || state.unit,
-    newUnit: () => openNewUnit({units: orderUnits(state.units).map((u) =>
-      ({...u, label: unitLabel(u, state.units)})), under: state.unit},
+    unitOptions,
+    newUnit: () => openNewUnit({units: unitOptions(), under: state.unit},
     (made) => orgChanged({unit: made?.id}).catch(() => {})),
     orgChanged: (made) => orgChanged(made).catch(() => {}),
     newCycle: () => openNewCycle({cycles: state.cycles},
@@ -234,6 +241,7 @@ async function route() {
   localStorage.setItem(UNIT_KEY, state.unit);
   localStorage.setItem(CYCLE_KEY, state.cycle);
   fillPickers();
+  $('#nav [data-view="tokens"]').hidden = !abilities(state.me).admin;
   for (const a of document.querySelectorAll('#nav a')) {
     const here = a.dataset.view === view;
     a.href = hashFor(a.dataset.view, {unit: state.unit, cycle: state.cycle});
@@ -248,6 +256,7 @@ async function route() {
     else if (view === 'scorecard') await renderScorecard(container, ctx());
     else if (view === 'replay') state.cleanup = await renderReplay(container, ctx());
     else if (view === 'retro') await renderRetro(container, ctx());
+    else if (view === 'tokens') await renderTokens(container, ctx());
     else await renderBoard(container);
   } catch (e) {
     if (e.status === 401) return;
@@ -332,6 +341,10 @@ async function renderBoard(container) {
     token: getToken(), unit: state.unit, cycle: state.cycle, depth: 0,
     from: data.position,
     onState: showLive,
+    onRevoked: () => {
+      clearToken();
+      showTokenScreen('Your token was revoked. Sign in with another.');
+    },
     onSnapshot: (snap, position) => {
       board.replace(snap);
       boardEl.dataset.position = String(position);

@@ -19,12 +19,13 @@ const PING_EVERY_MS = 15000;
 const SILENCE_LIMIT_MS = 40000;
 const BACKOFF_FIRST_MS = 150;
 const BACKOFF_MAX_MS = 4000;
+const CLOSE_TOKEN_REVOKED = 4001;  // the server: this token was revoked
 
 export class LiveClient {
   /**
    * options: {token, unit, cycle, depth, from (position the board was read
    * at), epoch?, onEvent(msg), onSnapshot(board, position), onState(state,
-   * info)}.
+   * info), onRevoked() (the token was revoked: closed for good)}.
    */
   constructor(options) {
     this.opts = options;
@@ -116,10 +117,17 @@ export class LiveClient {
       }
       this.handle(msg);
     };
-    ws.onclose = () => {
+    ws.onclose = (e) => {
       clearInterval(this.timers.ping);
       if (this.ws === ws) this.ws = null;
-      if (!this.stopped) this.scheduleRetry();
+      if (this.stopped) return;
+      if (e.code === CLOSE_TOKEN_REVOKED) {
+        // Reconnecting would be refused: the page signs out instead.
+        this.stop();
+        this.opts.onRevoked?.();
+        return;
+      }
+      this.scheduleRetry();
     };
     ws.onerror = () => { /* onclose follows */ };
   }

@@ -90,21 +90,25 @@ void Hub::PublishBatch(std::shared_ptr<const LiveBatch> change_set) {
     if (change_set->last_position() <= last_published_) return;
     last_published_ = change_set->last_position();
     last_state_ = change_set->state;
+    // A revoked token's sessions close whatever they subscribe to.
+    const bool revokes = std::any_of(
+        change_set->events.begin(), change_set->events.end(),
+        [](const LiveEvent& e) { return !e.revoked_token.empty(); });
     for (auto it = sinks_.begin(); it != sinks_.end();) {
       std::shared_ptr<LiveSink> sink = it->second.sink.lock();
       if (!sink) {
         it = sinks_.erase(it);
         continue;
       }
-      bool match = false;
+      bool match = revokes;
       for (const auto& [sub, filter] : it->second.subs) {
+        if (match) break;
         for (const LiveEvent& e : change_set->events) {
           if (Matches(filter, e)) {
             match = true;
             break;
           }
         }
-        if (match) break;
       }
       if (match) targets.push_back(std::move(sink));
       ++it;

@@ -197,6 +197,9 @@ LiveEvent DescribeEvent(const State& after, const Event& event, Millis now,
   } else if (std::string_view cycle = StreamId(event.stream, "cycle");
              !cycle.empty()) {
     out.touches.push_back({{}, std::string(cycle)});
+  } else if (std::string_view token = StreamId(event.stream, "token");
+             !token.empty() && event.type == "token.revoked") {
+    out.revoked_token = token;
   } else if (!StreamId(event.stream, "retro").empty()) {
     // The stream name joins unit and cycle ids that may hold '-'; the note
     // itself says which.

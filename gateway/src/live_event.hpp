@@ -51,6 +51,9 @@ struct LiveEvent {
   std::string envelope;  // EncodeEnvelope of the stored event
   std::vector<LiveTouch> touches;
   std::vector<std::shared_ptr<const LiveGoal>> goals;
+  // token.revoked: the token's name. Delivered to every session (Hub), and
+  // the sessions of that token close (4001 "token revoked").
+  std::string revoked_token;
 };
 
 // Described events of one durable write, in position order (never empty

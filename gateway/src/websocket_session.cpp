@@ -68,6 +68,8 @@ using ShardTimer =
 
 // Close code for a client whose unsent data passed the bound (API.md).
 constexpr auto kCloseSlowConsumer = static_cast<websocket::close_code>(4008);
+// Close code for a session whose token was revoked while it was open.
+constexpr auto kCloseTokenRevoked = static_cast<websocket::close_code>(4001);
 
 // A message longer than this fails the connection (RFC 6455: 1009) instead
 // of being skipped and answered with an error.
@@ -318,6 +320,10 @@ class WebSocketSession : public LiveSink,
     if (closing_) return;
     for (size_t i = 0; i < cs.events.size(); ++i) {
       const LiveEvent& e = cs.events[i];
+      if (!e.revoked_token.empty() && e.revoked_token == principal_.name) {
+        StartClose({kCloseTokenRevoked, "token revoked"});
+        return;
+      }
       for (auto& [id, sub] : subs_) {
         if (e.position <= sub.cursor) continue;
         sub.cursor = e.position;
@@ -479,6 +485,14 @@ class WebSocketSession : public LiveSink,
     std::shared_ptr<const State> now = ctx_.latest ? ctx_.latest() : nullptr;
     const State& checks =
         now && now->position > at_head->position ? *now : *at_head;
+    // Revoked since the connection opened (and before H, or its batch
+    // found no subscription here to close).
+    if (auto t = checks.tokens.find(principal_.name);
+        t != checks.tokens.end() && t->second.revoked) {
+      ctx_.hub->RemoveSubscription(sink_id_, m.sub);
+      StartClose({kCloseTokenRevoked, "token revoked"});
+      return;
+    }
     const std::vector<std::string> chain = UnitChain(checks, m.filter.unit);
     const bool in_scope =
         principal_.unit.empty() ||

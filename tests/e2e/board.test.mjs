@@ -16,7 +16,8 @@
 // the server (no REST board read); a first visit opens the company's board;
 // a retro note is added from the retro page; a goal dropped with a reason
 // shows why in its history and the retro; a viewer scoped to the team opens
-// its board, live, with no write buttons; on an empty store the company,
+// its board, live, with no write buttons; an admin makes a token (its secret
+// shown once) and revokes it, and its holder's open board signs out; on an empty store the company,
 // cycles and a department are made in the browser, and an ended cycle is
 // closed from its retro.
 // Screenshots go to tests/e2e/screenshots/.
@@ -676,7 +677,52 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
         await page.goto(`${server.base}/#/tree`);
         await page.waitForSelector('[data-testid="goal-tree"]');
         assert.equal(await page.locator('[data-testid="new-unit"]').count(), 0);
+        assert.equal(await page.isVisible('[data-testid="nav-tokens"]'), false);
       });
+
+      await t.test('an admin makes a token, sees its secret once, revokes it',
+          async () => {
+            await pageA.goto(`${server.base}/#/tokens`);
+            await pageA.waitForSelector('[data-testid="token-wall-display"]');
+            assert.equal(await pageA.isVisible('[data-testid="nav-tokens"]'),
+                true);
+            await pageA.click('[data-testid="new-token"]');
+            await pageA.fill('[data-testid="new-token-name"]', 'li-wei');
+            await pageA.selectOption('[data-testid="new-token-role"]', 'editor');
+            await pageA.selectOption('[data-testid="new-token-unit"]', UNIT);
+            await pageA.click('[data-testid="new-token-save"]');
+            const secret = await pageA.inputValue(
+                '[data-testid="token-secret"]');
+            const me = async () => fetch(`${server.base}/api/v1/me`,
+                {headers: {'Authorization': `Bearer ${secret}`}});
+            assert.deepEqual(await (await me()).json(),
+                {name: 'li-wei', role: 'editor', unit: UNIT});
+            await pageA.click('[data-testid="token-done"]');
+            // Its holder watches the team's board.
+            const holder = await browser.newContext();
+            t.after(() => holder.close());
+            const page = await holder.newPage();
+            page.on('pageerror', (e) => consoleErrors.push(String(e)));
+            await page.goto(boardUrl);
+            await page.fill('[data-testid="token-input"]', secret);
+            await page.click('[data-testid="token-submit"]');
+            await page.waitForSelector(`[data-testid="goal-${KR}"]`);
+            await waitLive(page);
+            const rowOf = '[data-testid="token-li-wei"]';
+            await pageA.waitForSelector(rowOf);
+            assert.equal(await pageA.textContent(
+                `${rowOf} [data-testid="token-state"]`), 'Active');
+            // The secret is not on the page any more, nor in the list.
+            assert.equal((await pageA.content()).includes(secret), false);
+            await pageA.click(`${rowOf} [data-testid="token-revoke"]`);
+            await pageA.click('[data-testid="revoke-token-save"]');
+            await pageA.waitForSelector(
+                `${rowOf} [data-testid="token-state"]:text("Revoked")`);
+            assert.equal((await me()).status, 401);
+            // The holder's live board is closed and the page signed out.
+            await page.waitForSelector(
+                '[data-testid="token-error"]:text("revoked")', {timeout: 5000});
+          });
 
       await t.test('dark theme board', async () => {
         await pageB.emulateMedia({colorScheme: 'dark'});

@@ -744,5 +744,50 @@ TEST_F(ServerTest, SubscribeRightAfterCreatingAUnitFindsIt) {
   }
 }
 
+// A revoked token loses its live connections too, not only its next HTTP
+// request: a session subscribed when the revocation is published closes
+// with 4001, and one that subscribes after it is closed instead of served.
+// Other tokens' sessions stay.
+TEST_F(ServerTest, RevokingATokenClosesItsLiveSessions) {
+  ASSERT_NO_FATAL_FAILURE(Seed());
+  auto made = Call("POST", "/api/v1/tokens",
+                   R"({"name":"wall","role":"viewer","unit":"sales"})");
+  ASSERT_EQ(made.status, 201) << made.body;
+  const std::string wall = Member(made.body, "/token");
+  auto synced = [](LiveClient& c, const std::string& sub) {
+    for (;;) {
+      LiveMsg m = c.Read(5s);
+      if (m.op == "synced" && m.sub == sub) return true;
+      if (m.op == "timeout" || m.op == "close" || m.op == "error") return false;
+    }
+  };
+  LiveClient subscribed(server_->port(), wall);
+  ASSERT_TRUE(subscribed.ok()) << subscribed.error();
+  ASSERT_TRUE(subscribed.Send(SubscribeMessage("s", "sales", 0, "", -1)));
+  ASSERT_TRUE(synced(subscribed, "s"));
+  LiveClient idle(server_->port(), wall);  // connected, nothing subscribed
+  ASSERT_TRUE(idle.ok()) << idle.error();
+  LiveClient other(server_->port(), kAdmin);
+  ASSERT_TRUE(other.ok()) << other.error();
+  ASSERT_TRUE(other.Send(SubscribeMessage("o", "sales", 0, "", -1)));
+  ASSERT_TRUE(synced(other, "o"));
+
+  ASSERT_EQ(Call("DELETE", "/api/v1/tokens/wall").status, 200);
+  LiveMsg m = subscribed.Read(5s);
+  EXPECT_EQ(m.op, "close") << m.raw;
+  EXPECT_EQ(m.close_code, 4001);
+  ASSERT_TRUE(idle.Send(SubscribeMessage("late", "sales", 0, "", -1)));
+  m = idle.Read(5s);
+  EXPECT_EQ(m.op, "close") << m.raw;
+  EXPECT_EQ(m.close_code, 4001);
+  // The admin's session still gets the check-ins.
+  ASSERT_EQ(
+      Call("POST", "/api/v1/goals/kr-1/check-ins", R"({"value":3})").status,
+      201);
+  m = other.Read(5s);
+  EXPECT_EQ(m.op, "event") << m.raw;
+  EXPECT_EQ(LiveClient(server_->port(), wall).ok(), false);
+}
+
 }  // namespace
 }  // namespace cairn::gateway

@@ -156,6 +156,17 @@ TEST(LiveDescribeTest, UnitCycleAndTokenEvents) {
   Apply(org.state, token);
   LiveEvent lt = DescribeEvent(org.state, token, 0);
   EXPECT_FALSE(Matches({"acme", -1, ""}, lt));
+  EXPECT_EQ(lt.revoked_token, "");
+  // A revocation names the token, so that its sessions close.
+  Event revoked;
+  revoked.position = token.position + 1;
+  revoked.stream = "token-bob";
+  revoked.type = "token.revoked";
+  revoked.data = "{}";
+  Apply(org.state, revoked);
+  LiveEvent lr = DescribeEvent(org.state, revoked, 0);
+  EXPECT_FALSE(Matches({"acme", -1, ""}, lr));
+  EXPECT_EQ(lr.revoked_token, "bob");
 }
 
 // ReusedQueue against std::deque under random operations, and its storage

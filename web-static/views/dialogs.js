@@ -558,3 +558,77 @@ export function openCloseCycle(cycle, onSaved) {
     },
   });
 }
+
+/**
+ * A new access token (admins): name, role and the unit it is scoped to.
+ * The secret is shown once, in this dialog, after it is made. `units`:
+ * [{id, name, label?}].
+ */
+export function openNewToken({units}, onSaved) {
+  const name = h('input', {type: 'text', testid: 'new-token-name',
+    required: true, maxlength: 64, pattern: '[a-z0-9][a-z0-9._\\-]*',
+    spellcheck: 'false', autocomplete: 'off',
+    placeholder: 'e.g. sales-wall or li-wei'});
+  const role = h('select', {testid: 'new-token-role'},
+      [['viewer', 'Viewer: reads'],
+        ['editor', 'Editor: also goals, check-ins, notes'],
+        ['admin', 'Admin: also units, cycles, tokens']]
+          .map(([v, label]) => h('option', {value: v}, label)));
+  const unit = h('select', {testid: 'new-token-unit'},
+      h('option', {value: ''}, 'The whole organisation'),
+      units.map((u) => h('option', {value: u.id}, u.label || u.name || u.id)));
+  let made = null;
+  const dialog = openDialog({
+    title: 'New token', testid: 'new-token-dialog',
+    subtitle: 'Whoever holds it acts under its name in the history.',
+    fields: [field('Name', name, 'Lowercase letters, digits and . _ -.'),
+      field('Role', role), field('Sees', unit)],
+    submitLabel: 'Create token', submitTestId: 'new-token-save', focus: name,
+    onSubmit: async () => {
+      const body = {name: name.value.trim(), role: role.value};
+      if (unit.value) body.unit = unit.value;
+      made = await api.createToken(body);
+    },
+  });
+  // Once made, show the secret (this once) instead of closing quietly.
+  dialog.addEventListener('close', () => {
+    if (!made) return;
+    const secret = h('input', {type: 'text', readonly: true,
+      testid: 'token-secret', value: made.token});
+    const copy = h('button', {class: 'btn', type: 'button',
+      testid: 'token-copy'}, 'Copy');
+    copy.addEventListener('click', async () => {
+      secret.select();
+      try {
+        await navigator.clipboard.writeText(made.token);
+        copy.textContent = 'Copied';
+      } catch { /* selected: the user copies it */ }
+    });
+    const shown = openDialog({
+      title: `Token ${made.name}`, testid: 'token-made-dialog',
+      subtitle: `${made.role}${made.unit ? ` · ${made.unit}` : ''}`,
+      fields: [field('Token', secret, 'Copy it now: it is stored only ' +
+        'hashed and cannot be shown again.'), copy],
+      submitLabel: 'Done', submitTestId: 'token-done', focus: secret,
+      onSubmit: async () => {},
+    });
+    shown.addEventListener('close', () => onSaved?.(made));
+  });
+  return dialog;
+}
+
+/** Revokes a token: its holder is refused from the next request on. */
+export function openRevokeToken(token, onSaved) {
+  return openDialog({
+    title: `Revoke ${token.name}`, testid: 'revoke-token-dialog',
+    subtitle: `${token.role}${token.unit ? ` · ${token.unit}` : ''}`,
+    fields: [h('p', {}, 'Its holder is refused from the next request on, ' +
+      'and its live boards are closed. It cannot be undone; make a new ' +
+      'token instead.')],
+    submitLabel: 'Revoke', submitTestId: 'revoke-token-save',
+    onSubmit: async () => {
+      await api.revokeToken(token.name);
+      onSaved?.();
+    },
+  });
+}
