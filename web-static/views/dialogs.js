@@ -12,14 +12,15 @@ function field(label, input, hint) {
       hint ? h('div', {class: 'hint'}, hint) : null);
 }
 
+// `cancellable: false` leaves out Cancel (a dialog that only informs).
 function openDialog({title, testid, subtitle, fields, submitLabel, submitTestId,
-  onSubmit, focus}) {
+  onSubmit, focus, cancellable = true}) {
   const error = h('div', {class: 'form-error', role: 'alert',
     testid: `${testid}-error`});
   const submit = h('button', {class: 'btn primary', type: 'submit',
     testid: submitTestId}, submitLabel);
-  const cancel = h('button', {class: 'btn', type: 'button',
-    testid: `${testid}-cancel`}, 'Cancel');
+  const cancel = cancellable ? h('button', {class: 'btn', type: 'button',
+    testid: `${testid}-cancel`}, 'Cancel') : null;
   const form = h('form', {class: 'dialog-form', novalidate: false},
       h('h2', {}, title), subtitle ? h('p', {class: 'muted'}, subtitle) : null,
       fields, error, h('div', {class: 'dialog-actions'}, cancel, submit));
@@ -29,7 +30,7 @@ function openDialog({title, testid, subtitle, fields, submitLabel, submitTestId,
     dialog.close();
     dialog.remove();
   };
-  cancel.addEventListener('click', close);
+  cancel?.addEventListener('click', close);
   dialog.addEventListener('close', () => dialog.remove());
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -608,9 +609,10 @@ export function openNewToken({units}, onSaved) {
       title: `Token ${made.name}`, testid: 'token-made-dialog',
       subtitle: `${made.role}${made.unit ? ` · ${made.unit}` : ''}`,
       fields: [field('Token', secret, 'Copy it now: it is stored only ' +
-        'hashed and cannot be shown again.'), copy],
+        'hashed and cannot be shown again.'),
+      h('div', {class: 'head-actions'}, copy)],
       submitLabel: 'Done', submitTestId: 'token-done', focus: secret,
-      onSubmit: async () => {},
+      onSubmit: async () => {}, cancellable: false,
     });
     shown.addEventListener('close', () => onSaved?.(made));
   });
