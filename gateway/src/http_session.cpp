@@ -36,11 +36,13 @@ std::string HeaderOf(const http::request<http::string_body>& req,
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
   HttpSession(tcp::socket&& socket, std::atomic<int>& connections,
-              Router& router, ServerMetrics& metrics)
+              Router& router, ServerMetrics& metrics,
+              std::chrono::milliseconds read_timeout)
       : stream_(std::move(socket)),
         connections_(connections),
         router_(router),
-        metrics_(metrics) {
+        metrics_(metrics),
+        read_timeout_(read_timeout) {
     connections_.fetch_add(1, std::memory_order_relaxed);
     metrics_.ConnectionOpened();
   }
@@ -64,7 +66,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     parser_.emplace();
     parser_->header_limit(kMaxHeaderBytes);
     parser_->body_limit(kMaxBodyBytes);
-    stream_.expires_after(kReadTimeout);
+    stream_.expires_after(read_timeout_);
     http::async_read_header(
         stream_, buffer_, *parser_,
         beast::bind_front_handler(&HttpSession::OnHeader, shared_from_this()));
@@ -109,7 +111,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
                                 "request bodies are limited to 1 MiB"),
                   "body_limit");
     }
-    if (ec == http::error::header_limit) {
+    if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
       Response r =
           ErrorResponse(ErrorCode::kValidationFailed, "request head too large");
       r.status = 431;
@@ -207,7 +209,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       res_->body() = std::move(r.body);
       res_->prepare_payload();
     }
-    stream_.expires_after(kReadTimeout);
+    stream_.expires_after(read_timeout_);
     serializer_.emplace(*res_);
     if (r.head_only) serializer_->split(true);
     // A reply nearly always fits the socket's buffer: write it now, and go
@@ -269,12 +271,15 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   beast::tcp_stream stream_;
   std::atomic<int>& connections_;
-  beast::flat_buffer buffer_{8192};
+  // Room for a whole head at the limit and then some: a head past the limit
+  // is then refused as such (431) rather than as an overflow of the buffer.
+  beast::flat_buffer buffer_{2 * kMaxHeaderBytes};
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<http::response<http::string_body>> res_;
   std::optional<http::response_serializer<http::string_body>> serializer_;
   Router& router_;
   ServerMetrics& metrics_;
+  const std::chrono::milliseconds read_timeout_;
   std::chrono::steady_clock::time_point started_;
   std::string method_;
   unsigned version_ = 11;
@@ -287,8 +292,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 }  // namespace
 
 void StartHttpSession(tcp::socket socket, std::atomic<int>& connections,
-                      Router& router, ServerMetrics& metrics) {
-  std::make_shared<HttpSession>(std::move(socket), connections, router, metrics)
+                      Router& router, ServerMetrics& metrics,
+                      std::chrono::milliseconds read_timeout) {
+  std::make_shared<HttpSession>(std::move(socket), connections, router, metrics,
+                                read_timeout)
       ->Run();
 }
 

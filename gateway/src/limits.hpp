@@ -19,11 +19,11 @@ inline constexpr size_t kMaxTargetBytes = 4096;  // Default: 4 KiB.
 inline constexpr auto kLingerTimeout =
     std::chrono::seconds(2);                        // Default: 2 s.
 inline constexpr size_t kLingerMaxBytes = 8 << 20;  // Default: 8 MiB.
-// Time a client has to send a whole request (head and body), and to take a
-// response; a slow (slowloris) client is closed after it.
+// Time a client has to send a whole request (head and body), counted from
+// the connection's start or the last reply, and to take a response; a slow
+// (slowloris) client is closed after it, and so is a keep-alive connection
+// idle that long (browsers open a new one).
 inline constexpr std::chrono::seconds kReadTimeout{15};  // Default: 15 s.
-// Time an idle keep-alive connection is kept open between requests.
-inline constexpr std::chrono::seconds kIdleTimeout{60};  // Default: 60 s.
 // Connections served at once; past it new ones get 503 and are closed.
 inline constexpr size_t kMaxConnections = 4096;  // Default: 4096.
 // Commands queued for the Sequencer; past it writes get 503.

@@ -14,13 +14,15 @@ using tcp = net::ip::tcp;
 
 Listener::Listener(const std::vector<std::unique_ptr<IoThread>>& io,
                    Router& router, ServerMetrics& metrics,
-                   size_t max_connections)
+                   size_t max_connections,
+                   std::chrono::milliseconds read_timeout)
     : io_(io),
       acceptor_(io.front()->ioc),
       retry_(io.front()->ioc),
       router_(router),
       metrics_(metrics),
-      max_connections_(max_connections) {}
+      max_connections_(max_connections),
+      read_timeout_(read_timeout) {}
 
 Status Listener::Open(const tcp::endpoint& endpoint) {
   boost::system::error_code ec;
@@ -101,14 +103,14 @@ void Listener::Serve(tcp::socket socket) {
   IoThread& io = LeastBusy();
   if (&io == io_.front().get()) {
     return StartHttpSession(std::move(socket), io.connections, router_,
-                            metrics_);
+                            metrics_, read_timeout_);
   }
   const tcp::endpoint local = socket.local_endpoint(ec);
   if (ec) return;  // the peer is gone already
   const tcp::socket::native_handle_type fd = socket.release(ec);
   if (ec) return;
   StartHttpSession(tcp::socket(io.ioc, local.protocol(), fd), io.connections,
-                   router_, metrics_);
+                   router_, metrics_, read_timeout_);
 }
 
 }  // namespace cairn::gateway

@@ -6,7 +6,8 @@
 // and logs the first failure of a run and the recovery.
 //
 //   std::vector<std::unique_ptr<IoThread>> io = ...;  // one per thread
-//   auto l = std::make_shared<Listener>(io, router, metrics, 4096);
+//   auto l = std::make_shared<Listener>(io, router, metrics, 4096,
+//                                       kReadTimeout);
 //   l->Open(endpoint);
 //   l->Run();      // l->port() is the bound port (0 asks for any)
 //   l->Stop();     // stops accepting; live sessions go on
@@ -44,8 +45,10 @@ class Listener : public std::enable_shared_from_this<Listener> {
   static constexpr std::chrono::milliseconds kAcceptRetry{100};
 
   // Accepts on io.front(); `io` must outlive the listener's handlers.
+  // `read_timeout`: each session's (StartHttpSession).
   Listener(const std::vector<std::unique_ptr<IoThread>>& io, Router& router,
-           ServerMetrics& metrics, size_t max_connections);
+           ServerMetrics& metrics, size_t max_connections,
+           std::chrono::milliseconds read_timeout);
   // Binds and listens. kUnavailable when the address is taken or invalid.
   Status Open(const boost::asio::ip::tcp::endpoint& endpoint);
   void Run();
@@ -66,6 +69,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   Router& router_;
   ServerMetrics& metrics_;
   size_t max_connections_;
+  std::chrono::milliseconds read_timeout_;
   uint16_t port_ = 0;
 };
 

@@ -154,8 +154,9 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
     return Error{ErrorCode::kValidationFailed,
                  "bad listen address " + options.host, "listen"};
   }
-  impl->listener = std::make_shared<Listener>(
-      impl->io, *impl->router, impl->metrics, options.max_connections);
+  impl->listener =
+      std::make_shared<Listener>(impl->io, *impl->router, impl->metrics,
+                                 options.max_connections, options.read_timeout);
   if (Status st = impl->listener->Open({address, options.port}); !st) {
     return st.error();
   }

@@ -55,6 +55,10 @@ struct ServerOptions {
   size_t max_queued_reads = kMaxQueuedReads;
   // Default: kMaxConnections.
   size_t max_connections = kMaxConnections;
+  // Time a request has to arrive whole, from the connection's start or the
+  // last reply (an idle keep-alive connection closes after it too).
+  // Default: kReadTimeout.
+  std::chrono::milliseconds read_timeout = kReadTimeout;
   // Per-token requests per second (<= 0: off) and burst.
   // Default: kRateLimitPerSecond, kRateLimitBurst.
   double rate_limit = kRateLimitPerSecond;

@@ -56,6 +56,8 @@ class ServerTest : public ::testing::Test {
     o.io_threads = io_threads_;
     o.read_threads = read_threads_;
     o.max_queued_reads = max_queued_reads_;
+    o.max_connections = max_connections_;
+    o.read_timeout = read_timeout_;
     o.rate_limit = rate;
     o.rate_burst = rate;
     o.access_log = false;
@@ -116,6 +118,8 @@ class ServerTest : public ::testing::Test {
   unsigned io_threads_ = 2;
   int read_threads_ = -1;  // ServerOptions::read_threads' default
   size_t max_queued_reads_ = kMaxQueuedReads;
+  size_t max_connections_ = kMaxConnections;
+  std::chrono::milliseconds read_timeout_ = kReadTimeout;
   bool demo_ = false;
   TempDir dir_;
   std::unique_ptr<Server> server_;

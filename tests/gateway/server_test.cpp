@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -203,6 +204,22 @@ TEST_F(ServerTest, EveryErrorCodeAppendsNothing) {
        {},
        413,
        "payload_too_large"},
+      {"target too long",
+       "POST",
+       "/api/v1/goals/kr-1/check-ins?pad=" + std::string(5000, 'a'),
+       R"({"value":1})",
+       kAdmin,
+       {},
+       414,
+       "validation_failed"},
+      {"head too large",
+       "POST",
+       "/api/v1/goals/kr-1/check-ins",
+       R"({"value":1})",
+       kAdmin,
+       {{"X-Pad", std::string(20000, 'a')}},
+       431,
+       "validation_failed"},
       {"bad idempotency key",
        "POST",
        "/api/v1/goals/kr-1/check-ins",
@@ -218,7 +235,10 @@ TEST_F(ServerTest, EveryErrorCodeAppendsNothing) {
     EXPECT_EQ(Member(r.body, "/error/code"), c.code) << c.name;
     EXPECT_FALSE(Member(r.body, "/error/message").empty()) << c.name;
     EXPECT_EQ(Head(), head) << c.name;
-    if (c.status == 413) client_->Close();  // the server closed it
+    // The server closes a connection whose request it refused unread.
+    if (c.status == 413 || c.status == 414 || c.status == 431) {
+      client_->Close();
+    }
   }
   // A viewer may read but not write: 403.
   auto t = Call("POST", "/api/v1/tokens", R"({"name":"vera","role":"viewer"})");
@@ -742,6 +762,111 @@ TEST_F(ServerTest, SubscribeRightAfterCreatingAUnitFindsIt) {
     }
     ASSERT_TRUE(ws.Send(R"({"op":"unsubscribe","sub":")" + id + R"("})"));
   }
+}
+
+// Past the connection limit a new connection is answered 503 and closed;
+// the ones being served go on, and once one closes a new one is served.
+TEST_F(ServerTest, ConnectionsPastTheLimitGet503) {
+  StopServer();
+  max_connections_ = 3;
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  std::vector<std::unique_ptr<HttpClient>> served;
+  for (int i = 0; i < 3; ++i) {
+    served.push_back(
+        std::make_unique<HttpClient>("127.0.0.1", server_->port()));
+    ASSERT_EQ(served.back()->Send("GET", "/healthz").status, 200) << i;
+  }
+  HttpClient extra("127.0.0.1", server_->port());
+  auto r = extra.Send("GET", "/healthz");
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_EQ(Member(r.body, "/error/code"), "unavailable") << r.body;
+  for (auto& c : served) EXPECT_EQ(c->Send("GET", "/healthz").status, 200);
+  served.front()->Close();
+  unsigned status = 0;
+  for (int i = 0; i < 100 && status != 200; ++i) {  // the server sees the FIN
+    std::this_thread::sleep_for(20ms);
+    HttpClient next("127.0.0.1", server_->port());
+    status = next.Send("GET", "/healthz").status;
+  }
+  EXPECT_EQ(status, 200u);
+}
+
+// A connected socket on the loopback with a 5 s receive timeout, or -1.
+int ConnectRaw(uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval timeout{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Reads until the server closes `fd` (0 or a reset) or the receive timeout
+// passes; true when the server closed it.
+bool ReadUntilClosed(int fd) {
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n > 0) continue;
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno != ECONNRESET) {
+      ADD_FAILURE() << "recv: " << std::strerror(errno);
+    }
+    return n == 0 || errno == ECONNRESET;
+  }
+}
+
+// Slowloris: a client sending its request a byte at a time is closed once
+// the read timeout passes from the connection's start, however steadily it
+// sends; a keep-alive connection idle that long after a reply is closed too.
+TEST_F(ServerTest, SlowAndIdleConnectionsAreClosedAfterTheReadTimeout) {
+  StopServer();
+  read_timeout_ = 600ms;
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  const std::string request =
+      "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(400, 'a') +
+      "\r\n\r\n";
+  const int slow = ConnectRaw(server_->port());
+  ASSERT_GE(slow, 0);
+  const auto start = std::chrono::steady_clock::now();
+  std::atomic<bool> closed{false};
+  std::thread dribble([&] {
+    for (char c : request) {  // 400+ bytes, 10 ms apart: ~4 s in all
+      if (closed || ::send(slow, &c, 1, MSG_NOSIGNAL) != 1) return;
+      std::this_thread::sleep_for(10ms);
+    }
+  });
+  EXPECT_TRUE(ReadUntilClosed(slow));
+  const auto after = std::chrono::steady_clock::now() - start;
+  closed = true;
+  dribble.join();
+  ::close(slow);
+  EXPECT_GE(after, 500ms);
+  EXPECT_LT(after, 3s) << "the slow client was served for "
+                       << std::chrono::duration<double>(after).count() << " s";
+
+  const int idle = ConnectRaw(server_->port());
+  ASSERT_GE(idle, 0);
+  const std::string whole = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_EQ(::send(idle, whole.data(), whole.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(whole.size()));
+  char buf[4096];
+  const ssize_t n = ::recv(idle, buf, sizeof buf, 0);
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(std::string(buf, static_cast<size_t>(n)).rfind("HTTP/1.1 200", 0),
+            0u);
+  const auto replied = std::chrono::steady_clock::now();
+  EXPECT_TRUE(ReadUntilClosed(idle));
+  const auto idled = std::chrono::steady_clock::now() - replied;
+  ::close(idle);
+  EXPECT_GE(idled, 500ms);
+  EXPECT_LT(idled, 3s);
 }
 
 // A revoked token loses its live connections too, not only its next HTTP
