@@ -764,6 +764,16 @@ TEST_F(ServerTest, SubscribeRightAfterCreatingAUnitFindsIt) {
   }
 }
 
+// A head under the 16 KiB limit is served, however large (one of 8-16 KiB
+// was refused as a buffer overflow, 400).
+TEST_F(ServerTest, HeadsUpToTheLimitAreServed) {
+  for (size_t pad : {size_t{1000}, size_t{9000}, size_t{15000}}) {
+    auto r = Call("GET", "/api/v1/units", "", kAdmin,
+                  {{"X-Pad", std::string(pad, 'a')}});
+    EXPECT_EQ(r.status, 200) << pad << ": " << r.body;
+  }
+}
+
 // Past the connection limit a new connection is answered 503 and closed;
 // the ones being served go on, and once one closes a new one is served.
 TEST_F(ServerTest, ConnectionsPastTheLimitGet503) {
