@@ -15,7 +15,8 @@
 // the board shows live on both pages, from one snapshot rendering shared by
 // the server (no REST board read); a first visit opens the company's board;
 // a retro note is added from the retro page; a goal dropped with a reason
-// shows why in its history and the retro; a viewer scoped to the team opens
+// shows why in its history and the retro; a goal's owner and weight edited
+// with a reason; a viewer scoped to the team opens
 // its board, live, with no write buttons; an admin makes a token (its secret
 // shown once) and revokes it, and its holder's open board signs out; on an empty store the company,
 // cycles and a department are made in the browser, and an ended cycle is
@@ -601,6 +602,41 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
             '[data-testid="retro-missed"] h2'), 'Below target so far');
         await pageA.screenshot({path: path.join(SHOTS, 'retro.png'),
           fullPage: true});
+      });
+
+      await t.test('a goal edited from its page: only what changed, with ' +
+          'the reason', async () => {
+        await pageA.goto(`${server.base}/#/goal/${KR2}`);
+        await pageA.click('[data-testid="edit-goal-btn"]');
+        await pageA.fill('[data-testid="edit-goal-owner"]', 'carol');
+        await pageA.fill('[data-testid="edit-goal-weight"]', '2');
+        await pageA.fill('[data-testid="edit-goal-reason"]',
+            'Bob moved to the platform team');
+        const before = (await server.api('GET', `/goals/${KR2}`)).version;
+        await pageA.click('[data-testid="edit-goal-save"]');
+        await pageA.waitForSelector('[data-testid="edit-goal-dialog"]',
+            {state: 'detached'});
+        const ev = pageA.locator('[data-testid="history-event"]' +
+            '[data-type="goal.edited"]').first();
+        await ev.waitFor();
+        assert.match(await ev.textContent(), /bob.*carol/s);
+        assert.match(await ev.textContent(), /Bob moved to the platform team/);
+        const g = await server.api('GET', `/goals/${KR2}`);
+        assert.deepEqual([g.owner, g.weight, g.version], ['carol', 2,
+          before + 1]);
+        // The title with markup was sent back untouched: not in the change.
+        const history = await server.api('GET', `/goals/${KR2}/history`);
+        const last = history.events[history.events.length - 1];
+        assert.deepEqual(Object.keys(last.changes).sort(), ['owner', 'weight']);
+        // Saving with nothing changed appends nothing.
+        const head = (await (await fetch(`${server.base}/healthz`)).json())
+            .position;
+        await pageA.click('[data-testid="edit-goal-btn"]');
+        await pageA.click('[data-testid="edit-goal-save"]');
+        await pageA.waitForSelector('[data-testid="edit-goal-dialog"]',
+            {state: 'detached'});
+        assert.equal((await (await fetch(`${server.base}/healthz`)).json())
+            .position, head);
       });
 
       await t.test('a goal dropped with a reason: history and retro say why',

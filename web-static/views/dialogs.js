@@ -1,6 +1,7 @@
 // Modal forms: check-in (value, confidence, note), target edit (with a
-// reason), a new goal, a split of a goal, a retrospective note, a new unit,
-// a new cycle, a goal's status and closing a cycle. All use <dialog>, so
+// reason), a goal's other fields, a new goal, a split of a goal, a
+// retrospective note, a new unit, a new cycle, a goal's status and closing a
+// cycle. All use <dialog>, so
 // Escape closes them and focus stays inside.
 import {h, fmtValue, KIND_LABEL} from '../util.js';
 import {api} from '../api.js';
@@ -631,6 +632,61 @@ export function openRevokeToken(token, onSaved) {
     onSubmit: async () => {
       await api.revokeToken(token.name);
       onSaved?.();
+    },
+  });
+}
+
+/**
+ * Edits a goal's own fields (PATCH /goals/{id}: only those changed are
+ * sent, and the server appends only what really changed) with a reason,
+ * kept in the history. The target has its own dialog; the measure's other
+ * members, the unit and cycle stay as they are.
+ */
+export function openEditGoal(goal, onSaved) {
+  const title = h('input', {type: 'text', testid: 'edit-goal-title',
+    required: true, maxlength: 300, value: goal.title || ''});
+  const description = h('textarea', {rows: 3, testid: 'edit-goal-description',
+    maxlength: 4000});
+  description.value = goal.description || '';
+  const owner = h('input', {type: 'text', testid: 'edit-goal-owner',
+    maxlength: 100, value: goal.owner || '', placeholder: 'a person\'s handle'});
+  const weight = h('input', {type: 'number', step: 'any', min: 0,
+    testid: 'edit-goal-weight', required: true,
+    value: String(goal.weight ?? 1)});
+  const due = h('input', {type: 'date', testid: 'edit-goal-due',
+    value: goal.due || ''});
+  const committed = h('input', {type: 'checkbox', testid: 'edit-goal-committed',
+    checked: Boolean(goal.committed)});
+  const reason = h('input', {type: 'text', testid: 'edit-goal-reason',
+    maxlength: 500, placeholder: 'e.g. Bob moved to the platform team'});
+  return openDialog({
+    title: 'Edit goal', testid: 'edit-goal-dialog', subtitle: goal.title,
+    fields: [field('Title', title), field('Description', description),
+      h('div', {class: 'field-group'}, field('Owner', owner),
+          field('Weight', weight), field('Due', due)),
+      h('label', {class: 'check'}, committed,
+          ' committed (graded against 1.0, not 0.7)'),
+      field('Reason', reason, 'Shown in the history.')],
+    submitLabel: 'Save', submitTestId: 'edit-goal-save', focus: title,
+    onSubmit: async () => {
+      const body = {};
+      const text = (v) => v.trim();
+      if (text(title.value) !== (goal.title || '')) body.title = text(title.value);
+      if (text(description.value) !== (goal.description || '')) {
+        body.description = text(description.value);
+      }
+      if (text(owner.value) !== (goal.owner || '')) body.owner = text(owner.value);
+      if (Number(weight.value) !== Number(goal.weight ?? 1)) {
+        body.weight = Number(weight.value);
+      }
+      if (due.value !== (goal.due || '')) body.due = due.value || null;
+      if (committed.checked !== Boolean(goal.committed)) {
+        body.committed = committed.checked;
+      }
+      if (!Object.keys(body).length) return;  // nothing changed
+      if (text(reason.value)) body.reason = text(reason.value);
+      const res = await api.editGoal(goal.id, body);
+      onSaved?.(res);
     },
   });
 }

@@ -3,8 +3,8 @@ import {h, clear, cycleBounds, fmtAny, fmtValue, fmtDateTime, fmtGrade,
   fmtNum, fmtPct, FIELD_LABEL, KIND_LABEL, PACING_LABEL} from '../util.js';
 import {api} from '../api.js';
 import {progressChart} from './chart.js';
-import {nextStatuses, openCheckIn, openEditTarget, openSplit, openStatus}
-  from './dialogs.js';
+import {nextStatuses, openCheckIn, openEditGoal, openEditTarget, openSplit,
+  openStatus} from './dialogs.js';
 
 const TYPE_LABEL = {
   'goal.created': 'Created', 'goal.edited': 'Edited',
@@ -244,6 +244,8 @@ export async function renderGoalPage(container, id, ctx) {
             type: 'button', testid: 'split-btn',
             onclick: () => openSplit(goal, ctx.units || [], reload)}, 'Split') :
             null,
+          h('button', {class: 'btn', type: 'button', testid: 'edit-goal-btn',
+            onclick: () => openEditGoal(goal, reload)}, 'Edit'),
           nextStatuses(goal).length ? h('button', {class: 'btn',
             type: 'button', testid: 'status-btn',
             onclick: () => openStatus(goal, reload)}, 'Status') : null));
