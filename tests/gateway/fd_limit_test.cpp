@@ -55,22 +55,6 @@ size_t Count(const std::string& text, const std::string& what) {
   return n;
 }
 
-// A connected loopback socket (the kernel completes the handshake whether
-// or not the server accepts it), or -1.
-int Connect(uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (fd >= 0 &&
-      ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 TEST(FdLimitTest, OutOfDescriptorsNeitherSpinsNorFloodsAndRecovers) {
   TempDir dir;
   const std::string log = (dir.path() / "serve.log").string();
@@ -83,7 +67,7 @@ TEST(FdLimitTest, OutOfDescriptorsNeitherSpinsNorFloodsAndRecovers) {
 
   std::vector<int> clients;
   for (int i = 0; i < 300; ++i) {
-    const int fd = Connect(s.port);
+    const int fd = ConnectLoopback(s.port);
     ASSERT_GE(fd, 0) << "connection " << i;
     clients.push_back(fd);
   }

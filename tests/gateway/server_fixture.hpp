@@ -4,7 +4,10 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <simdjson.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <filesystem>
@@ -33,6 +36,27 @@ inline std::string Member(const std::string& json, const std::string& key) {
   if (doc.at_pointer(key).get(v) != simdjson::SUCCESS) return "";
   if (v.is_string()) return std::string(v.get_string().value());
   return simdjson::minify(v);
+}
+
+// A socket connected to 127.0.0.1:`port` (the kernel completes the
+// handshake whether or not the server accepts it), with a receive timeout
+// when `recv_timeout_s` > 0; -1 when the connect fails.
+inline int ConnectLoopback(uint16_t port, int recv_timeout_s = 0) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  if (recv_timeout_s > 0) {
+    timeval timeout{recv_timeout_s, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  }
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
 }
 
 class ServerTest : public ::testing::Test {

@@ -585,15 +585,9 @@ TEST_F(ServerTest, MetricsExposition) {
 // replies' text (read until `replies` status lines and bodies arrived).
 std::string SendInPieces(uint16_t port, const std::vector<std::string>& pieces,
                          int replies) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval timeout{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  const int fd = ConnectLoopback(port, 5);
   std::string got;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+  if (fd >= 0) {
     for (const std::string& piece : pieces) {
       EXPECT_EQ(::send(fd, piece.data(), piece.size(), MSG_NOSIGNAL),
                 static_cast<ssize_t>(piece.size()));
@@ -622,7 +616,7 @@ std::string SendInPieces(uint16_t port, const std::vector<std::string>& pieces,
       got.append(buf, static_cast<size_t>(n));
     }
   }
-  ::close(fd);
+  if (fd >= 0) ::close(fd);
   return got;
 }
 
@@ -801,22 +795,6 @@ TEST_F(ServerTest, ConnectionsPastTheLimitGet503) {
   EXPECT_EQ(status, 200u);
 }
 
-// A connected socket on the loopback with a 5 s receive timeout, or -1.
-int ConnectRaw(uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval timeout{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 // Reads until the server closes `fd` (0 or a reset) or the receive timeout
 // passes; true when the server closed it.
 bool ReadUntilClosed(int fd) {
@@ -842,7 +820,7 @@ TEST_F(ServerTest, SlowAndIdleConnectionsAreClosedAfterTheReadTimeout) {
   const std::string request =
       "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(400, 'a') +
       "\r\n\r\n";
-  const int slow = ConnectRaw(server_->port());
+  const int slow = ConnectLoopback(server_->port(), 5);
   ASSERT_GE(slow, 0);
   const auto start = std::chrono::steady_clock::now();
   std::atomic<bool> closed{false};
@@ -861,7 +839,7 @@ TEST_F(ServerTest, SlowAndIdleConnectionsAreClosedAfterTheReadTimeout) {
   EXPECT_LT(after, 3s) << "the slow client was served for "
                        << std::chrono::duration<double>(after).count() << " s";
 
-  const int idle = ConnectRaw(server_->port());
+  const int idle = ConnectLoopback(server_->port(), 5);
   ASSERT_GE(idle, 0);
   const std::string whole = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
   ASSERT_EQ(::send(idle, whole.data(), whole.size(), MSG_NOSIGNAL),

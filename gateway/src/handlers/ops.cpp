@@ -44,6 +44,19 @@ bool EventVisible(const Call& call, const State& state, const Event& e) {
   return false;
 }
 
+// A token's "name", "role" and "unit" (null: the whole organisation).
+void WriteTokenWho(JsonWriter& w, const std::string& name, Role role,
+                   const std::string& unit) {
+  w.Key("name").String(name);
+  w.Key("role").String(RoleName(role));
+  w.Key("unit");
+  if (unit.empty()) {
+    w.Null();
+  } else {
+    w.String(unit);
+  }
+}
+
 }  // namespace
 
 void GetHealth(Call call) {
@@ -171,14 +184,7 @@ void CreateTokenHandler(Call call) {
     const Token& t = it->second;
     JsonWriter w;
     w.BeginObject();
-    w.Key("name").String(t.name);
-    w.Key("role").String(RoleName(t.role));
-    w.Key("unit");
-    if (t.unit.empty()) {
-      w.Null();
-    } else {
-      w.String(t.unit);
-    }
+    WriteTokenWho(w, t.name, t.role, t.unit);
     w.Key("token").String(secret);
     w.Key("position").Uint(state.position);
     w.EndObject();
@@ -193,14 +199,7 @@ void GetMe(Call call) {
   const Principal& p = call.principal;
   JsonWriter w;
   w.BeginObject();
-  w.Key("name").String(p.name);
-  w.Key("role").String(RoleName(p.role));
-  w.Key("unit");
-  if (p.unit.empty()) {
-    w.Null();
-  } else {
-    w.String(p.unit);
-  }
+  WriteTokenWho(w, p.name, p.role, p.unit);
   w.EndObject();
   call.reply(JsonResponse(200, std::move(w).Take()));
 }
@@ -219,14 +218,7 @@ void ListTokens(Call call) {
       continue;
     }
     w.BeginObject();
-    w.Key("name").String(t.name);
-    w.Key("role").String(RoleName(t.role));
-    w.Key("unit");
-    if (t.unit.empty()) {
-      w.Null();
-    } else {
-      w.String(t.unit);
-    }
+    WriteTokenWho(w, t.name, t.role, t.unit);
     w.Key("revoked").Bool(t.revoked);
     w.Key("version").Uint(t.version);
     w.EndObject();
