@@ -16,7 +16,8 @@
 // the server (no REST board read); a first visit opens the company's board;
 // a retro note is added from the retro page; a goal dropped with a reason
 // shows why in its history and the retro; a goal's owner and weight edited
-// with a reason; a viewer scoped to the team opens
+// with a reason; a check-in reported late counts from its day; a viewer
+// scoped to the team opens
 // its board, live, with no write buttons; an admin makes a token (its secret
 // shown once) and revokes it, and its holder's open board signs out; on an empty store the company,
 // cycles and a department are made in the browser, and an ended cycle is
@@ -768,6 +769,31 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
           getComputedStyle(document.body).backgroundColor);
         assert.notEqual(bg, 'rgb(246, 247, 249)');
       });
+
+      await t.test('a check-in reported late counts from the day it was true',
+          async () => {
+            await pageA.goto(`${server.base}/#/goal/${KR}`);
+            await pageA.click('[data-testid="checkin-btn"]');
+            const yesterday = await pageA.evaluate(() => {
+              const d = new Date(Date.now() - 86400000);
+              const pad = (n) => String(n).padStart(2, '0');
+              return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-` +
+                pad(d.getDate());
+            });
+            await pageA.fill('[data-testid="checkin-value"]', '33');
+            await pageA.fill('[data-testid="checkin-as-of"]', yesterday);
+            await pageA.click('[data-testid="checkin-save"]');
+            await pageA.waitForSelector('[data-testid="checkin-dialog"]',
+                {state: 'detached'});
+            const history = await server.api('GET', `/goals/${KR}/history`);
+            const last = history.events[history.events.length - 1];
+            assert.equal(last.type, 'goal.checked_in');
+            assert.equal(last.data.value, 33);
+            assert.equal(last.data.at, await pageA.evaluate((day) =>
+              new Date(`${day}T23:59:59`).toISOString(), yesterday));
+            // Today's later check-ins stay the current value.
+            assert.equal((await server.api('GET', `/goals/${KR}`)).current, 71);
+          });
 
       await t.test('an empty store: the company, a cycle and a team made ' +
           'in the browser', async () => {

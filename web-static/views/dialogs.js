@@ -53,6 +53,12 @@ function openDialog({title, testid, subtitle, fields, submitLabel, submitTestId,
   return dialog;
 }
 
+// `d`'s date in this browser's time zone, as YYYY-MM-DD.
+function localDay(d) {
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
 /** Check-in: opens prefilled with the current value; Save is the 2nd click. */
 export function openCheckIn(goal, onSaved) {
   const m = goal.measure || {};
@@ -74,6 +80,11 @@ export function openCheckIn(goal, onSaved) {
   syncConf();
   const note = h('textarea', {rows: 3, testid: 'checkin-note', maxlength: 2000,
     placeholder: 'What moved, what is in the way?'});
+  // A value reported late counts from the day it was true (pacing, the
+  // chart and staleness use that day), not from when it was entered.
+  const today = localDay(new Date());
+  const asOf = h('input', {type: 'date', testid: 'checkin-as-of', max: today,
+    value: today, required: true});
   const target = m.target !== undefined ?
     `Target ${fmtValue(m.target, m.unit)}` : '';
   return openDialog({
@@ -87,11 +98,16 @@ export function openCheckIn(goal, onSaved) {
           Object.assign(conf, {id: 'checkin-conf'}),
           h('div', {class: 'hint'}, '0 = will not happen, 10 = certain')),
       field('Note', note),
+      field('True as of', asOf, 'An earlier day for a value reported late.'),
     ],
     submitLabel: 'Save check-in', submitTestId: 'checkin-save', focus: value,
     onSubmit: async () => {
       const body = {value: Number(value.value), confidence: Number(conf.value)};
       if (note.value.trim()) body.note = note.value.trim();
+      // An earlier day: the end of that day, here.
+      if (asOf.value && asOf.value < today) {
+        body.at = new Date(`${asOf.value}T23:59:59`).toISOString();
+      }
       const res = await api.checkIn(goal.id, body);
       onSaved?.(res);
     },
