@@ -71,6 +71,15 @@ void BoardCache::Kept(const std::string& key, uint64_t position, size_t bytes) {
   }
 }
 
+void BoardCache::DropBefore(uint64_t position) {
+  std::lock_guard lock(mu_);
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    auto next = std::next(it);
+    if (it->position < position) Erase(it);
+    it = next;
+  }
+}
+
 uint64_t BoardCache::rendered() const {
   std::lock_guard lock(mu_);
   return rendered_;

@@ -13,7 +13,8 @@
 // Keeps the boards most recently asked for, at most `max_bytes` and
 // kMaxEntries of them (a board larger than that is rendered and handed out,
 // not kept); a board of a key at a newer position drops that key's older
-// ones (nobody subscribes in the past). Thread-safe.
+// ones, and DropBefore every key's (snapshots are taken at the live head:
+// nobody asks for a board of the past). Thread-safe.
 #pragma once
 
 #include <cstddef>
@@ -40,6 +41,12 @@ class BoardCache {
   // renders again.
   Board Get(const std::string& key, uint64_t position,
             const std::function<std::string()>& render);
+
+  // Drops the boards of positions before `position`: the live head moved
+  // past them (the server calls it for each published batch, so that an
+  // idle server keeps no boards). One being rendered still reaches those
+  // waiting for it.
+  void DropBefore(uint64_t position);
 
   // Boards rendered, and answers that took a board rendered for another.
   uint64_t rendered() const;

@@ -37,6 +37,24 @@ namespace cairn::gateway {
 
 namespace net = boost::asio;
 
+// Publishes to the live hub, then drops the shared snapshot boards the head
+// has moved past (on the Sequencer's publishing thread).
+class PublishToHub : public ChangeHub {
+ public:
+  PublishToHub(Hub& hub, BoardCache& boards) : hub_(hub), boards_(boards) {}
+  void Publish(std::shared_ptr<const ChangeSet> changes) override {
+    const uint64_t head = changes && !changes->events.empty()
+                              ? changes->events.back().position
+                              : 0;
+    hub_.Publish(std::move(changes));
+    if (head != 0) boards_.DropBefore(head);
+  }
+
+ private:
+  Hub& hub_;
+  BoardCache& boards_;
+};
+
 struct Server::Impl {
   ServerOptions options;
   std::unique_ptr<eventstore::EventStore> store;
@@ -46,7 +64,8 @@ struct Server::Impl {
   std::unique_ptr<TimeTravel> time_travel;
   std::unique_ptr<Hub> hub;
   std::unique_ptr<Sequencer> sequencer;
-  BoardCache boards{kBoardCacheBytes};  // outlives the sessions and reads
+  BoardCache boards{kBoardCacheBytes};    // outlives the sessions and reads
+  std::unique_ptr<PublishToHub> publish;  // the hub, then the boards
   LiveContext live;
   std::unique_ptr<LiveShards> live_shards;  // before the hub goes (Stop)
   Services services;
@@ -93,8 +112,9 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
     return std::move(w).Take();
   };
   impl->hub = std::make_unique<Hub>(impl->store->Head(), renderer);
-  impl->sequencer = std::make_unique<Sequencer>(*impl->store, impl->hub.get(),
-                                                &impl->metrics);
+  impl->publish = std::make_unique<PublishToHub>(*impl->hub, impl->boards);
+  impl->sequencer = std::make_unique<Sequencer>(
+      *impl->store, impl->publish.get(), &impl->metrics);
   impl->sequencer->SetTimeTravel(impl->time_travel.get());
   if (Status st = impl->sequencer->Start(); !st) return st.error();
   if (options.demo && impl->store->Head() == 0) {

@@ -857,6 +857,42 @@ TEST_F(ServerTest, SlowAndIdleConnectionsAreClosedAfterTheReadTimeout) {
   EXPECT_LT(idled, 3s);
 }
 
+// Boards kept for sharing between snapshots are let go once the head
+// moves past them: an idle server holds none.
+TEST_F(ServerTest, SharedSnapshotBoardsGoWhenTheHeadMovesOn) {
+  ASSERT_NO_FATAL_FAILURE(Seed());
+  auto kept = [&] {
+    const std::string text = Call("GET", "/metrics").body;
+    const std::string name = "\ncairn_live_board_cache_bytes ";
+    const size_t at = text.find(name);
+    return at == std::string::npos
+               ? -1.0
+               : std::stod(text.substr(at + name.size(), 20));
+  };
+  LiveClient ws(server_->port(), kAdmin);
+  ASSERT_TRUE(ws.ok()) << ws.error();
+  ASSERT_TRUE(ws.Send(
+      R"({"op":"subscribe","sub":"s","unit":"sales","snapshot":true})"));
+  for (;;) {
+    LiveMsg m = ws.Read(5s);
+    ASSERT_NE(m.op, "timeout");
+    ASSERT_NE(m.op, "close");
+    if (m.op == "synced") break;
+  }
+  EXPECT_GT(kept(), 0);
+  ASSERT_EQ(
+      Call("POST", "/api/v1/goals/kr-1/check-ins", R"({"value":4})").status,
+      201);
+  EXPECT_EQ(ws.Read(5s).op, "event");  // published
+  // The drop follows the hand-over to the sessions on the publishing thread.
+  double bytes = kept();
+  for (int i = 0; i < 100 && bytes != 0; ++i) {
+    std::this_thread::sleep_for(10ms);
+    bytes = kept();
+  }
+  EXPECT_EQ(bytes, 0);
+}
+
 // A revoked token loses its live connections too, not only its next HTTP
 // request: a session subscribed when the revocation is published closes
 // with 4001, and one that subscribes after it is closed instead of served.

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -61,6 +62,44 @@ TEST(BoardCacheTest, OtherKeysAndPositionsAreRenderedAndANewerOneDropsOlder) {
   EXPECT_EQ(*cache.Get("eng", 1, render("again")), "e1");
   EXPECT_EQ(*cache.Get("sales", 1, render("s1 again")), "s1 again");
   EXPECT_EQ(renders, 4);
+}
+
+// The live head moved past position 2: every key's boards before it go,
+// one being rendered still reaches its waiters, and is not kept after.
+TEST(BoardCacheTest, DropBeforeLetsGoOfEveryBoardTheHeadMovedPast) {
+  BoardCache cache(1 << 20);
+  cache.Get("sales", 1, [] { return std::string("s1"); });
+  cache.Get("eng", 2, [] { return std::string("e2"); });
+  cache.Get("ops", 3, [] { return std::string("o3"); });
+  EXPECT_EQ(cache.bytes(), 6u);
+  cache.DropBefore(3);
+  EXPECT_EQ(cache.bytes(), 2u);
+  EXPECT_EQ(*cache.Get("ops", 3, [] { return std::string("again"); }), "o3");
+  EXPECT_EQ(*cache.Get("eng", 2, [] { return std::string("e2 again"); }),
+            "e2 again");
+
+  std::promise<void> started;
+  std::promise<void> release;
+  std::thread renderer([&] {
+    EXPECT_EQ(*cache.Get("hr", 4,
+                         [&] {
+                           started.set_value();
+                           release.get_future().wait();
+                           return std::string("h4");
+                         }),
+              "h4");
+  });
+  started.get_future().wait();
+  std::thread waiter([&] {
+    EXPECT_EQ(*cache.Get("hr", 4, [] { return std::string("own"); }), "h4");
+  });
+  // The waiter has found the rendering (shared counts it) before the drop.
+  while (cache.shared() < 2) std::this_thread::yield();
+  cache.DropBefore(5);
+  release.set_value();
+  renderer.join();
+  waiter.join();
+  EXPECT_EQ(cache.bytes(), 0u);
 }
 
 TEST(BoardCacheTest, KeepsAtMostItsBytesLeastRecentlyAskedForFirst) {
