@@ -82,6 +82,8 @@ const list = (value, key) => (Array.isArray(value) ? value : (value?.[key] ?? []
 
 export const api = {
   me: () => request('GET', '/me'),
+  events: ({from, limit} = {}) => request('GET', '/events',
+      {query: {from, limit}}),
   units: async (opts) => list(await request('GET', '/units', opts), 'units'),
   cycles: async (opts) => list(await request('GET', '/cycles', opts), 'cycles'),
   cycle: (id) => request('GET', `/cycles/${enc(id)}`),

@@ -12,6 +12,7 @@ import {renderScorecard} from './views/scorecard.js';
 import {renderReplay} from './views/replay.js';
 import {renderRetro} from './views/retro.js';
 import {renderTokens} from './views/tokens.js';
+import {renderAudit} from './views/audit.js';
 
 const $ = (sel) => document.querySelector(sel);
 const UNIT_KEY = 'cairn.unit';
@@ -257,6 +258,7 @@ async function route() {
     else if (view === 'replay') state.cleanup = await renderReplay(container, ctx());
     else if (view === 'retro') await renderRetro(container, ctx());
     else if (view === 'tokens') await renderTokens(container, ctx());
+    else if (view === 'audit') await renderAudit(container);
     else await renderBoard(container);
   } catch (e) {
     if (e.status === 401) return;

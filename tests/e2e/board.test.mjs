@@ -16,7 +16,8 @@
 // the server (no REST board read); a first visit opens the company's board;
 // a retro note is added from the retro page; a goal dropped with a reason
 // shows why in its history and the retro; a goal's owner and weight edited
-// with a reason; a check-in reported late counts from its day; a viewer
+// with a reason; the audit trail lists them newest first, filtered by kind
+// and actor; a check-in reported late counts from its day; a viewer
 // scoped to the team opens
 // its board, live, with no write buttons; an admin makes a token (its secret
 // shown once) and revokes it, and its holder's open board signs out; on an empty store the company,
@@ -672,6 +673,42 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
             // A running cycle is not offered for closing.
             assert.equal(await pageA.locator('[data-testid="retro-close"]')
                 .count(), 0);
+          });
+
+      await t.test('the audit trail lists who changed what, when and why',
+          async () => {
+            await pageA.goto(`${server.base}/#/audit`);
+            const list = '[data-testid="audit-list"]';
+            await pageA.waitForSelector(`${list} [data-testid="audit-event"]`);
+            // Newest first: the last change made (the demos goal dropped),
+            // then KR2's owner and weight.
+            const rows = pageA.locator(`${list} [data-testid="audit-event"]`);
+            assert.equal(await rows.nth(0).getAttribute('data-type'),
+                'goal.status_changed');
+            assert.equal(await rows.nth(1).getAttribute('data-type'),
+                'goal.edited');
+            assert.match(await rows.nth(1).textContent(),
+                /bob.*carol.*Bob moved to the platform/s);
+            // Only target and field edits: the retarget with its reason,
+            // named by the goal's title.
+            await pageA.selectOption('[data-testid="audit-kind"]', 'edits');
+            const types = await pageA.locator(`${list} [data-testid=` +
+                '"audit-event"]').evaluateAll((els) =>
+              els.map((el) => el.dataset.type));
+            assert.ok(types.length >= 2 && types.every((x) =>
+              x === 'goal.edited'), types.join());
+            const retarget = pageA.locator(`${list} [data-testid=` +
+                '"audit-event"]', {hasText: 'budget cut'});
+            assert.match(await retarget.textContent(),
+                /Reach 100 weekly sign-ups.*Target.*budget cut/s);
+            // Status changes: the drop, with its reason.
+            await pageA.selectOption('[data-testid="audit-kind"]', 'status');
+            assert.match(await pageA.textContent(list),
+                /Run 20 customer demos.*dropped.*Folded into the sign-ups goal/s);
+            // Who: nothing by a name that never acted.
+            await pageA.fill('[data-testid="audit-who"]', 'nobody-here');
+            assert.equal(await pageA.locator(`${list} [data-testid=` +
+                '"audit-event"]').count(), 0);
           });
 
       await t.test('a viewer scoped to a team: its board, live, no write ' +

@@ -6,7 +6,7 @@ import {progressChart} from './chart.js';
 import {nextStatuses, openCheckIn, openEditGoal, openEditTarget, openSplit,
   openStatus} from './dialogs.js';
 
-const TYPE_LABEL = {
+export const TYPE_LABEL = {
   'goal.created': 'Created', 'goal.edited': 'Edited',
   'goal.status_changed': 'Status changed', 'goal.checked_in': 'Checked in',
   'goal.decomposed': 'Split into parts',
@@ -53,7 +53,8 @@ function splitText(d, unit) {
   return `Split by ${d.by} into ${n} parts`;
 }
 
-function eventDetails(ev, unit) {
+/** The lines that say what a goal's event changed, and why. */
+export function eventDetails(ev, unit) {
   const d = ev.data || {};
   const out = [];
   const changes = changeList(ev);

@@ -1,0 +1,131 @@
+// The audit trail: every change the token may see, newest first, across
+// the organisation: who changed which goal, when, from what to what and
+// why; check-ins, status changes, units, cycles and tokens too. Read from
+// the event log itself (GET /events), a window at a time; nothing in it is
+// ever overwritten.
+import {h, clear, fmtDateTime} from '../util.js';
+import {api} from '../api.js';
+import {eventDetails, TYPE_LABEL} from './goal.js';
+
+const WINDOW = 200;  // events read per page
+
+const KINDS = [
+  ['all', 'Everything'],
+  ['edits', 'Targets and other edits', (e) => e.type === 'goal.edited'],
+  ['status', 'Status changes', (e) => e.type === 'goal.status_changed'],
+  ['check-ins', 'Check-ins', (e) => e.type === 'goal.checked_in'],
+  ['structure', 'Goals made or split', (e) => e.type === 'goal.created' ||
+    e.type === 'goal.decomposed'],
+  ['org', 'Units, cycles, tokens, metrics', (e) => !e.type.startsWith('goal.')],
+];
+
+const OTHER_LABEL = {
+  'unit.created': 'Unit created', 'unit.edited': 'Unit edited',
+  'cycle.created': 'Cycle created', 'cycle.closed': 'Cycle closed',
+  'metric.defined': 'Metric defined', 'metric.recorded': 'Metric values',
+  'retro.noted': 'Retro note', 'token.created': 'Token created',
+  'token.revoked': 'Token revoked',
+};
+
+// What an event other than a goal's says, in words (never a token's hash).
+function otherDetails(e) {
+  const d = e.data || {};
+  const line = (text) => h('div', {class: 'ev-line'}, text);
+  switch (e.type) {
+    case 'unit.created':
+      return [line(`${d.name || d.id} (${d.kind}` +
+        (d.parent ? `, under ${d.parent})` : ')'))];
+    case 'cycle.created':
+      return [line(`${d.name || d.id}: ${d.start} – ${d.end}`)];
+    case 'token.created':
+      return [line(`${d.name}: ${d.role}` + (d.unit ? `, sees ${d.unit}` : ''))];
+    case 'metric.recorded':
+      return [line(`${(d.points || []).length} points` +
+        (d.source ? ` from ${d.source}` : ''))];
+    case 'retro.noted':
+      return [line(`${d.kind || 'note'}: ${d.text || ''}`)];
+    default:
+      return eventDetails(e, null);
+  }
+}
+
+const streamId = (stream, prefix) =>
+  stream.startsWith(`${prefix}-`) ? stream.slice(prefix.length + 1) : '';
+
+export async function renderAudit(container) {
+  clear(container).append(h('p', {class: 'muted'}, 'Loading…'));
+  const kind = h('select', {testid: 'audit-kind',
+    'aria-label': 'Which changes'},
+  KINDS.map(([v, label]) => h('option', {value: v}, label)));
+  const who = h('input', {type: 'search', testid: 'audit-who',
+    placeholder: 'who (token name)', 'aria-label': 'Who'});
+  const list = h('ol', {class: 'timeline', testid: 'audit-list'});
+  const older = h('button', {class: 'btn', type: 'button',
+    testid: 'audit-older'}, 'Older');
+  const status = h('p', {class: 'muted', testid: 'audit-status'});
+  const titles = new Map();  // goal id -> title
+  const events = [];         // newest first
+  let before = 0;            // the next window ends at this position
+
+  const show = () => {
+    const test = KINDS.find(([v]) => v === kind.value)[2];
+    const name = who.value.trim().toLowerCase();
+    const shown = events.filter((e) => (!test || test(e)) &&
+        (!name || String(e.actor).toLowerCase().includes(name)));
+    clear(list).append(...shown.map((e) => {
+      const goal = streamId(e.stream, 'goal');
+      return h('li', {class: 'event', testid: 'audit-event',
+        dataset: {type: e.type, position: String(e.position)}},
+      h('div', {class: 'ev-head'},
+          h('span', {class: 'ev-type'},
+              TYPE_LABEL[e.type] || OTHER_LABEL[e.type] || e.type),
+          goal ? h('a', {href: `#/goal/${encodeURIComponent(goal)}`,
+            testid: 'audit-goal'}, titles.get(goal) || goal) : null,
+          h('span', {class: 'ev-who'}, e.actor || 'unknown'),
+          h('time', {datetime: e.at, class: 'ev-when'}, fmtDateTime(e.at))),
+      goal ? eventDetails(e, null) : otherDetails(e));
+    }));
+    status.textContent = `${shown.length} of the ${events.length} latest ` +
+      'changes you may see' + (before > 0 ? '' : ' (all of them)');
+    older.hidden = !(before > 0);
+  };
+
+  const readWindow = async () => {
+    const from = Math.max(0, before - WINDOW);
+    const page = await api.events({from, limit: WINDOW});
+    const got = (page.events || []).filter((e) => e.position <= before);
+    // Goal titles as they are now, for the goals this window names.
+    const missing = [...new Set(got.map((e) => streamId(e.stream, 'goal'))
+        .filter((id) => id && !titles.has(id)))].slice(0, 100);
+    await Promise.all(missing.map(async (id) => {
+      try {
+        titles.set(id, (await api.goal(id)).title);
+      } catch { /* out of scope or gone: the id is shown */ }
+    }));
+    events.push(...got.reverse());
+    before = from;
+  };
+
+  before = (await api.events({from: 0, limit: 1})).head;
+  await readWindow();
+  kind.addEventListener('change', show);
+  who.addEventListener('input', show);
+  older.addEventListener('click', async () => {
+    older.disabled = true;
+    try {
+      await readWindow();
+    } finally {
+      older.disabled = false;
+    }
+    show();
+  });
+  clear(container).append(
+      h('header', {class: 'page-head'},
+          h('div', {}, h('h1', {}, 'Audit trail'),
+              h('p', {class: 'muted'}, 'Every change, newest first, as the ' +
+                'log holds it: who, when, from what to what, and why. ' +
+                'Nothing here is ever overwritten.')),
+          h('div', {class: 'head-actions'}, kind, who)),
+      h('section', {class: 'panel'}, status, list, older));
+  show();
+}
