@@ -136,6 +136,11 @@ export const FIELD_LABEL = {'measure.target': 'Target',
   'owner': 'Owner', 'title': 'Title', 'weight': 'Weight', 'parent': 'Parent',
   'split': 'Split'};
 
+/** Achieved, missed, dropped or archived: it takes no more check-ins. */
+export function isFinished(goal) {
+  return ['dropped', 'archived', 'achieved', 'missed'].includes(goal.status);
+}
+
 export const KIND_LABEL = {
   objective: 'Objective', key_result: 'Key result', smart: 'SMART goal',
   kpi: 'KPI', bsc_objective: 'Scorecard', bhag: 'Vision',

@@ -659,6 +659,9 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
             await pageA.click('[data-testid="status-save"]');
             await pageA.waitForSelector(
                 '[data-testid="goal-status"]:text("dropped")');
+            // A dropped goal takes no more check-ins, here as on the board.
+            assert.equal(await pageA.locator('[data-testid="checkin-btn"]')
+                .count(), 0);
             const ev = pageA.locator('[data-testid="history-event"]' +
                 '[data-type="goal.status_changed"]');
             assert.match(await ev.textContent(), /Folded into the sign-ups goal/);

@@ -1,7 +1,7 @@
 // The board: a unit's goals for a cycle, objectives with their key results
 // nested. Used live on the board screen and read-only in the replay.
 import {h, clear, fmtValue, fmtPct, fmtGrade, fmtAgo, fmtNum, walkGoals,
-  vagueness, PACING_LABEL, KIND_LABEL} from '../util.js';
+  isFinished, vagueness, PACING_LABEL, KIND_LABEL} from '../util.js';
 
 const COLOR_LABEL = {green: 'On target', yellow: 'At risk', red: 'Off target'};
 
@@ -95,8 +95,7 @@ function goalRow(goal, opts) {
   // A split goal's value comes from its parts: check-ins go to those.
   const takesCheckIns = hasMeasure && !goal.split;
   const vague = vagueness(goal);
-  const closedish = ['dropped', 'archived', 'achieved', 'missed']
-      .includes(goal.status);
+  const closedish = isFinished(goal);
   const titleLink = h('a', {href: `#/goal/${encodeURIComponent(goal.id)}`,
     class: 'title', testid: 'goal-title'}, goal.title || goal.id);
   return h('div', {class: `goal-row status-${goal.status || 'active'}`},

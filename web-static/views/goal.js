@@ -1,6 +1,7 @@
 // A goal's page: header, progress chart and the timeline of its history.
 import {h, clear, cycleBounds, fmtAny, fmtValue, fmtDateTime, fmtGrade,
-  fmtNum, fmtPct, FIELD_LABEL, KIND_LABEL, PACING_LABEL} from '../util.js';
+  fmtNum, fmtPct, isFinished, FIELD_LABEL, KIND_LABEL, PACING_LABEL}
+  from '../util.js';
 import {api} from '../api.js';
 import {progressChart} from './chart.js';
 import {nextStatuses, openCheckIn, openEditGoal, openEditTarget, openSplit,
@@ -231,8 +232,10 @@ export async function renderGoalPage(container, id, ctx) {
                     `Not SMART: not ${goal.smart.missing.join(', ')}` :
                     'SMART') : null)),
       !ctx.can.write ? null : h('div', {class: 'head-actions'},
-          // A split goal's value comes from its parts.
-          m && !goal.split ? h('button', {class: 'btn primary', type: 'button',
+          // A split goal's value comes from its parts; a finished one (as
+          // on the board) takes no more.
+          m && !goal.split && !isFinished(goal) ?
+            h('button', {class: 'btn primary', type: 'button',
             testid: 'checkin-btn', onclick: () => openCheckIn(goal, reload)},
           'Check in') : null,
           m && m.direction !== 'binary' ? h('button', {class: 'btn',
