@@ -10,17 +10,17 @@
 // what changed meanwhile; the replay slider shows the target as it was before
 // a retarget and what changed since a pinned moment; the history lists the
 // retarget with its reason; a goal bound to a metric charts the metric; a
-// vague goal is flagged; a split goal lists its parts and takes no
-// check-in, and a goal is split by month from its page; a goal created from
-// the board shows live on both pages, from one snapshot rendering shared by
-// the server (no REST board read); a first visit opens the company's board;
-// a retro note is added from the retro page; a goal dropped with a reason
-// shows why in its history and the retro; a goal's owner and weight edited
-// with a reason; the audit trail lists them newest first, filtered by kind
-// and actor; a check-in reported late counts from its day; a viewer
-// scoped to the team opens
-// its board, live, with no write buttons; an admin makes a token (its secret
-// shown once) and revokes it, and its holder's open board signs out; on an empty store the company,
+// vague goal is flagged; a split goal lists its parts, charts their sum and
+// takes no check-in, and a goal is split by month from its page; a goal
+// created from the board shows live on both pages, from one snapshot
+// rendering shared by the server (no REST board read); a first visit opens
+// the company's board; a retro note is added from the retro page; a goal
+// dropped with a reason shows why in its history and the retro; a goal's
+// owner and weight edited with a reason; the audit trail lists them newest
+// first, filtered by kind and actor; a check-in reported late counts from
+// its day; a viewer scoped to the team opens its board, live, with no write
+// buttons; an admin makes a token (its secret shown once) and revokes it,
+// and its holder's open board signs out; on an empty store the company,
 // cycles and a department are made in the browser, and an ended cycle is
 // closed from its retro.
 // Screenshots go to tests/e2e/screenshots/.
@@ -483,6 +483,43 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
             assert.equal(await parts.count(), 2);
             assert.equal(await pageA.locator('[data-testid="checkin-btn"]')
                 .count(), 0);
+            // Its chart sums the parts' check-ins by effective time,
+            // ending at the goal's current value.
+            const [alice, bob] = (await server.api('GET', '/goals/kr-deals'))
+                .children;
+            const at = (days) => new Date(Date.now() - days * 86400000)
+                .toISOString();
+            await server.api('POST', `/goals/${alice}/check-ins`,
+                {value: 2, at: at(5)});
+            await server.api('POST', `/goals/${bob}/check-ins`,
+                {value: 1, at: at(3)});
+            await server.api('POST', `/goals/${alice}/check-ins`,
+                {value: 4, at: at(1)});
+            await pageA.reload();
+            const source = pageA.locator('[data-testid="chart-source"]');
+            await source.waitFor();
+            assert.equal(await source.textContent(),
+                'The sum of its parts\' check-ins');
+            const sums = await pageA.locator('[data-testid="progress-chart"] ' +
+                'circle title').allTextContents();
+            assert.deepEqual(sums.map((x) => x.split(' ')[0]), ['2', '3', '5']);
+            assert.equal((await server.api('GET', '/goals/kr-deals')).current,
+                5);
+            // A part split in turn counts as the sum of its own parts, as
+            // the server counts it: alice's share by month, one checked in.
+            const aliceMonths = await server.api('POST',
+                `/goals/${alice}/decompose`, {by: 'time', into: 'month'});
+            await server.api('POST',
+                `/goals/${aliceMonths.goals[0].id}/check-ins`,
+                {value: 3, at: at(0.5)});
+            const current = (await server.api('GET', '/goals/kr-deals')).current;
+            await pageA.reload();
+            await source.waitFor();
+            const after = await pageA.locator('[data-testid="progress-chart"] ' +
+                'circle title').allTextContents();
+            assert.equal(after[after.length - 1].split(' ')[0],
+                String(current));
+            assert.equal(current, 4);  // bob 1 + alice's month 3
             // A split from the goal's page: by month, into the months of
             // the cycle (the test's cycle spans parts of four).
             await server.api('POST', '/goals', {id: 'kr-calls',

@@ -149,7 +149,7 @@ function metricSeries(points, aggregate) {
  * the cycle where it has any (as the server grades the goal), else the
  * goal's check-ins.
  */
-async function chartPoints(goal, cycle, events) {
+async function chartPoints(goal, cycle, events, kids) {
   const m = goal.measure;
   if (m?.metric && cycle) {
     try {
@@ -164,23 +164,64 @@ async function chartPoints(goal, cycle, events) {
       }
     } catch { /* the check-ins, as the server does without points */ }
   }
-  if (goal.split) {
-    // Its value comes from its parts (listed below), not its own check-ins.
-    return {points: [], source: goal.split === 'funnel' ?
-      'Its value is its last stage\'s' : 'Its value is the sum of its parts'};
-  }
+  if (goal.split) return splitPoints(goal, kids);
   return {points: pointsFrom(events), source: null};
 }
 
 /**
- * The goal's parts (of a split) or sub-goals, each with its value, grade and
- * pacing; null when it has none.
+ * A split goal's value over time, as the server computes it now: its start
+ * plus each part's value (by time or owners), or its last stage's value (a
+ * funnel). A part's value is its latest check-in by effective time (its
+ * start before one), or, for a part split in turn, the same sum of its own
+ * parts (4 levels down at most). Metrics bound to parts are not followed.
  */
-async function childrenPanel(goal) {
+async function splitPoints(goal, kids) {
+  const {points} = await valueSeries(goal, kids, 0);
+  return {points, source: goal.split === 'funnel' ?
+    'Its last stage\'s check-ins' : 'The sum of its parts\' check-ins'};
+}
+
+// {start, points} of `goal`'s value; `kids`: its children's goal responses
+// when already read.
+async function valueSeries(goal, kids, depth) {
+  const start = Number(goal.measure?.start ?? 0);
+  if (!goal.split || depth > 4) {
+    const events = (await api.history(goal.id).catch(() => ({}))).events;
+    return {start, points: pointsFrom(events || [])};
+  }
+  const parts = (kids ?? await goalChildren(goal))
+      .filter((k) => k.split_from === goal.id);
+  const funnel = goal.split === 'funnel';
+  const series = await Promise.all((funnel ? parts.slice(-1) : parts)
+      .map((part) => valueSeries(part, null, depth + 1)));
+  const valueAt = (one, t) => {
+    let v = one.start;
+    for (const p of one.points) {
+      if (p.t > t) break;
+      v = p.v;
+    }
+    return v;
+  };
+  const base = funnel ? 0 : start;
+  const times = [...new Set(series.flatMap((one) => one.points.map((p) => p.t)))]
+      .sort((a, b) => a - b);
+  return {start, points: times.map((t) => ({t,
+    v: base + series.reduce((sum, one) => sum + valueAt(one, t), 0)}))};
+}
+
+/** The goal's parts (of a split) or sub-goals, the first 60. */
+async function goalChildren(goal) {
   const ids = (goal.children || []).slice(0, 60);
-  if (!ids.length) return null;
-  const kids = (await Promise.all(ids.map((id) =>
+  return (await Promise.all(ids.map((id) =>
     api.goal(id).catch(() => null)))).filter(Boolean);
+}
+
+/**
+ * The goal's parts or sub-goals, each with its value, grade and pacing; null
+ * when it has none.
+ */
+function childrenPanel(goal, kids) {
+  if (!kids.length) return null;
   return h('section', {class: 'panel', testid: 'goal-children'},
       h('h2', {}, goal.split ? 'Parts' : 'Sub-goals'),
       h('ul', {class: 'plain'}, kids.map((k) => h('li',
@@ -204,8 +245,9 @@ export async function renderGoalPage(container, id, ctx) {
     cycle = goal.cycle ? await api.cycle(goal.cycle) : null;
   } catch { /* chart without a cycle */ }
   const events = history.events || [];
-  const [{points, source}, children] = await Promise.all([
-    chartPoints(goal, cycle, events), childrenPanel(goal)]);
+  const kids = await goalChildren(goal);
+  const {points, source} = await chartPoints(goal, cycle, events, kids);
+  const children = childrenPanel(goal, kids);
   const unit = goal.measure?.unit;
   const reload = () => renderGoalPage(container, id, ctx);
   const m = goal.measure;
