@@ -104,6 +104,8 @@ export const api = {
       {body, idempotent: true}),
   createGoal: (body) => request('POST', '/goals', {body, idempotent: true}),
   createUnit: (body) => request('POST', '/units', {body, idempotent: true}),
+  editUnit: (id, body) => request('PATCH', `/units/${enc(id)}`,
+      {body, idempotent: true}),
   createCycle: (body) => request('POST', '/cycles', {body, idempotent: true}),
   closeCycle: (id) => request('POST', `/cycles/${enc(id)}/close`,
       {idempotent: true}),

@@ -21,8 +21,8 @@
 // its day; a viewer scoped to the team opens its board, live, with no write
 // buttons; an admin makes a token (its secret shown once) and revokes it,
 // and its holder's open board signs out; on an empty store the company,
-// cycles and a department are made in the browser, and an ended cycle is
-// closed from its retro.
+// cycles and a department are made in the browser, the department moved
+// and renamed, and an ended cycle is closed from its retro.
 // Screenshots go to tests/e2e/screenshots/.
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
@@ -945,9 +945,32 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
         await page.click('[data-testid="new-unit-save"]');
         await page.waitForSelector(
             '[data-testid="tree-northwind-traders"] [data-testid="tree-sales"]');
+        // A reorganisation: a division under the company, and sales moved
+        // under it and renamed.
+        await empty.api('POST', '/units', {id: 'emea', name: 'EMEA',
+          kind: 'division', parent: 'northwind-traders'});
+        await page.reload();
+        await page.click('[data-testid="tree-sales"] > .tree-row ' +
+            '[data-testid="unit-edit"]');
+        // Not under itself or anything under it.
+        const under = await page.locator('[data-testid="edit-unit-parent"] ' +
+            'option').evaluateAll((os) => os.map((o) => o.value));
+        assert.deepEqual(under.sort(), ['emea', 'northwind-traders']);
+        await page.fill('[data-testid="edit-unit-name"]', 'EMEA Sales');
+        await page.selectOption('[data-testid="edit-unit-parent"]', 'emea');
+        await page.click('[data-testid="edit-unit-save"]');
+        await page.waitForSelector(
+            '[data-testid="tree-emea"] [data-testid="tree-sales"]');
+        assert.match(await page.textContent('[data-testid="tree-sales"]'),
+            /EMEA Sales/);
+        const moved = await empty.api('GET', '/units/sales');
+        assert.deepEqual([moved.name, moved.parent], ['EMEA Sales', 'emea']);
+        await empty.api('PATCH', '/units/sales', {name: 'Sales',
+          parent: 'northwind-traders'});
         const units = (await empty.api('GET', '/units')).units
             .map((u) => [u.id, u.name, u.kind, u.parent ?? null]);
         assert.deepEqual(units.sort(), [
+          ['emea', 'EMEA', 'division', 'northwind-traders'],
           ['northwind-traders', 'Northwind Träders', 'company', null],
           ['sales', 'Sales', 'department', 'northwind-traders']]);
         // An ended cycle is closed from its retrospective; check-ins on its

@@ -1,7 +1,7 @@
 // Modal forms: check-in (value, confidence, note), target edit (with a
 // reason), a goal's other fields, a new goal, a split of a goal, a
-// retrospective note, a new unit, a new cycle, a goal's status and closing a
-// cycle. All use <dialog>, so
+// retrospective note, a new unit, a unit's name and place, a new cycle, a
+// goal's status, closing a cycle and tokens. All use <dialog>, so
 // Escape closes them and focus stays inside.
 import {h, fmtValue, KIND_LABEL} from '../util.js';
 import {api} from '../api.js';
@@ -702,6 +702,46 @@ export function openEditGoal(goal, onSaved) {
       if (!Object.keys(body).length) return;  // nothing changed
       if (text(reason.value)) body.reason = text(reason.value);
       const res = await api.editGoal(goal.id, body);
+      onSaved?.(res);
+    },
+  });
+}
+
+/**
+ * Renames a unit or moves it under another (admins; PATCH /units/{id}). A
+ * move that would put a unit under itself is offered nowhere and refused
+ * by the server. `units`: the organisation, [{id, name, parent, label?}].
+ */
+export function openEditUnit(unit, units, onSaved) {
+  const name = h('input', {type: 'text', testid: 'edit-unit-name',
+    required: true, maxlength: 200, value: unit.name || ''});
+  const below = new Set([unit.id]);
+  for (let grew = true; grew;) {  // the unit and every unit under it
+    grew = false;
+    for (const u of units) {
+      if (u.parent && below.has(u.parent) && !below.has(u.id)) {
+        below.add(u.id);
+        grew = true;
+      }
+    }
+  }
+  const top = !unit.parent;
+  const parent = h('select', {testid: 'edit-unit-parent'},
+      units.filter((u) => !below.has(u.id)).map((u) =>
+        h('option', {value: u.id}, u.label || u.name || u.id)));
+  if (!top) parent.value = unit.parent;
+  return openDialog({
+    title: `Edit ${unit.name || unit.id}`, testid: 'edit-unit-dialog',
+    subtitle: `${unit.kind} · ${unit.id}; its goals and history stay with it.`,
+    fields: [field('Name', name), top ? null : field('Under', parent,
+        'Moving a unit moves everything under it.')],
+    submitLabel: 'Save', submitTestId: 'edit-unit-save', focus: name,
+    onSubmit: async () => {
+      const body = {};
+      if (name.value.trim() !== (unit.name || '')) body.name = name.value.trim();
+      if (!top && parent.value !== unit.parent) body.parent = parent.value;
+      if (!Object.keys(body).length) return;
+      const res = await api.editUnit(unit.id, body);
       onSaved?.(res);
     },
   });

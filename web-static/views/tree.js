@@ -3,6 +3,7 @@
 // units and cycles are made here.
 import {h, clear, fmtGrade, walkGoals} from '../util.js';
 import {api} from '../api.js';
+import {openEditUnit} from './dialogs.js';
 
 function gradeOf(goals) {
   let w = 0;
@@ -50,7 +51,11 @@ export async function renderTree(container, ctx) {
           testid: 'tree-grade'}, fmtGrade(grade)),
         h('a', {class: 'tree-name', href: ctx.boardHref(unit.id, ctx.cycle)},
             unit.name || unit.id),
-        h('span', {class: 'kind'}, unit.kind || '')),
+        h('span', {class: 'kind'}, unit.kind || ''),
+        ctx.can.admin ? h('button', {class: 'btn ghost small', type: 'button',
+          testid: 'unit-edit', 'aria-label': `Edit ${unit.name || unit.id}`,
+          onclick: () => openEditUnit(unit, ctx.unitOptions(),
+              () => ctx.orgChanged({}))}, 'Edit') : null),
     goals.length ? h('ul', {class: 'tree-goals'}, goals.map((g) =>
       h('li', {}, h('span', {class: `dot c-${g.color || 'none'}`,
         'aria-hidden': 'true'}),
