@@ -136,6 +136,18 @@ export const FIELD_LABEL = {'measure.target': 'Target',
   'owner': 'Owner', 'title': 'Title', 'weight': 'Weight', 'parent': 'Parent',
   'split': 'Split'};
 
+/**
+ * A goal the server marks stale (no check-in or metric point in 7 days) that
+ * was made less than 7 days before `now` and has had no check-in yet is new,
+ * not neglected: 'new'; the rest that are stale: 'stale'; else null.
+ */
+export function staleness(goal, now = Date.now()) {
+  if (!goal.stale) return null;
+  const made = Date.parse(goal.created_at);
+  return !goal.last_check_in && !Number.isNaN(made) &&
+    now - made < 7 * 86400000 ? 'new' : 'stale';
+}
+
 /** Achieved, missed, dropped or archived: it takes no more check-ins. */
 export function isFinished(goal) {
   return ['dropped', 'archived', 'achieved', 'missed'].includes(goal.status);

@@ -593,6 +593,12 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
                 `/goals?unit=${UNIT}&cycle=${CYCLE}`)).goals;
             const g = goals.find((x) => x.title === 'Run 20 customer demos');
             assert.ok(g, 'the goal was created');
+            // Made a moment ago with no check-in: the server calls it stale
+            // (none in 7 days), the board calls it new.
+            assert.equal(g.stale, true);
+            await pageB.waitForSelector(`${row(g.id)} [data-testid="goal-new"]`);
+            assert.equal(await pageB.locator(
+                `${row(g.id)} [data-testid="goal-stale"]`).count(), 0);
             assert.equal(g.parent, OBJ);
             assert.equal(g.kind, 'key_result');
             assert.deepEqual([g.measure.start, g.measure.target,

@@ -1,12 +1,15 @@
 // The board: a unit's goals for a cycle, objectives with their key results
 // nested. Used live on the board screen and read-only in the replay.
 import {h, clear, fmtValue, fmtPct, fmtGrade, fmtAgo, fmtNum, walkGoals,
-  isFinished, vagueness, PACING_LABEL, KIND_LABEL} from '../util.js';
+  isFinished, staleness, vagueness, PACING_LABEL, KIND_LABEL} from '../util.js';
 
 const COLOR_LABEL = {green: 'On target', yellow: 'At risk', red: 'Off target'};
 
-/** Board summary computed from the tree, so live updates keep it current. */
-export function summarize(goals) {
+/**
+ * Board summary computed from the tree, so live updates keep it current.
+ * `now`: the moment the board shows (staleness of new goals).
+ */
+export function summarize(goals, now = Date.now()) {
   const byColor = {green: 0, yellow: 0, red: 0};
   const byPacing = {};
   let count = 0;
@@ -16,7 +19,7 @@ export function summarize(goals) {
     if (goal.color in byColor) byColor[goal.color]++;
     const p = goal.pacing?.status;
     if (p) byPacing[p] = (byPacing[p] || 0) + 1;
-    if (goal.stale) stale++;
+    if (staleness(goal, now) === 'stale') stale++;
   }
   let weights = 0;
   let sum = 0;
@@ -106,8 +109,13 @@ function goalRow(goal, opts) {
               goal.status && goal.status !== 'active' ?
                 h('span', {class: 'tag', testid: 'goal-status'}, goal.status) :
                 null,
-              goal.stale ? h('span', {class: 'tag stale', testid: 'goal-stale',
-                title: 'No check-in in the last 7 days'}, 'Stale') : null,
+              staleness(goal, opts.now) === 'stale' ? h('span',
+                  {class: 'tag stale', testid: 'goal-stale',
+                    title: 'No check-in in the last 7 days'}, 'Stale') :
+                staleness(goal, opts.now) === 'new' ? h('span',
+                    {class: 'tag', testid: 'goal-new',
+                      title: 'Made this week, no check-in yet'}, 'New') :
+                  null,
               vague.length ? h('span', {class: 'tag vague', testid: 'goal-vague',
                 title: `Not SMART: not ${vague.join(', ')}`}, 'Vague') : null),
           titleLink,
@@ -157,7 +165,7 @@ export function mountBoard(container, board, opts = {}) {
   clear(container).append(summaryEl, list);
 
   function renderSummary() {
-    const s = summarize(goals);
+    const s = summarize(goals, nowOf(opts));
     clear(summaryEl).append(
         h('div', {class: 'stat'}, h('span', {class: 'stat-label'}, 'Grade'),
             h('span', {class: 'stat-value', testid: 'board-grade'},
