@@ -735,9 +735,23 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
                 'goal.edited');
             assert.match(await rows.nth(1).textContent(),
                 /bob.*carol.*Bob moved to the platform/s);
+            // More than a page of check-ins since: a filter that leaves too
+            // few reads older pages by itself.
+            for (let i = 0; i < 210; ++i) {
+              await server.api('POST', `/goals/${KR}/check-ins`, {value: 71});
+            }
+            await pageA.reload();
+            await pageA.waitForSelector(`${list} [data-testid="audit-event"]`);
+            assert.equal(await rows.nth(0).getAttribute('data-type'),
+                'goal.checked_in');
             // Only target and field edits: the retarget with its reason,
             // named by the goal's title.
             await pageA.selectOption('[data-testid="audit-kind"]', 'edits');
+            await pageA.waitForSelector(`${list} [data-testid="audit-event"]` +
+                '[data-type="goal.edited"]', {timeout: 5000});
+            await pageA.waitForFunction((sel) => [...document.querySelectorAll(
+                sel)].some((el) => el.textContent.includes('budget cut')),
+            `${list} [data-testid="audit-event"]`, {timeout: 5000});
             const types = await pageA.locator(`${list} [data-testid=` +
                 '"audit-event"]').evaluateAll((els) =>
               els.map((el) => el.dataset.type));

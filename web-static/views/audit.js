@@ -8,6 +8,10 @@ import {api} from '../api.js';
 import {eventDetails, TYPE_LABEL} from './goal.js';
 
 const WINDOW = 200;  // events read per page
+// A filter that leaves fewer than this reads older pages by itself, up to
+// AUTO_PAGES of them (edits are rare among check-ins).
+const ENOUGH = 20;
+const AUTO_PAGES = 10;
 
 const KINDS = [
   ['all', 'Everything'],
@@ -67,11 +71,14 @@ export async function renderAudit(container) {
   const events = [];         // newest first
   let before = 0;            // the next window ends at this position
 
-  const show = () => {
+  const matching = () => {
     const test = KINDS.find(([v]) => v === kind.value)[2];
     const name = who.value.trim().toLowerCase();
-    const shown = events.filter((e) => (!test || test(e)) &&
+    return events.filter((e) => (!test || test(e)) &&
         (!name || String(e.actor).toLowerCase().includes(name)));
+  };
+  const show = () => {
+    const shown = matching();
     clear(list).append(...shown.map((e) => {
       const goal = streamId(e.stream, 'goal');
       return h('li', {class: 'event', testid: 'audit-event',
@@ -106,10 +113,27 @@ export async function renderAudit(container) {
     before = from;
   };
 
+  // Reads older pages while the filter shows too few (and there are any).
+  let filling = null;
+  const fill = async () => {
+    for (let i = 0; i < AUTO_PAGES && before > 0 && matching().length < ENOUGH;
+      ++i) {
+      await readWindow();
+    }
+  };
+  const refilter = () => {
+    show();
+    if (filling) return;
+    filling = fill().catch(() => {}).finally(() => {
+      filling = null;
+      show();
+    });
+  };
+
   before = (await api.events({from: 0, limit: 1})).head;
   await readWindow();
-  kind.addEventListener('change', show);
-  who.addEventListener('input', show);
+  kind.addEventListener('change', refilter);
+  who.addEventListener('input', refilter);
   older.addEventListener('click', async () => {
     older.disabled = true;
     try {
