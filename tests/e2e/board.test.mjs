@@ -15,7 +15,8 @@
 // created from the board shows live on both pages, from one snapshot
 // rendering shared by the server (no REST board read); a first visit opens
 // the company's board; a retro note is added from the retro page; a goal
-// dropped with a reason shows why in its history and the retro; a goal's
+// dropped with a reason shows why in its history and the retro; a wrong
+// check-in is corrected from the history, both kept and linked; a goal's
 // owner and weight edited with a reason; the audit trail lists them newest
 // first, filtered by kind and actor; a check-in reported late counts from
 // its day; a viewer scoped to the team opens its board, live, with no write
@@ -648,6 +649,43 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
         await pageA.screenshot({path: path.join(SHOTS, 'retro.png'),
           fullPage: true});
       });
+
+      await t.test('a wrong check-in is corrected from the history, both kept',
+          async () => {
+            await pageA.goto(`${server.base}/#/goal/${KR2}`);
+            const wrong = pageA.locator('[data-testid="history-event"]' +
+                '[data-type="goal.checked_in"]').first();
+            await wrong.waitFor();
+            const position = Number(await wrong.getAttribute('data-position'));
+            const before = (await server.api('GET', `/goals/${KR2}/history`))
+                .events.find((e) => e.position === position);
+            assert.equal(before.data.value, 4.2);
+            await wrong.locator('[data-testid="history-correct"]').click();
+            assert.equal(await pageA.inputValue('[data-testid="checkin-value"]'),
+                '4.2');
+            await pageA.fill('[data-testid="checkin-value"]', '4');
+            await pageA.fill('[data-testid="checkin-note"]', 'typo: was 4.0');
+            await pageA.click('[data-testid="checkin-save"]');
+            await pageA.waitForSelector('[data-testid="history-corrects"]');
+            // Both in the history, linked; the correction takes the wrong
+            // one's place in the value and the chart.
+            const history = (await server.api('GET', `/goals/${KR2}/history`))
+                .events;
+            const fix = history[history.length - 1];
+            assert.deepEqual([fix.data.value, fix.corrects, fix.data.at],
+                [4, position, before.data.at]);
+            assert.equal(history.find((e) => e.position === position)
+                .corrected_by, fix.position);
+            assert.equal((await server.api('GET', `/goals/${KR2}`)).current, 4);
+            await pageA.waitForSelector('[data-testid="history-corrected-by"]');
+            const points = await pageA.locator('[data-testid="progress-chart"] ' +
+                'circle title').allTextContents();
+            assert.deepEqual(points.map((x) => x.split(' ')[0]), ['4%']);
+            // Corrected once: no second correction offered on it.
+            assert.equal(await pageA.locator(`[data-testid="history-event"]` +
+                `[data-position="${position}"] [data-testid="history-correct"]`)
+                .count(), 0);
+          });
 
       await t.test('a goal edited from its page: only what changed, with ' +
           'the reason', async () => {

@@ -3,7 +3,7 @@
 // retrospective note, a new unit, a unit's name and place, a new cycle, a
 // goal's status, closing a cycle and tokens. All use <dialog>, so
 // Escape closes them and focus stays inside.
-import {h, fmtValue, KIND_LABEL} from '../util.js';
+import {h, fmtDateTime, fmtValue, KIND_LABEL} from '../util.js';
 import {api} from '../api.js';
 
 function field(label, input, hint) {
@@ -59,27 +59,39 @@ function localDay(d) {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
 }
 
-/** Check-in: opens prefilled with the current value; Save is the 2nd click. */
-export function openCheckIn(goal, onSaved) {
+/**
+ * Check-in: opens prefilled with the current value; Save is the 2nd click.
+ * `correcting`: a check-in event of the goal's history to correct instead:
+ * prefilled with its value, confidence and note, sent with its effective
+ * time and `correction_of` its position (both stay in the history, linked).
+ */
+export function openCheckIn(goal, onSaved, {correcting = null} = {}) {
   const m = goal.measure || {};
+  const was = correcting?.data || {};
   const binary = m.direction === 'binary';
   const value = binary ?
     h('select', {testid: 'checkin-value'},
         h('option', {value: '0'}, 'Not done'), h('option', {value: '1'}, 'Done')) :
     h('input', {type: 'number', step: 'any', inputmode: 'decimal',
       testid: 'checkin-value', required: true,
-      value: String(goal.current ?? m.start ?? '')});
-  if (binary) value.value = goal.progress >= 1 ? '1' : '0';
+      value: String(was.value ?? goal.current ?? m.start ?? '')});
+  if (binary) {
+    value.value = (correcting ? Number(was.value) >= 1 : goal.progress >= 1) ?
+      '1' : '0';
+  }
   const confOut = h('output', {class: 'conf-out'});
   const conf = h('input', {type: 'range', min: 0, max: 10, step: 1,
-    testid: 'checkin-confidence', value: String(goal.confidence ?? 5)});
+    testid: 'checkin-confidence',
+    value: String(was.confidence ?? goal.confidence ?? 5)});
   const syncConf = () => {
     confOut.textContent = `${conf.value}/10`;
   };
   conf.addEventListener('input', syncConf);
   syncConf();
   const note = h('textarea', {rows: 3, testid: 'checkin-note', maxlength: 2000,
-    placeholder: 'What moved, what is in the way?'});
+    placeholder: correcting ? 'What was wrong with it?' :
+      'What moved, what is in the way?'});
+  if (was.note) note.value = was.note;
   // A value reported late counts from the day it was true (pacing, the
   // chart and staleness use that day), not from when it was entered.
   const today = localDay(new Date());
@@ -88,8 +100,11 @@ export function openCheckIn(goal, onSaved) {
   const target = m.target !== undefined ?
     `Target ${fmtValue(m.target, m.unit)}` : '';
   return openDialog({
-    title: 'Check in', testid: 'checkin-dialog',
-    subtitle: `${goal.title} · ${target}`,
+    title: correcting ? 'Correct a check-in' : 'Check in',
+    testid: 'checkin-dialog',
+    subtitle: correcting ? `${goal.title} · the check-in of ` +
+      `${fmtDateTime(was.at ?? correcting.at)}, kept in the history` :
+      `${goal.title} · ${target}`,
     fields: [
       field(binary ? 'Done?' : `Current value${m.unit ? ` (${m.unit})` : ''}`,
           value),
@@ -98,14 +113,19 @@ export function openCheckIn(goal, onSaved) {
           Object.assign(conf, {id: 'checkin-conf'}),
           h('div', {class: 'hint'}, '0 = will not happen, 10 = certain')),
       field('Note', note),
-      field('True as of', asOf, 'An earlier day for a value reported late.'),
+      correcting ? null :
+        field('True as of', asOf, 'An earlier day for a value reported late.'),
     ],
     submitLabel: 'Save check-in', submitTestId: 'checkin-save', focus: value,
     onSubmit: async () => {
       const body = {value: Number(value.value), confidence: Number(conf.value)};
       if (note.value.trim()) body.note = note.value.trim();
-      // An earlier day: the end of that day, here.
-      if (asOf.value && asOf.value < today) {
+      if (correcting) {
+        // The same moment, so that it takes the corrected one's place.
+        body.at = was.at ?? correcting.at;
+        body.correction_of = correcting.position;
+      } else if (asOf.value && asOf.value < today) {
+        // An earlier day: the end of that day, here.
         body.at = new Date(`${asOf.value}T23:59:59`).toISOString();
       }
       const res = await api.checkIn(goal.id, body);

@@ -113,7 +113,8 @@ export function eventDetails(ev, unit) {
 function pointsFrom(events) {
   const pts = [];
   for (const ev of events) {
-    if (ev.type !== 'goal.checked_in') continue;
+    // A corrected check-in gives way to its correction.
+    if (ev.type !== 'goal.checked_in' || ev.corrected_by) continue;
     const v = ev.data?.value;
     if (v === undefined || v === null) continue;
     const t = Date.parse(ev.data?.at ?? ev.at);
@@ -295,15 +296,30 @@ export async function renderGoalPage(container, id, ctx) {
           nextStatuses(goal).length ? h('button', {class: 'btn',
             type: 'button', testid: 'status-btn',
             onclick: () => openStatus(goal, reload)}, 'Status') : null));
+  // A check-in not corrected yet may be, by whoever may check in.
+  const correctable = (ev) => ev.type === 'goal.checked_in' &&
+      !ev.corrected_by && ctx.can.write && !goal.split && !isFinished(goal);
+  const byPosition = new Map(events.map((ev) => [ev.position, ev]));
+  const when = (position) => fmtDateTime(byPosition.get(position)?.at);
   const timeline = h('ol', {class: 'timeline', testid: 'history-list'},
-      [...events].reverse().map((ev) => h('li', {class: 'event',
-        testid: 'history-event', dataset: {type: ev.type,
-          position: String(ev.position)}},
+      [...events].reverse().map((ev) => h('li', {class: 'event' +
+        (ev.corrected_by ? ' corrected' : ''), testid: 'history-event',
+      dataset: {type: ev.type, position: String(ev.position)}},
       h('div', {class: 'ev-head'},
-          h('span', {class: 'ev-type'}, TYPE_LABEL[ev.type] || ev.type),
+          h('span', {class: 'ev-type'}, ev.corrects ? 'Correction' :
+            TYPE_LABEL[ev.type] || ev.type),
           h('span', {class: 'ev-who'}, ev.actor || 'unknown'),
-          h('time', {datetime: ev.at, class: 'ev-when'}, fmtDateTime(ev.at))),
-      eventDetails(ev, unit))));
+          h('time', {datetime: ev.at, class: 'ev-when'}, fmtDateTime(ev.at)),
+          correctable(ev) ? h('button', {class: 'btn ghost small',
+            type: 'button', testid: 'history-correct',
+            onclick: () => openCheckIn(goal, reload, {correcting: ev})},
+          'Correct') : null),
+      eventDetails(ev, unit),
+      ev.corrects ? h('div', {class: 'ev-line muted', testid: 'history-corrects'},
+          `Corrects the check-in entered ${when(ev.corrects)}`) : null,
+      ev.corrected_by ? h('div', {class: 'ev-line muted',
+        testid: 'history-corrected-by'},
+      `Corrected by the check-in entered ${when(ev.corrected_by)}`) : null)));
   clear(container).append(...[header,
     h('section', {class: 'panel'}, h('h2', {}, 'Progress'),
         progressChart(goal, cycle, points, {source})),
