@@ -1133,6 +1133,10 @@ Result<Events> DecideCreateToken(const State& state, const CreateToken& c,
   if (auto s = NeedRole(ctx, Role::kAdmin); !s) return s.error();
   if (c.name.empty()) return Invalid("name", "name is required");
   if (!IsValidId(c.name)) return Invalid("name", "malformed token name");
+  if (c.name == kStartupAdminName) {
+    return Invalid("name", std::string(kStartupAdminName) +
+                               " is the start-up admin token's name");
+  }
   if (state.tokens.count(c.name)) {
     return Exists("name", "token " + c.name + " exists");
   }

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "cairn/core/command.hpp"
 #include "cairn/core/error.hpp"
 #include "cairn/core/model.hpp"
 
@@ -27,8 +28,8 @@ struct Principal {
   std::string unit;  // scope; empty = the whole organisation
 };
 
-// The name the start-up admin token acts as.
-inline constexpr std::string_view kAdminTokenName = "admin";
+// The name the start-up admin token acts as (reserved: see command.hpp).
+inline constexpr std::string_view kAdminTokenName = kStartupAdminName;
 
 // Lowercase hex SHA-256 of `bytes`.
 std::string Sha256Hex(std::string_view bytes);

@@ -364,6 +364,11 @@ TEST_F(EndpointsTest, TokensCreateListRevoke) {
   ExpectRefused(
       Call("POST", "/api/v1/tokens", R"({"name":"ed","role":"viewer"})"), 409,
       "already_exists", head);
+  // The start-up admin token's name is taken by it: no created token acts
+  // as "admin" in the log, or closes its sessions when revoked.
+  ExpectRefused(
+      Call("POST", "/api/v1/tokens", R"({"name":"admin","role":"viewer"})"),
+      422, "validation_failed", head);
   // Only an admin manages tokens.
   ExpectRefused(
       Call("POST", "/api/v1/tokens", R"({"name":"y","role":"admin"})", ed), 403,

@@ -192,6 +192,11 @@ struct RecordMetric {
 };
 
 // --- Tokens (admin) ---
+// The name the server's start-up admin token (--admin-token) acts as; no
+// created token may take it, so that an actor name in the log is one token
+// and revoking a token never touches the start-up admin's sessions.
+inline constexpr std::string_view kStartupAdminName = "admin";
+
 struct CreateToken {
   std::string name{};
   std::optional<Role> role{};
