@@ -197,7 +197,7 @@ function ctx() {
     unitName: unit?.name || state.unit,
     unitOptions,
     newUnit: () => openNewUnit({units: unitOptions(), under: state.unit},
-    (made) => orgChanged({unit: made?.id}).catch(() => {})),
+        (made) => orgChanged({unit: made?.id}).catch(() => {})),
     orgChanged: (made) => orgChanged(made).catch(() => {}),
     newCycle: () => openNewCycle({cycles: state.cycles},
         (made) => orgChanged({cycle: made?.id}).catch(() => {})),
