@@ -480,7 +480,8 @@ export function openNewCycle({cycles}, onSaved) {
       cycles.map((c) => h('option', {value: c.id}, c.name || c.id)));
   let datesTyped = false;
   let parentTyped = false;
-  const today = new Date(`${isoDay(new Date())}T00:00:00.000Z`);
+  // This browser's today, as a date (periods are whole days).
+  const today = new Date(`${localDay(new Date())}T00:00:00.000Z`);
   const pickParent = () => {
     if (parentTyped) return;
     const holds = cycles.filter((c) => c.start <= start.value &&
