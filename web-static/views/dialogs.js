@@ -370,13 +370,19 @@ export function idFromName(name) {
       .replace(/^-+|-+$/g, '').slice(0, 64).replace(/-+$/, '');
 }
 
+// What the server takes as an id or a token's name (IsValidId).
+const ID_HINT = 'Lowercase letters, digits and . _ -';
+function idInput(testid, placeholder) {
+  return h('input', {type: 'text', testid, required: true, maxlength: 64,
+    pattern: '[a-z0-9][a-z0-9._\\-]*', spellcheck: 'false',
+    autocomplete: 'off', placeholder});
+}
+
 // A name field with an id field that follows it until the id is typed in.
 function nameAndId(prefix, placeholder) {
   const name = h('input', {type: 'text', testid: `${prefix}-name`,
     required: true, maxlength: 200, placeholder});
-  const id = h('input', {type: 'text', testid: `${prefix}-id`,
-    required: true, maxlength: 64, pattern: '[a-z0-9][a-z0-9._\\-]*',
-    spellcheck: 'false', autocomplete: 'off'});
+  const id = idInput(`${prefix}-id`);
   let typed = false;
   id.addEventListener('input', () => {
     typed = id.value !== '';
@@ -421,7 +427,7 @@ export function openNewUnit({units, under}, onSaved) {
     subtitle: first ? 'The first unit is the top of the organisation.' :
       'A company, division, department, team or person.',
     fields: [field('Name', name), field('Id', id,
-        'Lowercase letters, digits and . _ -; it never changes.'),
+        `${ID_HINT}; it never changes.`),
     field('Kind', kind), first ? null : field('Under', parent)],
     submitLabel: 'Create unit', submitTestId: 'new-unit-save', focus: name,
     onSubmit: async () => {
@@ -514,7 +520,7 @@ export function openNewCycle({cycles}, onSaved) {
     title: 'New cycle', testid: 'new-cycle-dialog',
     subtitle: 'A period goals are set for and graded at its end.',
     fields: [field('Name', name), field('Id', id,
-        'Lowercase letters, digits and . _ -; it never changes.'),
+        `${ID_HINT}; it never changes.`),
     h('div', {class: 'field-group'}, field('Kind', kind),
         field('Start', start), field('End (the last day)', end)),
     field('Within', parent, 'A cycle within another lies inside its dates.')],
@@ -604,10 +610,7 @@ export function openCloseCycle(cycle, onSaved) {
  * [{id, name, label?}].
  */
 export function openNewToken({units}, onSaved) {
-  const name = h('input', {type: 'text', testid: 'new-token-name',
-    required: true, maxlength: 64, pattern: '[a-z0-9][a-z0-9._\\-]*',
-    spellcheck: 'false', autocomplete: 'off',
-    placeholder: 'e.g. sales-wall or li-wei'});
+  const name = idInput('new-token-name', 'e.g. sales-wall or li-wei');
   const role = h('select', {testid: 'new-token-role'},
       [['viewer', 'Viewer: reads'],
         ['editor', 'Editor: also goals, check-ins, notes'],
@@ -620,7 +623,7 @@ export function openNewToken({units}, onSaved) {
   const dialog = openDialog({
     title: 'New token', testid: 'new-token-dialog',
     subtitle: 'Whoever holds it acts under its name in the history.',
-    fields: [field('Name', name, 'Lowercase letters, digits and . _ -.'),
+    fields: [field('Name', name, `${ID_HINT}.`),
       field('Role', role), field('Sees', unit)],
     submitLabel: 'Create token', submitTestId: 'new-token-save', focus: name,
     onSubmit: async () => {

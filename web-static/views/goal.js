@@ -252,6 +252,9 @@ export async function renderGoalPage(container, id, ctx) {
   const unit = goal.measure?.unit;
   const reload = () => renderGoalPage(container, id, ctx);
   const m = goal.measure;
+  // A split goal's value comes from its parts; a finished one (as on the
+  // board) takes no more. Check-ins and corrections alike.
+  const takesCheckIns = ctx.can.write && m && !goal.split && !isFinished(goal);
   const header = h('header', {class: 'page-head'},
       h('div', {},
           h('div', {class: 'crumbs'},
@@ -275,10 +278,7 @@ export async function renderGoalPage(container, id, ctx) {
                     `Not SMART: not ${goal.smart.missing.join(', ')}` :
                     'SMART') : null)),
       !ctx.can.write ? null : h('div', {class: 'head-actions'},
-          // A split goal's value comes from its parts; a finished one (as
-          // on the board) takes no more.
-          m && !goal.split && !isFinished(goal) ?
-            h('button', {class: 'btn primary', type: 'button',
+          takesCheckIns ? h('button', {class: 'btn primary', type: 'button',
             testid: 'checkin-btn', onclick: () => openCheckIn(goal, reload)},
           'Check in') : null,
           m && m.direction !== 'binary' ? h('button', {class: 'btn',
@@ -296,9 +296,9 @@ export async function renderGoalPage(container, id, ctx) {
           nextStatuses(goal).length ? h('button', {class: 'btn',
             type: 'button', testid: 'status-btn',
             onclick: () => openStatus(goal, reload)}, 'Status') : null));
-  // A check-in not corrected yet may be, by whoever may check in.
-  const correctable = (ev) => ev.type === 'goal.checked_in' &&
-      !ev.corrected_by && ctx.can.write && !goal.split && !isFinished(goal);
+  // A check-in not corrected yet may be.
+  const correctable = (ev) => takesCheckIns && ev.type === 'goal.checked_in' &&
+      !ev.corrected_by;
   const byPosition = new Map(events.map((ev) => [ev.position, ev]));
   const when = (position) => fmtDateTime(byPosition.get(position)?.at);
   const timeline = h('ol', {class: 'timeline', testid: 'history-list'},
