@@ -256,6 +256,10 @@ void ApplyCheckedIn(Goal& g, const Event& e, const object& d) {
   }
   c.note = Member(d, "note");
   c.actor = e.actor;
+  int64_t of;
+  if (!d["correction_of"].get(el) && !el.get_int64().get(of) && of > 0) {
+    c.corrects = static_cast<uint64_t>(of);
+  }
   AppendCheckIn(g, std::move(c));
 }
 
@@ -451,6 +455,7 @@ void CatchUp(State& s, const State& target,
   for (const auto& [mine, theirs] : goals) {
     mine->check_ins.ExtendTo(theirs->check_ins);
     mine->check_ins_in_order = theirs->check_ins_in_order;
+    mine->corrections = theirs->corrections;
     mine->trend = theirs->trend;
     mine->version = theirs->version;
     mine->position = theirs->position;

@@ -1,5 +1,7 @@
 #include "cairn/core/model.hpp"
 
+#include <algorithm>
+
 namespace cairn {
 
 namespace {
@@ -9,6 +11,36 @@ const typename M::mapped_type* Find(const M& map, const std::string& id) {
   return it == map.end() ? nullptr : &it->second;
 }
 }  // namespace
+
+CorrectedCheckIns::CorrectedCheckIns(const Goal& goal) {
+  if (goal.corrections == 0) return;
+  positions_.reserve(goal.corrections);
+  goal.check_ins.for_each([&](const CheckIn& c) {
+    if (c.corrects != 0) positions_.push_back(c.corrects);
+  });
+  std::sort(positions_.begin(), positions_.end());
+}
+
+bool CorrectedCheckIns::operator()(const CheckIn& c) const {
+  return !positions_.empty() &&
+         std::binary_search(positions_.begin(), positions_.end(), c.position);
+}
+
+CheckInTrend FoldTrend(const Goal& goal) {
+  const CorrectedCheckIns corrected(goal);
+  CheckInTrend t;
+  goal.check_ins.for_each([&](const CheckIn& c) {
+    if (c.value && !corrected(c)) t.Add(c.at, *c.value);
+  });
+  t.covered = goal.check_ins.size();
+  return t;
+}
+
+size_t CountCorrections(const Goal& goal) {
+  size_t n = 0;
+  goal.check_ins.for_each([&](const CheckIn& c) { n += c.corrects != 0; });
+  return n;
+}
 
 const Unit* State::FindUnit(const std::string& id) const {
   return Find(units, id);

@@ -150,9 +150,7 @@ std::optional<double> Forecast(const State& state, const Goal& goal) {
     CheckInTrend folded;
     const CheckInTrend* t = &goal.trend;
     if (t->covered != goal.check_ins.size()) {
-      goal.check_ins.for_each([&](const CheckIn& c) {
-        if (c.value) folded.Add(c.at, *c.value);
-      });
+      folded = FoldTrend(goal);
       t = &folded;
     }
     if (t->n < 2) return std::nullopt;

@@ -84,6 +84,9 @@ class Reader {
   bool by_reference() const { return history_ != nullptr; }
   // Format 3 on: each goal and metric is preceded by its length in bytes.
   bool sized() const { return version_ >= 3; }
+  // Format 4 on: a check-in ends with the position it corrects.
+  bool corrections() const { return version_ >= 4; }
+  unsigned version() const { return version_; }
   // A by-reference snapshot's position (read first).
   uint64_t position() const { return position_; }
   void set_position(uint64_t p) { position_ = p; }
@@ -296,6 +299,7 @@ void Put(Writer& w, const CheckIn& c) {
   if (c.confidence) w.I64(*c.confidence);
   w.Str(c.note);
   w.Str(c.actor);
+  w.U64(c.corrects);
 }
 
 void Put(Writer& w, const Goal& g) {
@@ -446,6 +450,7 @@ void Get(Reader& r, CheckIn& c) {
   }
   r.Str(c.note);
   r.Str(c.actor);
+  c.corrects = r.U64();
 }
 
 void Get(Reader& r, Goal& g) {
@@ -480,6 +485,15 @@ void Get(Reader& r, Goal& g) {
       g.check_ins.truncate(n);
       g.check_ins_in_order =
           std::min(source->check_ins_in_order, static_cast<size_t>(n));
+      if (source->corrections > 0) g.corrections = CountCorrections(g);
+    }
+  } else if (!r.corrections()) {
+    // Formats 2 and 3 kept no corrections: such a snapshot that holds
+    // check-ins is not used (the log is replayed instead).
+    if (r.Count() > 0) {
+      r.Fail("check-ins of format " + std::to_string(r.version()) +
+             " lack their corrections");
+      return;
     }
   } else {
     for (uint64_t n = r.Count(); n > 0 && r.ok(); --n) {

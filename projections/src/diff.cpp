@@ -58,9 +58,11 @@ std::vector<std::pair<std::string, std::string>> Fields(const Goal& g,
   f.emplace_back("split", Json(SplitByName(g.split)));
   const GoalFigures& fig = book.Of(g);
   f.emplace_back("current", Json(fig.current));
+  // As boards show it: the latest check-in's by effective time.
   std::optional<double> confidence;
-  for (const CheckIn& c : g.check_ins) {
-    if (c.confidence) confidence = *c.confidence;
+  if (const CheckIn* c = LatestCheckIn(
+          g, [](const CheckIn& c) { return c.confidence.has_value(); })) {
+    confidence = *c->confidence;
   }
   f.emplace_back("confidence", Json(confidence));
   f.emplace_back("grade", Json(fig.grade));

@@ -93,7 +93,9 @@ Result<Retro> ComputeRetro(const State& state, const std::string& unit,
     } else {
       r.missed.push_back(std::move(rg));
     }
+    const CorrectedCheckIns corrected(g);
     for (const CheckIn& c : g.check_ins) {
+      if (corrected(c)) continue;  // its correction counts in its place
       ++r.check_ins;
       ++r.check_ins_by_owner[g.owner.empty() ? c.actor : g.owner];
     }

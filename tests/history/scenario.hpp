@@ -98,9 +98,12 @@ class Script {
 };
 
 // Random valid traffic: units, a cycle, goals, edits (retargets with
-// reasons), check-ins, status changes, retro notes, metric points.
+// reasons), check-ins, status changes, retro notes, metric points; with
+// `state` (the State the runner's commands build) also corrections of
+// earlier check-ins.
 template <typename Runner>
-void RandomTraffic(Runner& run, uint64_t seed, int commands, Millis now) {
+void RandomTraffic(Runner& run, uint64_t seed, int commands, Millis now,
+                   const State* state = nullptr) {
   std::mt19937_64 rng(seed);
   auto admin = Admin(now);
   Day today = DayOf(now);
@@ -181,14 +184,21 @@ void RandomTraffic(Runner& run, uint64_t seed, int commands, Millis now) {
                                      double(rng() % 300)}}},
             ed);
         break;
-      default:
-        run(AddCheckIn{.goal = gid,
-                       .value = double(rng() % 200),
-                       .confidence = int64_t(rng() % 11),
-                       .note = "n",
-                       .at = now - int64_t(rng() % 86'400'000)},
-            ed);
+      default: {
+        AddCheckIn c{.goal = gid,
+                     .value = double(rng() % 200),
+                     .confidence = int64_t(rng() % 11),
+                     .note = "n",
+                     .at = now - int64_t(rng() % 86'400'000)};
+        const Goal* g = state ? state->FindGoal(gid) : nullptr;
+        if (g && !g->check_ins.empty() && rng() % 5 == 0) {
+          const CheckIn& wrong = g->check_ins[rng() % g->check_ins.size()];
+          c.correction_of = static_cast<int64_t>(wrong.position);
+          if (rng() % 2) c.at = wrong.at;  // else a day of its own
+        }
+        run(c, ed);
         break;
+      }
     }
   }
 }

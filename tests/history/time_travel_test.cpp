@@ -36,7 +36,7 @@ void Generate(Log& log, uint64_t seed, int commands, TimeTravel* tt) {
     }
     return ok;
   };
-  testing::RandomTraffic(run, seed, commands, NowMillis());
+  testing::RandomTraffic(run, seed, commands, NowMillis(), &log.state());
 }
 
 // The as-of State at sampled positions equals a rebuild from 1..p. With

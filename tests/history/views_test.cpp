@@ -2,6 +2,9 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include "cairn/core/grade.hpp"
+#include "cairn/core/pacing.hpp"
+#include "cairn/core/state_codec.hpp"
 #include "cairn/projections/diff.hpp"
 #include "cairn/projections/history.hpp"
 #include "cairn/projections/retro.hpp"
@@ -309,6 +312,64 @@ TEST_F(QuarterTest, CorrectionDecidedByTheDomain) {
       Editor("alice", t + 2000));
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().field, "correction_of");
+}
+
+// A corrected check-in counts nowhere but in the history: the goal's value,
+// confidence, forecast and the retro's count are those of a log where the
+// correction had been the only check-in, here with an effective day of its
+// own (a tie on `at` would hide a wrong current value).
+TEST_F(QuarterTest, CorrectedCheckInCountsNowhereElse) {
+  Script clean = s;
+  const Millis t = At("2026-03-12T09:00:00Z");
+  std::vector<Event> wrong =
+      s.Run(AddCheckIn{.goal = "short", .value = 800, .confidence = 9, .at = t},
+            Editor("bob", t));
+  ASSERT_EQ(wrong.size(), 1u);
+  const AddCheckIn fixed{.goal = "short",
+                         .value = 60,
+                         .confidence = 5,
+                         .note = "typo",
+                         .at = t - kMillisPerDay};
+  AddCheckIn correction = fixed;
+  correction.correction_of = static_cast<int64_t>(wrong[0].position);
+  ASSERT_EQ(s.Run(correction, Editor("bob", t + 1000)).size(), 1u);
+  ASSERT_EQ(clean.Run(fixed, Editor("bob", t + 1000)).size(), 1u);
+
+  const Goal& g = *s.state().FindGoal("short");
+  const Goal& c = *clean.state().FindGoal("short");
+  EXPECT_EQ(g.check_ins.size(), 3u);  // all kept
+  EXPECT_EQ(g.corrections, 1u);
+  EXPECT_EQ(GoalCurrentValue(s.state(), g, end_), 60);
+  const auto has_confidence = [](const CheckIn& x) {
+    return x.confidence.has_value();
+  };
+  ASSERT_NE(LatestCheckIn(g, has_confidence), nullptr);
+  EXPECT_EQ(LatestCheckIn(g, has_confidence)->confidence, 5);
+  const std::optional<double> forecast = Forecast(clean.state(), c);
+  ASSERT_TRUE(forecast.has_value());
+  ASSERT_TRUE(Forecast(s.state(), g).has_value());
+  EXPECT_NEAR(*Forecast(s.state(), g), *forecast, 1e-9);
+  // The same from a rebuild, and from a snapshot by reference (whose trend
+  // is folded when asked for).
+  State rebuilt;
+  for (const Event& e : s.events()) Apply(rebuilt, e);
+  EXPECT_TRUE(rebuilt == s.state());
+  EXPECT_NEAR(*Forecast(rebuilt, *rebuilt.FindGoal("short")), *forecast, 1e-9);
+  Result<State> light = DecodeState(
+      EncodeState(s.state(), SnapshotHistory::kByReference), &s.state());
+  ASSERT_TRUE(light.ok()) << light.error().message;
+  EXPECT_EQ(light->FindGoal("short")->corrections, 1u);
+  EXPECT_NEAR(*Forecast(*light, *light->FindGoal("short")), *forecast, 1e-9);
+
+  Result<Retro> r = ComputeRetro(s.state(), "sales", "q1", s.events(), end_);
+  Result<Retro> rc =
+      ComputeRetro(clean.state(), "sales", "q1", clean.events(), end_);
+  ASSERT_TRUE(r.ok() && rc.ok());
+  EXPECT_EQ(r->check_ins, 6u);  // the correction in the wrong one's place
+  EXPECT_EQ(r->check_ins, rc->check_ins);
+  EXPECT_EQ(r->check_ins_by_owner, rc->check_ins_by_owner);
+  EXPECT_EQ(Ids(r->missed), Ids(rc->missed));
+  EXPECT_EQ(Ids(r->exceeded), Ids(rc->exceeded));
 }
 
 TEST(GoalEditChangesTest, WholeMeasureAndBadData) {

@@ -55,10 +55,9 @@ PointRange PointsIn(const Metric& metric, Millis from, Millis to);
 // out.
 bool CountsInRollUp(const Goal& goal);
 
-// The check-in with the latest effective `at` (ties: the later position)
-// among those that pass `keep`; nullptr when none does.
+namespace detail {
 template <typename Keep>
-const CheckIn* LatestCheckIn(const Goal& goal, Keep keep) {
+const CheckIn* LatestOf(const Goal& goal, Keep keep) {
   const size_t n = goal.check_ins.size();
   if (goal.check_ins_in_order == n) {
     // Sorted by `at`, ties in position order: the last kept one.
@@ -72,6 +71,18 @@ const CheckIn* LatestCheckIn(const Goal& goal, Keep keep) {
     if (keep(c) && (best == nullptr || c.at >= best->at)) best = &c;
   }
   return best;
+}
+}  // namespace detail
+
+// The check-in with the latest effective `at` (ties: the later position)
+// among those that pass `keep` and were not corrected; nullptr when none
+// does.
+template <typename Keep>
+const CheckIn* LatestCheckIn(const Goal& goal, Keep keep) {
+  if (goal.corrections == 0) return detail::LatestOf(goal, keep);
+  const CorrectedCheckIns corrected(goal);
+  return detail::LatestOf(
+      goal, [&](const CheckIn& c) { return !corrected(c) && keep(c); });
 }
 
 // [00:00 UTC of start, 24:00 UTC of end) of the goal's cycle; nullopt when

@@ -96,6 +96,11 @@ struct CheckIn {
   std::optional<int> confidence;  // 0..10
   std::string note;
   std::string actor;
+  // The position of the check-in of the same goal that this one corrects
+  // (`correction_of`); 0 for none. A corrected check-in stays in the
+  // history and counts nowhere else: not in the current value, the trend,
+  // the confidence or the retro's count (CorrectedCheckIns).
+  uint64_t corrects = 0;
   bool operator==(const CheckIn&) const = default;
 };
 
@@ -145,6 +150,9 @@ struct Goal {
   // such run, kept by AppendCheckIn): when it is all of them, the latest
   // check-in by `at` is found from the back.
   size_t check_ins_in_order = 0;
+  // How many check-ins correct another (kept by AppendCheckIn): while 0,
+  // every check-in counts and nothing looks for corrected ones.
+  size_t corrections = 0;
   CheckInTrend trend;
   SplitBy split = SplitBy::kNone;
   // For a child made by a decomposition: the goal it came from and how.
@@ -158,18 +166,44 @@ struct Goal {
   bool operator==(const Goal&) const = default;
 };
 
-// Appends a check-in (in position order) and keeps check_ins_in_order.
+// The check-ins of a goal that a later check-in corrects, by position.
+// Built once per use (O(check-ins)) and only for a goal with corrections;
+// empty and free otherwise.
+class CorrectedCheckIns {
+ public:
+  explicit CorrectedCheckIns(const Goal& goal);
+  // True when `c` was corrected and so no longer counts.
+  bool operator()(const CheckIn& c) const;
+
+ private:
+  std::vector<uint64_t> positions_;  // sorted
+};
+
+// The trend of the check-ins that count (not corrected), folded in
+// position order; `covered` is all of them.
+CheckInTrend FoldTrend(const Goal& goal);
+
+// How many of the goal's check-ins correct another (Goal::corrections).
+size_t CountCorrections(const Goal& goal);
+
+// Appends a check-in (in position order) and keeps check_ins_in_order,
+// corrections and the trend.
 inline void AppendCheckIn(Goal& goal, CheckIn c) {
   const size_t n = goal.check_ins.size();
   if (goal.check_ins_in_order == n &&
       (n == 0 || goal.check_ins[n - 1].at <= c.at)) {
     goal.check_ins_in_order = n + 1;
   }
-  if (goal.trend.covered == n) {
+  const bool correction = c.corrects != 0;
+  if (correction) ++goal.corrections;
+  if (goal.trend.covered == n && !correction) {
     if (c.value) goal.trend.Add(c.at, *c.value);
     goal.trend.covered = n + 1;
   }
   goal.check_ins.push_back(std::move(c));
+  // A correction takes a point out of the fold: fold again without it
+  // (rare; the same fold a rebuild makes).
+  if (correction && goal.trend.covered == n) goal.trend = FoldTrend(goal);
 }
 
 struct MetricPoint {

@@ -17,7 +17,10 @@
 // Decode(Encode(s)) == s for every State (operator==), NaN payloads included.
 // Since format 3 each goal and metric is preceded by its length in bytes,
 // so that a partial decode (DecodePartialState) steps over the ones it
-// leaves out; format 2 (without) still decodes.
+// leaves out; format 2 (without) still decodes. Since format 4 a check-in
+// ends with the position it corrects; a format 2 or 3 snapshot that holds
+// check-ins is refused (kCorruption, so the log is replayed instead), one
+// by reference (its check-ins come from the history source) still decodes.
 //
 // kByReference (magic "CSR", the State's position first) writes, per goal,
 // the number of check-ins and the position of the last one, and per
@@ -50,7 +53,7 @@
 namespace cairn {
 
 // Bumped whenever State or the encoding changes.
-inline constexpr unsigned char kStateCodecVersion = 3;
+inline constexpr unsigned char kStateCodecVersion = 4;
 // The oldest format DecodeState still reads.
 inline constexpr unsigned char kOldestStateCodecVersion = 2;
 

@@ -14,7 +14,8 @@
 // change of measure.target, measure.start or measure.stretch (including a
 // measure set or removed as a whole) made at or after 00:00 UTC of the
 // cycle's start date. `check_ins.by_owner` counts the check-ins on these
-// goals by the goal's owner (the check-in's actor for a goal without one).
+// goals by the goal's owner (the check-in's actor for a goal without one);
+// a corrected check-in is not counted (its correction is, in its place).
 // Uses the State as given, so a retro as of a past position is the same call
 // on that position's State (events past state.position are ignored).
 // Pure functions; thread-safe.
