@@ -89,8 +89,12 @@ export const api = {
   cycle: (id) => request('GET', `/cycles/${enc(id)}`),
   goal: (id, asOf) => request('GET', `/goals/${enc(id)}`, {query: {as_of: asOf}}),
   history: (id) => request('GET', `/goals/${enc(id)}/history`),
+  metrics: async () => list(await request('GET', '/metrics'), 'metrics'),
   metric: (id, from, to) =>
     request('GET', `/metrics/${enc(id)}`, {query: {from, to}}),
+  defineMetric: (body) => request('POST', '/metrics', {body, idempotent: true}),
+  recordMetric: (id, body) => request('POST', `/metrics/${enc(id)}/values`,
+      {body, idempotent: true}),
   board: (unit, cycle, {asOf, depth, signal} = {}) =>
     request('GET', `/boards/${enc(unit)}`,
         {query: {cycle, depth, as_of: asOf}, signal}),

@@ -13,6 +13,7 @@ import {renderReplay} from './views/replay.js';
 import {renderRetro} from './views/retro.js';
 import {renderTokens} from './views/tokens.js';
 import {renderAudit} from './views/audit.js';
+import {renderMetrics} from './views/metrics.js';
 
 const $ = (sel) => document.querySelector(sel);
 const UNIT_KEY = 'cairn.unit';
@@ -259,6 +260,7 @@ async function route() {
     else if (view === 'retro') await renderRetro(container, ctx());
     else if (view === 'tokens') await renderTokens(container, ctx());
     else if (view === 'audit') await renderAudit(container);
+    else if (view === 'metrics') await renderMetrics(container, ctx(), arg);
     else await renderBoard(container);
   } catch (e) {
     if (e.status === 401) return;
@@ -294,11 +296,12 @@ async function renderBoard(container) {
   // A new goal goes on this board, under one of its goals or at the top;
   // it shows through the live update like anyone else's.
   const newGoal = async () => {
-    const fresh = await api.board(state.unit, state.cycle);
+    const [fresh, metrics] = await Promise.all([
+      api.board(state.unit, state.cycle), api.metrics().catch(() => [])]);
     const goals = [...walkGoals(fresh.goals)].map(({goal}) =>
       ({id: goal.id, title: goal.title}));
     openNewGoal({unit: state.unit, unitName: c.unitName, cycle: state.cycle,
-      cycleName: c.cycleName, goals});
+      cycleName: c.cycleName, goals, metrics});
   };
   clear(container).append(
       h('header', {class: 'page-head'},

@@ -27,8 +27,8 @@ struct Route {
 
 constexpr bool kHeavy = true;
 
-// Every endpoint of API.md (and a few additions: GET /goals, GET /me, admin
-// backup).
+// Every endpoint of API.md (and a few additions: GET /goals, GET /me,
+// GET /metrics, admin backup).
 constexpr Route kRoutes[] = {
     {"GET", "/healthz", GetHealth, false},
     {"GET", "/metrics", GetMetrics, false},
@@ -53,6 +53,7 @@ constexpr Route kRoutes[] = {
     {"GET", "/api/v1/retro", GetRetro, true, kHeavy},
     {"GET", "/api/v1/diff", GetDiff, true, kHeavy},
     {"POST", "/api/v1/metrics", DefineMetricHandler},
+    {"GET", "/api/v1/metrics", ListMetrics, true, kHeavy},
     {"GET", "/api/v1/metrics/{}", GetMetric, true, kHeavy},
     {"POST", "/api/v1/metrics/{}/values", RecordMetricHandler},
     {"GET", "/api/v1/boards/{}", GetBoard, true, kHeavy},

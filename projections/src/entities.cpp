@@ -268,6 +268,37 @@ void WriteMetricMembers(JsonWriter& w, const Metric& m, Millis from,
   w.Key("version").Uint(m.version);
 }
 
+void WriteMetricSummary(JsonWriter& w, const Metric& m,
+                        const std::vector<std::string>& goals) {
+  w.BeginObject();
+  w.Key("id").String(m.id);
+  w.Key("name").String(m.name);
+  StringOrNull(w, "unit", m.unit);
+  w.Key("aggregate").String(AggregateName(m.aggregate));
+  w.Key("point_count").Uint(m.points.size());
+  w.Key("first_ts");
+  if (m.points.empty()) {
+    w.Null();
+  } else {
+    w.String(FormatTime(m.points[0].ts));
+  }
+  w.Key("last");
+  if (m.points.empty()) {
+    w.Null();
+  } else {
+    const MetricPoint& p = m.points.back();
+    w.BeginObject();
+    w.Key("ts").String(FormatTime(p.ts));
+    w.Key("value").Number(p.value);
+    w.EndObject();
+  }
+  w.Key("goals").BeginArray();
+  for (const std::string& id : goals) w.String(id);
+  w.EndArray();
+  w.Key("version").Uint(m.version);
+  w.EndObject();
+}
+
 void WriteMetric(JsonWriter& w, const Metric& metric, Millis from, Millis to) {
   w.BeginObject();
   WriteMetricMembers(w, metric, from, to);

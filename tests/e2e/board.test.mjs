@@ -896,6 +896,65 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
                 '[data-testid="token-error"]:text("revoked")', {timeout: 5000});
           });
 
+      await t.test('the metrics page: a metric made, a value entered, a ' +
+          'goal fed by it', async () => {
+        await pageA.goto(`${server.base}/#/metrics`);
+        const mrr = '[data-testid="metric-mrr"]';
+        await pageA.waitForSelector(mrr);
+        assert.equal(await pageA.textContent(
+            `${mrr} [data-testid="metric-count"]`), '4');
+        assert.match(await pageA.textContent(
+            `${mrr} [data-testid="metric-goals"]`), /kr-revenue/);
+        await pageA.click('[data-testid="new-metric"]');
+        await pageA.fill('[data-testid="new-metric-name"]', 'Net promoter score');
+        assert.equal(await pageA.inputValue('[data-testid="new-metric-id"]'),
+            'net-promoter-score');
+        await pageA.fill('[data-testid="new-metric-unit"]', 'pts');
+        await pageA.selectOption('[data-testid="new-metric-aggregate"]', 'avg');
+        await pageA.click('[data-testid="new-metric-save"]');
+        // The new metric is shown with its (no) values.
+        const nps = '[data-testid="metric-net-promoter-score"]';
+        await pageA.waitForSelector(`${nps}.selected`);
+        await pageA.waitForSelector('[data-testid="metric-panel"]');
+        const made = await server.api('GET', '/metrics/net-promoter-score');
+        assert.deepEqual([made.name, made.unit, made.aggregate, made.points],
+            ['Net promoter score', 'pts', 'avg', []]);
+        await pageA.click(`${nps} [data-testid="metric-record"]`);
+        await pageA.fill('[data-testid="metric-value"]', '42');
+        await pageA.click('[data-testid="metric-value-save"]');
+        await pageA.waitForSelector('[data-testid="metric-point"]');
+        assert.equal(await pageA.textContent(
+            `${nps} [data-testid="metric-count"]`), '1');
+        assert.equal(await pageA.locator('[data-testid="metric-chart"]')
+            .count(), 1);
+        const fed = await server.api('GET', '/metrics/net-promoter-score');
+        assert.equal(fed.points.length, 1);
+        assert.equal(fed.points[0].value, 42);
+        assert.ok(Math.abs(Date.parse(fed.points[0].ts) - Date.now()) < 60000);
+        // A goal fed by it from the board's New goal: its value is the
+        // metric's, counted as the metric counts.
+        await pageA.goto(boardUrl);
+        await pageA.click('[data-testid="new-goal"]');
+        await pageA.fill('[data-testid="new-goal-title"]',
+            'Lift NPS to fifty');
+        await pageA.fill('[data-testid="new-goal-target"]', '50');
+        await pageA.selectOption('[data-testid="new-goal-metric"]',
+            'net-promoter-score');
+        assert.equal(await pageA.inputValue('[data-testid="new-goal-unit"]'),
+            'pts');
+        await pageA.click('[data-testid="new-goal-save"]');
+        await pageA.waitForSelector('[data-testid="new-goal-dialog"]',
+            {state: 'detached'});
+        const g = (await server.api('GET', `/goals?unit=${UNIT}&cycle=${CYCLE}`))
+            .goals.find((x) => x.title === 'Lift NPS to fifty');
+        assert.ok(g, 'the goal was created');
+        assert.deepEqual([g.measure.metric, g.measure.aggregate, g.current],
+            ['net-promoter-score', 'avg', 42]);
+        const list = await server.api('GET', '/metrics');
+        assert.deepEqual(list.metrics.find((m) => m.id === 'net-promoter-score')
+            .goals, [g.id]);
+      });
+
       await t.test('dark theme board', async () => {
         await pageB.emulateMedia({colorScheme: 'dark'});
         await pageB.screenshot({path: path.join(SHOTS, 'board-dark.png'),

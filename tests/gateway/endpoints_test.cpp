@@ -153,6 +153,38 @@ TEST_F(EndpointsTest, MetricsRecordReadAndBindAGoal) {
   CreateGoal(
       R"({"id":"kr-sum","kind":"key_result","title":"Total revenue booked","unit":"sales","cycle":"q1","measure":{"start":0,"target":100,"metric":"mrr","aggregate":"sum"}})");
   EXPECT_EQ(Num(Call("GET", "/api/v1/goals/kr-sum").body, "/current"), 82);
+
+  // The list (an addition): each metric without its points, its latest
+  // point and the goals bound to it that the token may see.
+  ASSERT_EQ(
+      Call("POST", "/api/v1/metrics", R"({"id":"nps","name":"NPS"})").status,
+      201);
+  auto list = Call("GET", "/api/v1/metrics");
+  ASSERT_EQ(list.status, 200) << list.body;
+  EXPECT_EQ(Member(list.body, "/metrics/0/id"), "mrr");
+  EXPECT_EQ(Num(list.body, "/metrics/0/point_count"), 3);
+  EXPECT_EQ(Member(list.body, "/metrics/0/first_ts"),
+            "2026-01-10T00:00:00.000Z");
+  EXPECT_EQ(Member(list.body, "/metrics/0/last/ts"),
+            "2026-03-10T00:00:00.000Z");
+  EXPECT_EQ(Num(list.body, "/metrics/0/last/value"), 42);
+  EXPECT_EQ(Member(list.body, "/metrics/0/goals/0"), "kr-mrr");
+  EXPECT_EQ(Member(list.body, "/metrics/0/goals/1"), "kr-sum");
+  EXPECT_EQ(Member(list.body, "/metrics/1/id"), "nps");
+  EXPECT_EQ(Member(list.body, "/metrics/1/last"), "null");
+  EXPECT_EQ(Member(list.body, "/metrics/1/goals/0"), "");
+  EXPECT_EQ(Member(list.body, "/position"), std::to_string(Head()));
+  // As of before the points, and for a token that cannot see sales.
+  auto before =
+      Call("GET", "/api/v1/metrics?as_of=" + std::to_string(head - 1));
+  EXPECT_EQ(Num(before.body, "/metrics/0/point_count"), 0) << before.body;
+  auto t = Call("POST", "/api/v1/tokens",
+                R"({"name":"eng-view","role":"viewer","unit":"eng"})");
+  ASSERT_EQ(t.status, 201) << t.body;
+  auto scoped = Call("GET", "/api/v1/metrics", {}, Member(t.body, "/token"));
+  ASSERT_EQ(scoped.status, 200) << scoped.body;
+  EXPECT_EQ(Member(scoped.body, "/metrics/0/point_count"), "3");
+  EXPECT_EQ(Member(scoped.body, "/metrics/0/goals/0"), "");
 }
 
 TEST_F(EndpointsTest, PatchWithReasonShowsInHistoryRetroAndAsOf) {

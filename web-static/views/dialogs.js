@@ -1,7 +1,8 @@
 // Modal forms: check-in (value, confidence, note), target edit (with a
 // reason), a goal's other fields, a new goal, a split of a goal, a
 // retrospective note, a new unit, a unit's name and place, a new cycle, a
-// goal's status, closing a cycle and tokens. All use <dialog>, so
+// goal's status, closing a cycle, tokens, a new metric and a metric's
+// value. All use <dialog>, so
 // Escape closes them and focus stays inside.
 import {h, fmtDateTime, fmtValue, KIND_LABEL} from '../util.js';
 import {api} from '../api.js';
@@ -200,8 +201,8 @@ const PERSPECTIVES = ['financial', 'customer', 'internal', 'learning'];
  * (`goals`: [{id, title}]) or at the top. Objectives have no measure of
  * their own (their key results grade them); other kinds get one.
  */
-export function openNewGoal({unit, unitName, cycle, cycleName, goals},
-    onSaved) {
+export function openNewGoal({unit, unitName, cycle, cycleName, goals,
+  metrics = []}, onSaved) {
   const kind = h('select', {testid: 'new-goal-kind'},
       Object.entries(KIND_LABEL).map(([v, label]) =>
         h('option', {value: v}, label)));
@@ -224,13 +225,28 @@ export function openNewGoal({unit, unitName, cycle, cycleName, goals},
     maxlength: 40, placeholder: 'e.g. USD, %, teams'});
   const direction = h('select', {testid: 'new-goal-direction'},
       DIRECTIONS.map(([v, label]) => h('option', {value: v}, label)));
+  // Its value from check-ins, or from a metric (its aggregate over the
+  // cycle, counted as the metric counts it).
+  const fedBy = h('select', {testid: 'new-goal-metric'},
+      h('option', {value: ''}, 'Check-ins'),
+      metrics.map((m) => h('option', {value: m.id},
+          `The metric ${m.name || m.id}`)));
+  const metricOf = () => metrics.find((m) => m.id === fedBy.value);
+  fedBy.addEventListener('change', () => {
+    if (metricOf()?.unit && !measureUnit.value) {
+      measureUnit.value = metricOf().unit;
+    }
+  });
+  const fedByField = field('Fed by', fedBy);
   const measured = h('div', {class: 'field-group'},
       field('Direction', direction), field('Start', start),
-      field('Target', target), field('Unit', measureUnit));
+      field('Target', target), field('Unit', measureUnit),
+      metrics.length ? fedByField : null);
   const perspectiveField = field('Perspective', perspective);
   const sync = () => {
     const objective = kind.value === 'objective';
     measured.hidden = objective;
+    fedByField.hidden = direction.value === 'binary';
     target.required = !objective && direction.value !== 'binary';
     start.disabled = target.disabled = direction.value === 'binary';
     perspectiveField.hidden = kind.value !== 'bsc_objective';
@@ -256,6 +272,11 @@ export function openNewGoal({unit, unitName, cycle, cycleName, goals},
           {start: Number(start.value), target: Number(target.value),
             direction: direction.value};
         if (measureUnit.value.trim()) body.measure.unit = measureUnit.value.trim();
+        const metric = direction.value === 'binary' ? null : metricOf();
+        if (metric) {
+          body.measure.metric = metric.id;
+          body.measure.aggregate = metric.aggregate;
+        }
       }
       const res = await api.createGoal(body);
       onSaved?.(res);
@@ -767,6 +788,66 @@ export function openEditUnit(unit, units, onSaved) {
       if (!Object.keys(body).length) return;
       const res = await api.editUnit(unit.id, body);
       onSaved?.(res);
+    },
+  });
+}
+
+const AGGREGATES = [['last', 'Last: the latest value'],
+  ['sum', 'Sum: values added up'], ['avg', 'Average'],
+  ['min', 'Lowest'], ['max', 'Highest']];
+
+/**
+ * A new metric (editors): a KPI that other systems, or people here, feed
+ * with values; goals bound to it take its aggregate over their cycle.
+ */
+export function openNewMetric(onSaved) {
+  const {name, id} = nameAndId('new-metric', 'e.g. Customer acquisition cost');
+  const unit = h('input', {type: 'text', testid: 'new-metric-unit',
+    maxlength: 32, placeholder: 'e.g. USD or %'});
+  const aggregate = h('select', {testid: 'new-metric-aggregate'},
+      AGGREGATES.map(([v, label]) => h('option', {value: v}, label)));
+  return openDialog({
+    title: 'New metric', testid: 'new-metric-dialog',
+    subtitle: 'Values come from other systems (POST /api/v1/metrics/{id}/' +
+      'values) or are entered here.',
+    fields: [field('Name', name), field('Id', id,
+        `${ID_HINT}; systems feed it by this id.`), field('Unit', unit),
+    field('Aggregate', aggregate, 'How a goal fed by it counts the ' +
+        'values in the goal\'s cycle.')],
+    submitLabel: 'Create metric', submitTestId: 'new-metric-save', focus: name,
+    onSubmit: async () => {
+      const body = {id: id.value.trim(), name: name.value.trim(),
+        aggregate: aggregate.value};
+      if (unit.value.trim()) body.unit = unit.value.trim();
+      onSaved?.(await api.defineMetric(body));
+    },
+  });
+}
+
+/** One value of a metric, entered by hand, dated today or an earlier day. */
+export function openRecordValue(metric, onSaved) {
+  const value = h('input', {type: 'number', step: 'any', inputmode: 'decimal',
+    testid: 'metric-value', required: true,
+    value: metric.last ? String(metric.last.value) : ''});
+  const today = localDay(new Date());
+  const day = h('input', {type: 'date', testid: 'metric-day', max: today,
+    value: today, required: true});
+  return openDialog({
+    title: 'Record a value', testid: 'metric-value-dialog',
+    subtitle: `${metric.name || metric.id}` +
+      (metric.last ? ` · last ${fmtValue(metric.last.value, metric.unit)} ` +
+        `on ${fmtDateTime(metric.last.ts)}` : ' · no values yet'),
+    fields: [field(`Value${metric.unit ? ` (${metric.unit})` : ''}`, value),
+      field('As of', day, 'An earlier day for a value reported late.')],
+    submitLabel: 'Record value', submitTestId: 'metric-value-save',
+    focus: value,
+    onSubmit: async () => {
+      // Today: now; an earlier day: the end of that day, here.
+      const ts = day.value && day.value < today ?
+        new Date(`${day.value}T23:59:59`) : new Date();
+      onSaved?.(await api.recordMetric(metric.id, {
+        points: [{ts: ts.toISOString(), value: Number(value.value)}],
+        source: 'browser'}));
     },
   });
 }

@@ -96,6 +96,7 @@ void GetCycle(Call call);
 void ListGoals(Call call);
 void GetGoal(Call call);
 void GetGoalHistory(Call call);
+void ListMetrics(Call call);
 void GetMetric(Call call);
 void GetBoard(Call call);
 void GetScorecard(Call call);

@@ -2,6 +2,9 @@
 // `as_of`) without touching the writer. Anything outside the token's unit
 // scope is 404, exactly as if it did not exist.
 #include <limits>
+#include <map>
+#include <string_view>
+#include <vector>
 
 #include "cairn/core/json_writer.hpp"
 #include "cairn/projections/board.hpp"
@@ -158,6 +161,31 @@ void GetGoalHistory(Call call) {
   Status st = projections::WriteGoalHistory(w, id, *events, s.position);
   if (!st) return ReplyError(call, st.error());
   call.reply(JsonResponse(200, std::move(w).Take(), g->version));
+}
+
+void ListMetrics(Call call) {
+  auto view = ViewFor(call);
+  if (!view) return ReplyError(call, view.error());
+  const State& s = *view->state;
+  // The goals bound to each metric, those the token may see.
+  std::map<std::string_view, std::vector<std::string>> bound;
+  for (const auto& [id, g] : s.goals) {
+    if (g.measure && !g.measure->metric.empty() && InScope(call, s, g.unit)) {
+      bound[g.measure->metric].push_back(id);
+    }
+  }
+  static const std::vector<std::string> kNone;
+  JsonWriter w;
+  w.BeginObject().Key("metrics").BeginArray();
+  for (const auto& [id, m] : s.metrics) {
+    auto it = bound.find(id);
+    projections::WriteMetricSummary(w, m,
+                                    it == bound.end() ? kNone : it->second);
+  }
+  w.EndArray();
+  w.Key("position").Uint(s.position);
+  w.EndObject();
+  call.reply(JsonResponse(200, std::move(w).Take()));
 }
 
 void GetMetric(Call call) {

@@ -74,5 +74,11 @@ void WriteCycles(JsonWriter& w, const State& state);
 void WriteMetricMembers(JsonWriter& w, const Metric& metric, Millis from,
                         Millis to);
 void WriteMetric(JsonWriter& w, const Metric& metric, Millis from, Millis to);
+// {"id","name","unit","aggregate","point_count","first_ts","last":
+// {"ts","value"} or null,"goals": [...],"version"}: a metric without its
+// points, `last` its latest point by ts, `goals` the ids given (the goals
+// bound to it that the reader may see).
+void WriteMetricSummary(JsonWriter& w, const Metric& metric,
+                        const std::vector<std::string>& goals);
 
 }  // namespace cairn::projections

@@ -1,0 +1,127 @@
+// Metrics: the KPIs other systems feed (POST /api/v1/metrics/{id}/values),
+// each with its latest value and the goals bound to it; one metric's values
+// over time. Editors define metrics and enter a value by hand (a value
+// reported late is dated the day it was true).
+import {h, svg, clear, fmtValue, fmtNum, fmtAgo, fmtDateTime, hashFor}
+  from '../util.js';
+import {api} from '../api.js';
+import {openNewMetric, openRecordValue} from './dialogs.js';
+
+const AGGREGATE_LABEL = {last: 'Last', sum: 'Sum', avg: 'Average',
+  min: 'Lowest', max: 'Highest'};
+const SHOWN_POINTS = 20;
+
+/** `selected`: the id of the metric whose values are shown, or ''. */
+export async function renderMetrics(container, ctx, selected = '') {
+  clear(container).append(h('p', {class: 'muted'}, 'Loading…'));
+  const metrics = await api.metrics();
+  // Shows the list again with `id`'s values (a new hash routes here).
+  const again = (id = selected) => {
+    const target = hashFor('metrics', {unit: ctx.unit, cycle: ctx.cycle}, id);
+    if (location.hash !== target) location.hash = target;
+    else renderMetrics(container, ctx, id).catch(() => {});
+  };
+  const chosen = metrics.find((m) => m.id === selected) || null;
+  const detail = chosen ? await metricPanel(chosen, ctx) : null;
+  clear(container).append(
+      h('header', {class: 'page-head'},
+          h('div', {}, h('h1', {}, 'Metrics'),
+              h('p', {class: 'muted'}, 'KPIs that other systems feed. A goal ' +
+                'bound to one takes its aggregate over the goal\'s cycle.')),
+          ctx.can.write ? h('div', {class: 'head-actions'},
+              h('button', {class: 'btn primary', type: 'button',
+                testid: 'new-metric', onclick: () => openNewMetric(
+                    (made) => again(made?.id))}, 'New metric')) : null),
+      h('section', {class: 'panel'}, metrics.length ?
+        metricsTable(metrics, selected, ctx, again) :
+        h('p', {class: 'muted', testid: 'metrics-empty'}, 'No metrics yet.' +
+          (ctx.can.write ? ' Define one, then bind a goal to it with ' +
+            '"Fed by metric" when making the goal.' : ''))),
+      detail);
+}
+
+function metricsTable(metrics, selected, ctx, again) {
+  return h('table', {class: 'table', testid: 'metrics'},
+      h('thead', {}, h('tr', {}, ['Metric', 'Unit', 'Aggregate', 'Values',
+        'Latest', 'Goals', ''].map((t) => h('th', {scope: 'col'}, t)))),
+      h('tbody', {}, metrics.map((m) => h('tr', {testid: `metric-${m.id}`,
+        class: m.id === selected ? 'selected' : ''},
+      h('td', {}, h('a', {href: hashFor('metrics',
+          {unit: ctx.unit, cycle: ctx.cycle}, m.id), testid: 'metric-open'},
+      m.name || m.id),
+      h('div', {class: 'muted small'}, m.id)),
+      h('td', {}, m.unit || '—'),
+      h('td', {}, AGGREGATE_LABEL[m.aggregate] || m.aggregate),
+      h('td', {testid: 'metric-count'}, fmtNum(m.point_count)),
+      h('td', {testid: 'metric-last'}, m.last ?
+        [fmtValue(m.last.value, m.unit),
+          h('div', {class: 'muted small', title: fmtDateTime(m.last.ts)},
+              fmtAgo(m.last.ts))] : '—'),
+      h('td', {testid: 'metric-goals'}, m.goals.length ?
+        h('ul', {class: 'plain'}, m.goals.map((id) => h('li', {},
+            h('a', {href: `#/goal/${encodeURIComponent(id)}`}, id)))) : '—'),
+      h('td', {}, ctx.can.write ? h('button', {class: 'btn', type: 'button',
+        testid: 'metric-record',
+        onclick: () => openRecordValue(m, () => again(m.id))},
+      'Record a value') : null)))));
+}
+
+/** The metric's values: a line over time and the latest ones, newest first. */
+async function metricPanel(m, ctx) {
+  const full = await api.metric(m.id);
+  const points = (full.points || []).map((p) => ({t: Date.parse(p.ts),
+    v: Number(p.value), ts: p.ts})).filter((p) => !Number.isNaN(p.t));
+  const latest = points.slice(-SHOWN_POINTS).reverse();
+  return h('section', {class: 'panel', testid: 'metric-panel'},
+      h('h2', {}, `${m.name || m.id}`,
+          h('span', {class: 'muted'}, ` · ${fmtNum(points.length)} values`)),
+      points.length ? lineChart(points, m) : h('p', {class: 'muted'},
+          'No values yet.' + (ctx.can.write ? ' Systems send them to POST ' +
+            `/api/v1/metrics/${m.id}/values; "Record a value" enters one.` :
+            '')),
+      latest.length ? h('table', {class: 'table', testid: 'metric-points'},
+          h('caption', {class: 'muted'}, points.length > SHOWN_POINTS ?
+            `The latest ${SHOWN_POINTS}` : 'All values'),
+          h('thead', {}, h('tr', {}, h('th', {scope: 'col'}, 'When'),
+              h('th', {scope: 'col'}, 'Value'))),
+          h('tbody', {}, latest.map((p) => h('tr', {testid: 'metric-point'},
+              h('td', {}, fmtDateTime(p.ts)),
+              h('td', {}, fmtValue(p.v, m.unit)))))) : null,
+      h('p', {}, h('a', {href: hashFor('metrics',
+          {unit: ctx.unit, cycle: ctx.cycle}), testid: 'metric-close'},
+      'Close')));
+}
+
+// A plain line of the values over time, as inline SVG.
+function lineChart(points, m) {
+  const W = 1000;
+  const H = 220;
+  const P = {l: 56, r: 16, t: 12, b: 28};
+  const t0 = points[0].t;
+  const t1 = Math.max(points[points.length - 1].t, t0 + 1);
+  let lo = Math.min(...points.map((p) => p.v));
+  let hi = Math.max(...points.map((p) => p.v));
+  if (lo === hi) {
+    lo -= 1;
+    hi += 1;
+  }
+  const x = (t) => P.l + (t - t0) / (t1 - t0) * (W - P.l - P.r);
+  const y = (v) => P.t + (hi - v) / (hi - lo) * (H - P.t - P.b);
+  const root = svg('svg', {viewBox: `0 0 ${W} ${H}`, class: 'chart',
+    role: 'img', 'data-testid': 'metric-chart',
+    'aria-label': `${m.name || m.id} from ${fmtValue(points[0].v, m.unit)} ` +
+      `to ${fmtValue(points[points.length - 1].v, m.unit)}`});
+  for (const v of [lo, hi]) {
+    root.append(svg('line', {x1: P.l, x2: W - P.r, y1: y(v), y2: y(v),
+      class: 'grid'}));
+    root.append(svg('text', {x: P.l - 6, y: y(v) + 4, 'text-anchor': 'end',
+      class: 'axis', text: fmtNum(v)}));
+  }
+  root.append(svg('text', {x: P.l, y: H - 8, class: 'axis',
+    text: fmtDateTime(points[0].ts)}));
+  root.append(svg('text', {x: W - P.r, y: H - 8, 'text-anchor': 'end',
+    class: 'axis', text: fmtDateTime(points[points.length - 1].ts)}));
+  root.append(svg('polyline', {class: 'actual-line',
+    points: points.map((p) => `${x(p.t)},${y(p.v)}`).join(' ')}));
+  return h('figure', {class: 'chart-wrap'}, root);
+}
