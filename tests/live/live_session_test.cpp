@@ -599,7 +599,9 @@ TEST_P(LiveSessionTest, RaceOfAppendsAndSubscribesIsGaplessAndDuplicateFree) {
       while (!go) std::this_thread::yield();
       const char* goals[] = {"kr-a", "kr-b", "kr-c", "kr-d"};
       // Keep writing until every client is live, so each one subscribes
-      // while appends race with it.
+      // while appends race with it; past the first kPerWriter more slowly,
+      // so that on a loaded machine (sanitizers, other tests) the writes
+      // do not starve the subscriptions they wait for.
       const auto deadline = std::chrono::steady_clock::now() + 30s;
       for (int i = 0;
            i < kPerWriter || (synced_clients < kClients &&
@@ -607,7 +609,7 @@ TEST_P(LiveSessionTest, RaceOfAppendsAndSubscribesIsGaplessAndDuplicateFree) {
            ++i) {
         server.CheckIn(goals[w], i);
         if (i % 3 == 0) server.CheckIn("kr-m", i);
-        std::this_thread::sleep_for(1ms);
+        std::this_thread::sleep_for(i < kPerWriter ? 1ms : 10ms);
       }
     });
   }
