@@ -283,9 +283,13 @@ Result<Command> ParseCreateGoal(std::string_view body) {
 Result<Command> ParseEditGoal(std::string_view id, std::string_view body) {
   return WithObject(body, [id](const Reader& r) -> Result<Command> {
     CAIRN_TRY(r.Only({"title", "description", "owner", "parent", "weight",
-                      "committed", "perspective", "due", "measure", "reason"}));
+                      "committed", "perspective", "due", "measure", "reason",
+                      "rescale_parts"}));
     EditGoal c;
     c.id = id;
+    std::optional<bool> rescale;
+    CAIRN_TRY(r.Bool("rescale_parts", rescale));
+    c.rescale_parts = rescale.value_or(false);
     CAIRN_TRY(r.OptString("title", c.title));
     if (r.IsNull("title")) return Invalid("title", "title cannot be null");
     CAIRN_TRY(r.OptString("description", c.description));

@@ -512,6 +512,78 @@ void NumberChange(Changes& ch, std::string_view path,
   ch.Done();
 }
 
+// The parts of split goal `g` whose targets follow its measure `to`
+// (rescale_parts): for a split by time or owners, shares of the new amount
+// (target - start) by the parts' present amounts, whole numbers kept whole;
+// for a funnel, every stage scaled with the target, the earlier ones
+// rounded up as a split makes them, the last one the target itself. One
+// goal.edited per part whose target moves, in the parts' order.
+Result<Events> RescaledParts(const State& state, const CommandContext& ctx,
+                             const Goal& g, const std::optional<Measure>& to,
+                             const std::string& reason) {
+  if (g.split == SplitBy::kNone) {
+    return Invalid("rescale_parts", "goal " + g.id + " is not split");
+  }
+  if (!g.measure || !to) {
+    return Invalid("rescale_parts", "parts follow a measure; there is none");
+  }
+  std::vector<const Goal*> parts;
+  for (const std::string& id : g.children) {
+    const Goal* p = state.FindGoal(id);
+    if (p != nullptr && p->split_from == g.id && p->measure) parts.push_back(p);
+  }
+  std::vector<double> targets;
+  if (parts.empty()) return Events{};
+  if (g.split == SplitBy::kFunnel) {
+    const double from = g.measure->target;
+    if (!(to->target > 0) || !std::isfinite(to->target) || !(from > 0)) {
+      return Invalid("measure.target", "a funnel needs a positive target");
+    }
+    for (size_t i = 0; i + 1 < parts.size(); ++i) {
+      const double raw = parts[i]->measure->target * (to->target / from);
+      const double rounded9 = std::round(raw * 1e9) / 1e9;
+      if (!std::isfinite(rounded9)) {
+        return Invalid("measure.target", "the funnel overflows");
+      }
+      targets.push_back(std::ceil(rounded9));
+    }
+    targets.push_back(to->target);
+  } else {
+    std::vector<double> weights;
+    const double amount = to->target - to->start;
+    bool whole = amount == std::floor(amount);
+    for (const Goal* p : parts) {
+      const double part = p->measure->target - p->measure->start;
+      weights.push_back(std::fabs(part));
+      whole = whole && part == std::floor(part);
+    }
+    auto shares = SplitAmount(amount, weights, whole);
+    if (!shares) {
+      return Invalid("rescale_parts", "the parts' shares cannot be kept: " +
+                                          shares.error().message);
+    }
+    for (size_t i = 0; i < parts.size(); ++i) {
+      targets.push_back(parts[i]->measure->start + (*shares)[i]);
+    }
+  }
+  Events out;
+  const std::string why =
+      "scaled with " + g.id + (reason.empty() ? "" : ": " + reason);
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const Goal& p = *parts[i];
+    if (targets[i] == p.measure->target) continue;
+    if (!UnitInScope(state, ctx.scope_unit, p.unit)) {
+      return Forbidden("rescaling needs an editor of every part's unit; " +
+                       p.id + " is outside this token's");
+    }
+    Changes ch;
+    NumberChange(ch, "measure.target", p.measure->target, targets[i]);
+    out.push_back(
+        {"goal-" + p.id, "goal.edited", std::move(ch).Finish(why), p.version});
+  }
+  return out;
+}
+
 Result<Events> DecideEditGoal(const State& state, const EditGoal& c,
                               const CommandContext& ctx) {
   if (auto s = NeedRole(ctx, Role::kEditor); !s) return s.error();
@@ -628,8 +700,14 @@ Result<Events> DecideEditGoal(const State& state, const EditGoal& c,
     }
   }
   if (ch.count() == 0) return Events{};
-  return Events{{"goal-" + c.id, "goal.edited", std::move(ch).Finish(c.reason),
+  Result<Events> parts = c.rescale_parts
+                             ? RescaledParts(state, ctx, *g, measure, c.reason)
+                             : Result<Events>(Events{});
+  if (!parts) return parts.error();
+  Events events{{"goal-" + c.id, "goal.edited", std::move(ch).Finish(c.reason),
                  g->version}};
+  for (PendingEvent& e : *parts) events.push_back(std::move(e));
+  return events;
 }
 
 bool TransitionAllowed(GoalStatus from, GoalStatus to) {

@@ -645,6 +645,109 @@ TEST_F(DecideTest, DecomposeByOwnersAndFunnel) {
   EXPECT_EQ(h_.Replay(), h_.state());
 }
 
+// A split goal retargeted with rescale_parts: its parts' targets follow,
+// their shares kept, one goal.edited each with the reason; without it they
+// stay.
+TEST_F(DecideTest, RetargetingASplitGoalCanScaleItsParts) {
+  Must(Increase("apac-sales", "apac", "2027", 0, 7'000'000, ""), Admin(kNow));
+  Must(CreateUnit{"cy", "Cy", UnitKind::kPerson, "apac"}, Admin(kNow));
+  Must(
+      Decompose{
+          .goal = "apac-sales",
+          .by = SplitBy::kOwners,
+          .parts = {{"ann", "ann", 5}, {"bob", "bob", 3}, {"cy", "cy", 2}}},
+      Editor(kNow));
+  const auto targets = [&](const std::string& id) {
+    std::vector<double> out;
+    for (const std::string& c : h_.state().FindGoal(id)->children) {
+      out.push_back(h_.state().FindGoal(c)->measure->target);
+    }
+    return out;
+  };
+  using V = std::vector<double>;
+  ASSERT_EQ(targets("apac-sales"), (V{3'500'000, 2'100'000, 1'400'000}));
+  EditGoal up{.id = "apac-sales",
+              .measure = MeasurePatch{.target = 8'000'000},
+              .rescale_parts = true,
+              .reason = "bigger market"};
+  std::vector<Event> ev = Must(up, Editor(kNow, "x", "apac"));
+  ASSERT_EQ(ev.size(), 4u);
+  EXPECT_EQ(ev[0].stream, "goal-apac-sales");
+  EXPECT_EQ(targets("apac-sales"), (V{4'000'000, 2'400'000, 1'600'000}));
+  EXPECT_NE(
+      ev[1].data.find(R"("reason":"scaled with apac-sales: bigger market")"),
+      std::string::npos)
+      << ev[1].data;
+  EXPECT_NE(
+      ev[1].data.find(R"("measure.target":{"from":3500000,"to":4000000})"),
+      std::string::npos)
+      << ev[1].data;
+  // Without it the parts stay.
+  ASSERT_EQ(Must(EditGoal{.id = "apac-sales",
+                          .measure = MeasurePatch{.target = 9'000'000}},
+                 Editor(kNow))
+                .size(),
+            1u);
+  EXPECT_EQ(targets("apac-sales"), (V{4'000'000, 2'400'000, 1'600'000}));
+
+  // Whole parts stay whole and sum to the amount (largest remainder).
+  Must(Increase("demos", "apac", "2027", 0, 10, ""), Admin(kNow));
+  Must(
+      Decompose{
+          .goal = "demos",
+          .by = SplitBy::kOwners,
+          .integer = true,
+          .parts = {{"ann", "ann", 1}, {"bob", "bob", 1}, {"cy", "cy", 1}}},
+      Editor(kNow));
+  ASSERT_EQ(targets("demos"), (V{4, 3, 3}));
+  Must(EditGoal{.id = "demos",
+                .measure = MeasurePatch{.target = 11},
+                .rescale_parts = true},
+       Editor(kNow));
+  EXPECT_EQ(targets("demos"), (V{5, 3, 3}));
+
+  // A funnel's stages scale with its target.
+  Must(Increase("signings", "ann", "feb", 0, 2, ""), Editor(kNow));
+  Must(Decompose{.goal = "signings",
+                 .by = SplitBy::kFunnel,
+                 .stages = {{"calls", {}},
+                            {"appointments", 0.1},
+                            {"meetings", 0.5},
+                            {"signings", 0.2}}},
+       Editor(kNow));
+  ASSERT_EQ(targets("signings"), (V{200, 20, 10, 2}));
+  Must(EditGoal{.id = "signings",
+                .measure = MeasurePatch{.target = 3},
+                .rescale_parts = true},
+       Editor(kNow));
+  EXPECT_EQ(targets("signings"), (V{300, 30, 15, 3}));
+
+  // Refused, nothing appended: a goal that is not split, and a part outside
+  // the editor's scope.
+  const size_t before = h_.log().size();
+  auto flat = h_.Run(EditGoal{.id = "kr",
+                              .measure = MeasurePatch{.target = 5},
+                              .rescale_parts = true},
+                     Editor(kNow));
+  ASSERT_FALSE(flat.ok());
+  EXPECT_EQ(flat.error().field, "rescale_parts");
+  Must(Increase("tickets", "sales", "2027", 0, 100, ""), Admin(kNow));
+  Must(Decompose{.goal = "tickets",
+                 .by = SplitBy::kOwners,
+                 .parts = {{"sales", "ann", 1}, {"support", "bob", 1}}},
+       Admin(kNow));
+  const size_t split = h_.log().size();
+  auto outside = h_.Run(EditGoal{.id = "tickets",
+                                 .measure = MeasurePatch{.target = 120},
+                                 .rescale_parts = true},
+                        Editor(kNow, "x", "sales"));
+  ASSERT_FALSE(outside.ok());
+  EXPECT_EQ(outside.error().code, ErrorCode::kForbidden);
+  EXPECT_EQ(h_.log().size(), split);
+  EXPECT_GT(split, before);
+  EXPECT_EQ(h_.Replay(), h_.state());
+}
+
 TEST_F(DecideTest, ZeroSharesMakeNoChild) {
   Must(Increase("small", "apac", "feb", 0, 2, ""), Admin(kNow));
   Must(

@@ -543,6 +543,24 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
                 .count(), months);
             assert.equal(await pageA.locator('[data-testid="split-btn"]')
                 .count(), 0);
+            // Retargeted from its page: the months follow, by their shares.
+            const monthTargets = async () => Promise.all(
+                (await server.api('GET', '/goals/kr-calls')).children.map(
+                    async (id) => (await server.api('GET', `/goals/${id}`))
+                        .measure.target));
+            const shares = await monthTargets();
+            await pageA.click('[data-testid="edit-target-btn"]');
+            assert.equal(await pageA.isChecked('[data-testid="target-rescale"]'),
+                true);
+            await pageA.fill('[data-testid="target-value"]', '600');
+            await pageA.fill('[data-testid="target-reason"]', 'a second caller');
+            await pageA.click('[data-testid="target-save"]');
+            await pageA.waitForSelector('[data-testid="target-dialog"]',
+                {state: 'detached'});
+            const scaled = await monthTargets();
+            assert.equal(scaled.reduce((x, y) => x + y, 0), 600);
+            scaled.forEach((v, i) => assert.ok(Math.abs(v - 2 * shares[i]) <= 1,
+                `${v} against ${shares[i]}`));
             // The objective's page lists its key results.
             await pageA.goto(`${server.base}/#/goal/${OBJ}`);
             await pageA.locator('[data-testid="goal-children"]').waitFor();

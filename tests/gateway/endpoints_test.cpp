@@ -88,6 +88,21 @@ TEST_F(EndpointsTest, DecomposeByOwnersSplitsExactlyOnce) {
                 .status,
             201);
   EXPECT_EQ(Num(Call("GET", "/api/v1/goals/rev").body, "/current"), 700000);
+  // Retargeted with rescale_parts: the parts follow, by their shares.
+  const uint64_t before = Head();
+  ExpectRefused(Call("PATCH", "/api/v1/goals/rev",
+                     R"({"measure":{"target":8000000},"rescale_parts":1})"),
+                422, "validation_failed", before);
+  auto up = Call("PATCH", "/api/v1/goals/rev",
+                 R"({"measure":{"target":8000000},"rescale_parts":true,)"
+                 R"("reason":"new region"})");
+  ASSERT_EQ(up.status, 200) << up.body;
+  EXPECT_EQ(Head(), before + 4);
+  EXPECT_EQ(Num(Call("GET", "/api/v1/goals/" + part).body, "/measure/target"),
+            2400000);
+  auto h = Call("GET", "/api/v1/goals/" + part + "/history");
+  EXPECT_NE(h.body.find("scaled with rev: new region"), std::string::npos)
+      << h.body;
 }
 
 TEST_F(EndpointsTest, DecomposeByTimeCreatesMonthlyCycles) {

@@ -142,16 +142,27 @@ export function openEditTarget(goal, onSaved) {
     testid: 'target-value', required: true, value: String(m.target ?? '')});
   const reason = h('input', {type: 'text', testid: 'target-reason',
     required: true, maxlength: 500, placeholder: 'e.g. budget cut'});
+  // A split goal's parts may follow it, each keeping its share.
+  const rescale = goal.split ? h('input', {type: 'checkbox',
+    testid: 'target-rescale', checked: true}) : null;
+  const parts = goal.split === 'funnel' ? 'Scale the funnel\'s stages with it' :
+    'Scale its parts\' targets with it, each keeping its share';
   return openDialog({
     title: 'Change target', testid: 'target-dialog',
     subtitle: `${goal.title} · now ${fmtValue(m.target, m.unit)}, ` +
       `from ${fmtValue(m.start, m.unit)}`,
     fields: [field(`New target${m.unit ? ` (${m.unit})` : ''}`, target),
-      field('Reason', reason, 'Shown in the history and in the retrospective.')],
+      field('Reason', reason, 'Shown in the history and in the retrospective.'),
+      rescale ? h('div', {class: 'field'}, h('label', {class: 'check'},
+          rescale, ` ${parts}`), h('div', {class: 'hint'}, 'Otherwise the ' +
+          'parts keep their targets and no longer add up to this one.')) :
+        null],
     submitLabel: 'Save target', submitTestId: 'target-save', focus: target,
     onSubmit: async () => {
-      const res = await api.editGoal(goal.id,
-          {measure: {target: Number(target.value)}, reason: reason.value.trim()});
+      const body = {measure: {target: Number(target.value)},
+        reason: reason.value.trim()};
+      if (rescale?.checked) body.rescale_parts = true;
+      const res = await api.editGoal(goal.id, body);
       onSaved?.(res);
     },
   });

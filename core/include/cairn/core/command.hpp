@@ -121,6 +121,9 @@ struct EditGoal {
   std::optional<std::optional<Day>> due{};  // has_value + nullopt = clear
   std::optional<MeasurePatch> measure{};
   bool clear_measure = false;  // "measure": null
+  // "rescale_parts": true: for a split goal whose start or target changes,
+  // its parts' targets follow (shares kept; goal.edited on each).
+  bool rescale_parts = false;
   std::string reason{};
 };
 
