@@ -1,6 +1,7 @@
 // Cairn board: the shell. Token entry, unit/cycle pickers, hash routing,
 // theme, and the live board (REST snapshot + WebSocket updates).
-import {h, clear, parseHash, hashFor, walkGoals} from './util.js';
+import {h, clear, parseHash, hashFor, newRendering, walkGoals}
+  from './util.js';
 import {api, getToken, setToken, clearToken, onUnauthorized, request} from './api.js';
 import {LiveClient, LiveState} from './live.js';
 import {mountBoard} from './views/board.js';
@@ -252,6 +253,7 @@ async function route() {
   }
   const container = $('#view');
   container.dataset.view = view;
+  newRendering(container);  // a rendering still reading stands down
   try {
     if (view === 'goal') await renderGoalPage(container, arg, ctx());
     else if (view === 'tree') await renderTree(container, ctx());

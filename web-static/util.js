@@ -45,6 +45,29 @@ export function svg(tag, attrs = {}, ...children) {
   return node;
 }
 
+/**
+ * A view's rendering whose reads may come back after the page moved on:
+ * shows "Loading…" now and returns `place(...nodes)`, which fills the
+ * container only if no later rendering (of any view: route() starts one
+ * too, see newRendering) took it meanwhile, and says whether it did.
+ */
+export function viewSlot(container) {
+  const ticket = newRendering(container);
+  clear(container).append(h('p', {class: 'muted'}, 'Loading…'));
+  return (...nodes) => {
+    if (container.dataset.rendering !== ticket) return false;
+    clear(container).append(...nodes);
+    return true;
+  };
+}
+
+/** Marks `container` as taken by a new rendering; older ones stand down. */
+export function newRendering(container) {
+  const ticket = String(Number(container.dataset.rendering || 0) + 1);
+  container.dataset.rendering = ticket;
+  return ticket;
+}
+
 export function clear(node) {
   while (node.firstChild) node.removeChild(node.firstChild);
   return node;

@@ -28,6 +28,7 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {spawn} from 'node:child_process';
+import {readFile} from 'node:fs/promises';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -817,6 +818,30 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
                 '"audit-event"]', {hasText: 'budget cut'});
             assert.match(await retarget.textContent(),
                 /Reach 100 weekly sign-ups.*Target.*budget cut/s);
+            // The edits shown, as CSV: one row per field changed.
+            const [download] = await Promise.all([
+              pageA.waitForEvent('download'),
+              pageA.click('[data-testid="audit-csv"]')]);
+            assert.match(download.suggestedFilename(),
+                /^cairn-audit-\d+-\d+\.csv$/);
+            const csv = (await readFile(await download.path(), 'utf8'))
+                .split('\r\n');
+            assert.equal(csv[0], 'position,at,actor,change,stream,title,' +
+                'field,from,to,reason,note');
+            const row = csv.find((line) => line.includes('budget cut'));
+            assert.ok(row.endsWith(`,Edited,goal-${KR},Reach 100 weekly ` +
+                'sign-ups,measure.target,100,80,budget cut,'), row);
+            assert.equal(csv[csv.length - 1], '');
+            assert.ok(csv.slice(1, -1).every((line) =>
+              line.includes(',Edited,goal-')), csv.join('\n'));
+            // Text a spreadsheet would run as a formula is defused; quotes,
+            // commas and line breaks are quoted; numbers stay numbers.
+            assert.deepEqual(await pageA.evaluate(async () => {
+              const {csvCell} = await import('/views/audit.js');
+              return ['=HYPERLINK("x")', '@SUM(A1)', 'a,"b"', 'two\nlines',
+                -5, 'plain'].map(csvCell);
+            }), [`"'=HYPERLINK(""x"")"`, `'@SUM(A1)`, '"a,""b"""',
+              '"two\nlines"', '-5', 'plain']);
             // Status changes: the drop, with its reason.
             await pageA.selectOption('[data-testid="audit-kind"]', 'status');
             assert.match(await pageA.textContent(list),

@@ -3,7 +3,7 @@
 // why; check-ins, status changes, units, cycles and tokens too. Read from
 // the event log itself (GET /events), a window at a time; nothing in it is
 // ever overwritten.
-import {h, clear, fmtDateTime} from '../util.js';
+import {h, viewSlot, clear, fmtDateTime} from '../util.js';
 import {api} from '../api.js';
 import {eventDetails, TYPE_LABEL} from './goal.js';
 
@@ -56,8 +56,78 @@ function otherDetails(e) {
 const streamId = (stream, prefix) =>
   stream.startsWith(`${prefix}-`) ? stream.slice(prefix.length + 1) : '';
 
+// ---- CSV export ------------------------------------------------------------
+
+const CSV_COLUMNS = ['position', 'at', 'actor', 'change', 'stream', 'title',
+  'field', 'from', 'to', 'reason', 'note'];
+
+// One cell: quoted when it holds a comma, quote or line break; text that a
+// spreadsheet would take for a formula (=, +, -, @, tab, CR first) gets a
+// leading apostrophe; numbers stay numbers.
+export function csvCell(value) {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'number' || typeof value === 'boolean') {
+    return String(value);
+  }
+  let s = typeof value === 'string' ? value : JSON.stringify(value);
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+// The rows of one event: a goal edit gives one per field changed, others
+// one; never a token's hash.
+function csvRows(e, title) {
+  const d = e.data || {};
+  const base = {position: e.position, at: e.at, actor: e.actor || '',
+    change: TYPE_LABEL[e.type] || OTHER_LABEL[e.type] || e.type,
+    stream: e.stream, title: title || ''};
+  switch (e.type) {
+    case 'goal.edited':
+      return Object.entries(d.changes || {}).map(([field, c]) => ({...base,
+        field, from: c?.from, to: c?.to, reason: d.reason}));
+    case 'goal.status_changed':
+      return [{...base, field: 'status', from: d.from, to: d.to,
+        reason: d.reason}];
+    case 'goal.checked_in':
+      return [{...base, field: 'value', to: d.value, note: [
+        d.confidence !== undefined ? `confidence ${d.confidence}/10` : '',
+        d.at ? `true as of ${d.at}` : '',
+        d.correction_of ? `corrects ${d.correction_of}` : '',
+        d.note || ''].filter(Boolean).join('; ')}];
+    case 'token.created':
+      return [{...base, field: 'role', to: d.role,
+        note: d.unit ? `sees ${d.unit}` : ''}];
+    case 'metric.recorded':
+      return [{...base, note: `${(d.points || []).length} points` +
+        (d.source ? ` from ${d.source}` : '')}];
+    default: {
+      const {secret_hash: _hidden, ...rest} = d;
+      return [{...base, note: JSON.stringify(rest)}];
+    }
+  }
+}
+
+export function auditCsv(events, titles) {
+  const lines = [CSV_COLUMNS.join(',')];
+  for (const e of events) {
+    for (const row of csvRows(e, titles.get(streamId(e.stream, 'goal')))) {
+      lines.push(CSV_COLUMNS.map((c) => csvCell(row[c])).join(','));
+    }
+  }
+  return lines.join('\r\n') + '\r\n';
+}
+
+function download(name, text) {
+  const url = URL.createObjectURL(new Blob([text], {type: 'text/csv'}));
+  const a = h('a', {href: url, download: name});
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
 export async function renderAudit(container) {
-  clear(container).append(h('p', {class: 'muted'}, 'Loading…'));
+  const place = viewSlot(container);
   const kind = h('select', {testid: 'audit-kind',
     'aria-label': 'Which changes'},
   KINDS.map(([v, label]) => h('option', {value: v}, label)));
@@ -67,6 +137,9 @@ export async function renderAudit(container) {
   const older = h('button', {class: 'btn', type: 'button',
     testid: 'audit-older'}, 'Older');
   const status = h('p', {class: 'muted', testid: 'audit-status'});
+  const exportCsv = h('button', {class: 'btn', type: 'button',
+    testid: 'audit-csv', title: 'The changes shown, one row per field ' +
+      'changed'}, 'Download CSV');
   const titles = new Map();  // goal id -> title
   const events = [];         // newest first
   let before = 0;            // the next window ends at this position
@@ -132,6 +205,12 @@ export async function renderAudit(container) {
 
   before = (await api.events({from: 0, limit: 1})).head;
   await readWindow();
+  exportCsv.addEventListener('click', () => {
+    const shown = matching();
+    const newest = shown[0]?.position ?? 0;
+    const oldest = shown[shown.length - 1]?.position ?? 0;
+    download(`cairn-audit-${oldest}-${newest}.csv`, auditCsv(shown, titles));
+  });
   kind.addEventListener('change', refilter);
   who.addEventListener('input', refilter);
   older.addEventListener('click', async () => {
@@ -143,13 +222,13 @@ export async function renderAudit(container) {
     }
     show();
   });
-  clear(container).append(
+  const placed = place(
       h('header', {class: 'page-head'},
           h('div', {}, h('h1', {}, 'Audit trail'),
               h('p', {class: 'muted'}, 'Every change, newest first, as the ' +
                 'log holds it: who, when, from what to what, and why. ' +
                 'Nothing here is ever overwritten.')),
-          h('div', {class: 'head-actions'}, kind, who)),
+          h('div', {class: 'head-actions'}, kind, who, exportCsv)),
       h('section', {class: 'panel'}, status, list, older));
-  show();
+  if (placed) show();
 }

@@ -1,5 +1,5 @@
 // A goal's page: header, progress chart and the timeline of its history.
-import {h, clear, cycleBounds, fmtAny, fmtValue, fmtDateTime, fmtGrade,
+import {h, viewSlot, cycleBounds, fmtAny, fmtValue, fmtDateTime, fmtGrade,
   fmtNum, fmtPct, isFinished, FIELD_LABEL, KIND_LABEL, PACING_LABEL}
   from '../util.js';
 import {api} from '../api.js';
@@ -239,7 +239,7 @@ function childrenPanel(goal, kids) {
 }
 
 export async function renderGoalPage(container, id, ctx) {
-  clear(container).append(h('p', {class: 'muted'}, 'Loading…'));
+  const place = viewSlot(container);
   const [goal, history] = await Promise.all([api.goal(id), api.history(id)]);
   let cycle = null;
   try {
@@ -320,7 +320,7 @@ export async function renderGoalPage(container, id, ctx) {
       ev.corrected_by ? h('div', {class: 'ev-line muted',
         testid: 'history-corrected-by'},
       `Corrected by the check-in entered ${when(ev.corrected_by)}`) : null)));
-  clear(container).append(...[header,
+  place(...[header,
     h('section', {class: 'panel'}, h('h2', {}, 'Progress'),
         progressChart(goal, cycle, points, {source})),
     children,

@@ -2,7 +2,7 @@
 // each with its latest value and the goals bound to it; one metric's values
 // over time. Editors define metrics and enter a value by hand (a value
 // reported late is dated the day it was true).
-import {h, svg, clear, fmtValue, fmtNum, fmtAgo, fmtDateTime, hashFor}
+import {h, viewSlot, svg, fmtValue, fmtNum, fmtAgo, fmtDateTime, hashFor}
   from '../util.js';
 import {api} from '../api.js';
 import {openNewMetric, openRecordValue} from './dialogs.js';
@@ -13,7 +13,7 @@ const SHOWN_POINTS = 20;
 
 /** `selected`: the id of the metric whose values are shown, or ''. */
 export async function renderMetrics(container, ctx, selected = '') {
-  clear(container).append(h('p', {class: 'muted'}, 'Loading…'));
+  const place = viewSlot(container);
   const metrics = await api.metrics();
   // Shows the list again with `id`'s values (a new hash routes here).
   const again = (id = selected) => {
@@ -23,7 +23,7 @@ export async function renderMetrics(container, ctx, selected = '') {
   };
   const chosen = metrics.find((m) => m.id === selected) || null;
   const detail = chosen ? await metricPanel(chosen, ctx) : null;
-  clear(container).append(
+  place(
       h('header', {class: 'page-head'},
           h('div', {}, h('h1', {}, 'Metrics'),
               h('p', {class: 'muted'}, 'KPIs that other systems feed. A goal ' +

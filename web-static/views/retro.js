@@ -1,5 +1,5 @@
 // Retrospective: how the cycle ended, what was retargeted and why, notes.
-import {h, clear, fmtDate, fmtGrade, fmtValue, fmtDateTime, FIELD_LABEL}
+import {h, viewSlot, fmtDate, fmtGrade, fmtValue, fmtDateTime, FIELD_LABEL}
   from '../util.js';
 import {api} from '../api.js';
 import {openCloseCycle, openRetroNote} from './dialogs.js';
@@ -23,7 +23,7 @@ function goalItem(item) {
 }
 
 export async function renderRetro(container, ctx) {
-  clear(container).append(h('p', {class: 'muted'}, 'Loading…'));
+  const place = viewSlot(container);
   const r = await api.retro(ctx.unit, ctx.cycle);
   const retargeted = r.retargeted || [];
   const notes = r.notes || [];
@@ -41,7 +41,7 @@ export async function renderRetro(container, ctx) {
   // An ended cycle is closed here, which freezes its final grades.
   const closable = Boolean(cycle && !cycle.closed && today > cycle.end);
   const labels = running ? {missed: 'Below target so far'} : {};
-  clear(container).append(
+  place(
       h('header', {class: 'page-head'},
           h('div', {}, h('h1', {}, 'Retrospective'),
               h('p', {class: 'muted', testid: 'retro-summary'},

@@ -1,5 +1,5 @@
 // Balanced scorecard: the four perspectives with their scores and goals.
-import {h, clear, fmtGrade} from '../util.js';
+import {h, viewSlot, fmtGrade} from '../util.js';
 import {api} from '../api.js';
 
 const PERSPECTIVES = [['financial', 'Financial'], ['customer', 'Customer'],
@@ -11,10 +11,10 @@ function color(score) {
 }
 
 export async function renderScorecard(container, ctx) {
-  clear(container).append(h('p', {class: 'muted'}, 'Loading…'));
+  const place = viewSlot(container);
   const sc = await api.scorecard(ctx.unit, ctx.cycle);
   const per = sc.perspectives || {};
-  clear(container).append(
+  place(
       h('header', {class: 'page-head'},
           h('div', {}, h('h1', {}, 'Scorecard'),
               h('p', {class: 'muted'}, `${ctx.unitName} · ${ctx.cycleName}`)),

@@ -1,18 +1,18 @@
 // Access tokens (admins): who may read or write what. Tokens are stored
 // hashed; a new one's secret is shown once, in the dialog that made it.
 // Creating and revoking are events, so the log audits them too.
-import {h, clear} from '../util.js';
+import {h, viewSlot} from '../util.js';
 import {api} from '../api.js';
 import {openNewToken, openRevokeToken} from './dialogs.js';
 
 export async function renderTokens(container, ctx) {
-  clear(container).append(h('p', {class: 'muted'}, 'Loading…'));
+  const place = viewSlot(container);
   const {tokens = []} = await api.tokens();
   const unitName = (id) => ctx.units.find((u) => u.id === id)?.name || id;
   const again = () => renderTokens(container, ctx);
   tokens.sort((a, b) => Number(a.revoked) - Number(b.revoked) ||
       String(a.name).localeCompare(String(b.name)));
-  clear(container).append(
+  place(
       h('header', {class: 'page-head'},
           h('div', {}, h('h1', {}, 'Access tokens'),
               h('p', {class: 'muted'}, 'Viewers read; editors also write ' +

@@ -1,7 +1,7 @@
 // The cascade: the organisation from the company down to people, each unit
 // with the grade of its own top-level goals and those goals listed. New
 // units and cycles are made here.
-import {h, clear, fmtGrade, walkGoals} from '../util.js';
+import {h, viewSlot, fmtGrade, walkGoals} from '../util.js';
 import {api} from '../api.js';
 import {openEditUnit} from './dialogs.js';
 
@@ -23,7 +23,7 @@ function colorOf(grade) {
 }
 
 export async function renderTree(container, ctx) {
-  clear(container).append(h('p', {class: 'muted'}, 'Loading…'));
+  const place = viewSlot(container);
   const units = ctx.units;
   const roots = units.filter((u) => !u.parent ||
       !units.some((p) => p.id === u.parent));
@@ -64,7 +64,7 @@ export async function renderTree(container, ctx) {
     kids.length ? h('ul', {class: 'tree-children'},
         kids.map(node)) : null);
   };
-  clear(container).append(
+  place(
       h('header', {class: 'page-head'}, h('div', {}, h('h1', {}, 'Goal tree'),
           h('p', {class: 'muted'}, `${ctx.cycleName} · from the company down to ` +
             'people; each unit shows the weighted grade of its own goals.')),
