@@ -74,6 +74,7 @@ try {
       '[data-testid="history-event"]');
   await shot(`#/retro?unit=support&cycle=${cycle}`, 'retro.png',
       '[data-testid="retro"]');
+  await shot('#/metrics/cac', 'metrics.png', '[data-testid="metric-chart"]');
 } finally {
   if (browser) await browser.close();
   server.kill('SIGTERM');
