@@ -72,6 +72,16 @@ class DecideTest : public ::testing::Test {
     return g;
   }
 
+  // calls → appointments (10%) → meetings (50%) → signings (20%).
+  static Decompose SigningsFunnel(std::string goal) {
+    return Decompose{.goal = std::move(goal),
+                     .by = SplitBy::kFunnel,
+                     .stages = {{"calls", {}},
+                                {"appointments", 0.1},
+                                {"meetings", 0.5},
+                                {"signings", 0.2}}};
+  }
+
   std::vector<Event> Must(const Command& cmd, const CommandContext& ctx) {
     auto r = h_.Run(cmd, ctx);
     EXPECT_TRUE(r.ok()) << (r.ok() ? ""
@@ -626,13 +636,7 @@ TEST_F(DecideTest, DecomposeByOwnersAndFunnel) {
 
   CreateGoal signings = Increase("signings", "ann", "feb", 0, 2, "");
   Must(signings, Editor(kNow));
-  Must(Decompose{.goal = "signings",
-                 .by = SplitBy::kFunnel,
-                 .stages = {{"calls", {}},
-                            {"appointments", 0.1},
-                            {"meetings", 0.5},
-                            {"signings", 0.2}}},
-       Editor(kNow));
+  Must(SigningsFunnel("signings"), Editor(kNow));
   const Goal* f = h_.state().FindGoal("signings");
   EXPECT_EQ(f->split, SplitBy::kFunnel);
   ASSERT_EQ(f->children.size(), 4u);
@@ -708,13 +712,7 @@ TEST_F(DecideTest, RetargetingASplitGoalCanScaleItsParts) {
 
   // A funnel's stages scale with its target.
   Must(Increase("signings", "ann", "feb", 0, 2, ""), Editor(kNow));
-  Must(Decompose{.goal = "signings",
-                 .by = SplitBy::kFunnel,
-                 .stages = {{"calls", {}},
-                            {"appointments", 0.1},
-                            {"meetings", 0.5},
-                            {"signings", 0.2}}},
-       Editor(kNow));
+  Must(SigningsFunnel("signings"), Editor(kNow));
   ASSERT_EQ(targets("signings"), (V{200, 20, 10, 2}));
   Must(EditGoal{.id = "signings",
                 .measure = MeasurePatch{.target = 3},
