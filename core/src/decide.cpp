@@ -532,8 +532,8 @@ Result<Events> RescaledParts(const State& state, const CommandContext& ctx,
     const Goal* p = state.FindGoal(id);
     if (p != nullptr && p->split_from == g.id && p->measure) parts.push_back(p);
   }
-  std::vector<double> targets;
   if (parts.empty()) return Events{};
+  std::vector<double> targets;
   if (g.split == SplitBy::kFunnel) {
     const double from = g.measure->target;
     if (!(to->target > 0) || !std::isfinite(to->target) || !(from > 0)) {
