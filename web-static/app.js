@@ -204,7 +204,8 @@ function ctx() {
     newCycle: () => openNewCycle({cycles: state.cycles},
         (made) => orgChanged({cycle: made?.id}).catch(() => {})),
     boardHref: (u, c) => hashFor('board', {unit: u, cycle: c}),
-    viewHref: (view) => hashFor(view, {unit: state.unit, cycle: state.cycle}),
+    viewHref: (view, arg = '') =>
+      hashFor(view, {unit: state.unit, cycle: state.cycle}, arg),
   };
 }
 

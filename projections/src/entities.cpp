@@ -251,12 +251,19 @@ void WriteCycles(JsonWriter& w, const State& state) {
   w.EndObject();
 }
 
-void WriteMetricMembers(JsonWriter& w, const Metric& m, Millis from,
-                        Millis to) {
+namespace {
+// A metric's definition: "id", "name", "unit", "aggregate".
+void WriteMetricDefinition(JsonWriter& w, const Metric& m) {
   w.Key("id").String(m.id);
   w.Key("name").String(m.name);
   StringOrNull(w, "unit", m.unit);
   w.Key("aggregate").String(AggregateName(m.aggregate));
+}
+}  // namespace
+
+void WriteMetricMembers(JsonWriter& w, const Metric& m, Millis from,
+                        Millis to) {
+  WriteMetricDefinition(w, m);
   w.Key("points").BeginArray();
   for (const MetricPoint& p : PointsIn(m, from, to)) {
     w.BeginObject();
@@ -271,10 +278,7 @@ void WriteMetricMembers(JsonWriter& w, const Metric& m, Millis from,
 void WriteMetricSummary(JsonWriter& w, const Metric& m,
                         const std::vector<std::string>& goals) {
   w.BeginObject();
-  w.Key("id").String(m.id);
-  w.Key("name").String(m.name);
-  StringOrNull(w, "unit", m.unit);
-  w.Key("aggregate").String(AggregateName(m.aggregate));
+  WriteMetricDefinition(w, m);
   w.Key("point_count").Uint(m.points.size());
   w.Key("first_ts");
   if (m.points.empty()) {

@@ -31,6 +31,10 @@ const OTHER_LABEL = {
   'token.revoked': 'Token revoked',
 };
 
+// "12 points from crm": a metric.recorded event's data in words.
+const pointsText = (d) => `${(d.points || []).length} points` +
+  (d.source ? ` from ${d.source}` : '');
+
 // What an event other than a goal's says, in words (never a token's hash).
 function otherDetails(e) {
   const d = e.data || {};
@@ -44,8 +48,7 @@ function otherDetails(e) {
     case 'token.created':
       return [line(`${d.name}: ${d.role}` + (d.unit ? `, sees ${d.unit}` : ''))];
     case 'metric.recorded':
-      return [line(`${(d.points || []).length} points` +
-        (d.source ? ` from ${d.source}` : ''))];
+      return [line(pointsText(d))];
     case 'retro.noted':
       return [line(`${d.kind || 'note'}: ${d.text || ''}`)];
     default:
@@ -98,8 +101,7 @@ function csvRows(e, title) {
       return [{...base, field: 'role', to: d.role,
         note: d.unit ? `sees ${d.unit}` : ''}];
     case 'metric.recorded':
-      return [{...base, note: `${(d.points || []).length} points` +
-        (d.source ? ` from ${d.source}` : '')}];
+      return [{...base, note: pointsText(d)}];
     default: {
       const {secret_hash: _hidden, ...rest} = d;
       return [{...base, note: JSON.stringify(rest)}];

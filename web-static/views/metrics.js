@@ -2,7 +2,7 @@
 // each with its latest value and the goals bound to it; one metric's values
 // over time. Editors define metrics and enter a value by hand (a value
 // reported late is dated the day it was true).
-import {h, viewSlot, svg, fmtValue, fmtNum, fmtAgo, fmtDateTime, hashFor}
+import {h, viewSlot, svg, fmtValue, fmtNum, fmtAgo, fmtDateTime}
   from '../util.js';
 import {api} from '../api.js';
 import {openNewMetric, openRecordValue} from './dialogs.js';
@@ -17,7 +17,7 @@ export async function renderMetrics(container, ctx, selected = '') {
   const metrics = await api.metrics();
   // Shows the list again with `id`'s values (a new hash routes here).
   const again = (id = selected) => {
-    const target = hashFor('metrics', {unit: ctx.unit, cycle: ctx.cycle}, id);
+    const target = ctx.viewHref('metrics', id);
     if (location.hash !== target) location.hash = target;
     else renderMetrics(container, ctx, id).catch(() => {});
   };
@@ -46,9 +46,8 @@ function metricsTable(metrics, selected, ctx, again) {
         'Latest', 'Goals', ''].map((t) => h('th', {scope: 'col'}, t)))),
       h('tbody', {}, metrics.map((m) => h('tr', {testid: `metric-${m.id}`,
         class: m.id === selected ? 'selected' : ''},
-      h('td', {}, h('a', {href: hashFor('metrics',
-          {unit: ctx.unit, cycle: ctx.cycle}, m.id), testid: 'metric-open'},
-      m.name || m.id),
+      h('td', {}, h('a', {href: ctx.viewHref('metrics', m.id),
+        testid: 'metric-open'}, m.name || m.id),
       h('div', {class: 'muted small'}, m.id)),
       h('td', {}, m.unit || '—'),
       h('td', {}, AGGREGATE_LABEL[m.aggregate] || m.aggregate),
@@ -87,9 +86,8 @@ async function metricPanel(m, ctx) {
           h('tbody', {}, latest.map((p) => h('tr', {testid: 'metric-point'},
               h('td', {}, fmtDateTime(p.ts)),
               h('td', {}, fmtValue(p.v, m.unit)))))) : null,
-      h('p', {}, h('a', {href: hashFor('metrics',
-          {unit: ctx.unit, cycle: ctx.cycle}), testid: 'metric-close'},
-      'Close')));
+      h('p', {}, h('a', {href: ctx.viewHref('metrics'),
+        testid: 'metric-close'}, 'Close')));
 }
 
 // A plain line of the values over time, as inline SVG.
