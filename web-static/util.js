@@ -32,6 +32,15 @@ function append(node, children) {
   }
 }
 
+/**
+ * A `.table` in a box that scrolls sideways when the table is wider than
+ * the screen, so that a phone scrolls the table and not the whole page.
+ */
+export function table(attrs, ...children) {
+  return h('div', {class: 'table-scroll'},
+      h('table', {...attrs, class: 'table'}, ...children));
+}
+
 /** SVG element with attributes (no text from the server goes in attributes
  * that could execute). */
 export function svg(tag, attrs = {}, ...children) {

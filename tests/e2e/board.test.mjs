@@ -1007,6 +1007,49 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
         assert.notEqual(bg, 'rgb(246, 247, 249)');
       });
 
+      await t.test('a phone 320 px wide: no page scrolls sideways',
+          async () => {
+            const phone = await browser.newContext({viewport: {width: 320,
+              height: 640}, isMobile: true, hasTouch: true});
+            t.after(() => phone.close());
+            const page = await phone.newPage();
+            page.on('pageerror', (e) => consoleErrors.push(String(e)));
+            await page.goto(`${server.base}/`);
+            await page.evaluate((tk) => localStorage.setItem('cairn.token', tk),
+                TOKEN);
+            const views = [
+              [`#/board?unit=${UNIT}&cycle=${CYCLE}`,
+                `[data-testid="goal-${KR}"]`],
+              [`#/tree?cycle=${CYCLE}`, '[data-testid="goal-tree"]'],
+              [`#/scorecard?cycle=${CYCLE}`, '[data-testid="scorecard-score"]'],
+              [`#/goal/${KR}`, '[data-testid="history-event"]'],
+              [`#/replay?unit=${UNIT}&cycle=${CYCLE}`,
+                '[data-testid="replay-board"][data-as-of]'],
+              [`#/retro?unit=${UNIT}&cycle=${CYCLE}`,
+                '[data-testid="retarget-row"]'],
+              ['#/audit', '[data-testid="audit-event"]'],
+              ['#/metrics/mrr', '[data-testid="metric-point"]'],
+              ['#/tokens', '[data-testid="tokens"]'],
+            ];
+            for (const [hash, ready] of views) {
+              await page.goto(`${server.base}/${hash}`);
+              await page.waitForSelector(ready, {state: 'attached'});
+              // What sticks out of the page: the width the page scrolls to,
+              // and the first element past the screen's right edge.
+              const out = await page.evaluate(() => {
+                const vw = document.documentElement.clientWidth;
+                const past = [...document.querySelectorAll('body *')].find(
+                    (el) => el.getBoundingClientRect().right > vw + 1 &&
+                      !el.closest('.table-scroll, dialog'));
+                return {width: document.documentElement.scrollWidth, vw,
+                  past: past ? `${past.tagName}.${past.className} ` +
+                    `"${past.textContent.slice(0, 30)}"` : null};
+              });
+              assert.equal(out.width, out.vw, `${hash}: ${out.past}`);
+            }
+            await page.screenshot({path: path.join(SHOTS, 'phone-tokens.png')});
+          });
+
       await t.test('a check-in reported late counts from the day it was true',
           async () => {
             await pageA.goto(`${server.base}/#/goal/${KR}`);

@@ -2,7 +2,7 @@
 // each with its latest value and the goals bound to it; one metric's values
 // over time. Editors define metrics and enter a value by hand (a value
 // reported late is dated the day it was true).
-import {h, viewSlot, svg, fmtValue, fmtNum, fmtAgo, fmtDateTime}
+import {h, table, viewSlot, svg, fmtValue, fmtNum, fmtAgo, fmtDateTime}
   from '../util.js';
 import {api} from '../api.js';
 import {openNewMetric, openRecordValue} from './dialogs.js';
@@ -41,7 +41,7 @@ export async function renderMetrics(container, ctx, selected = '') {
 }
 
 function metricsTable(metrics, selected, ctx, again) {
-  return h('table', {class: 'table', testid: 'metrics'},
+  return table({testid: 'metrics'},
       h('thead', {}, h('tr', {}, ['Metric', 'Unit', 'Aggregate', 'Values',
         'Latest', 'Goals', ''].map((t) => h('th', {scope: 'col'}, t)))),
       h('tbody', {}, metrics.map((m) => h('tr', {testid: `metric-${m.id}`,
@@ -78,7 +78,7 @@ async function metricPanel(m, ctx) {
           'No values yet.' + (ctx.can.write ? ' Systems send them to POST ' +
             `/api/v1/metrics/${m.id}/values; "Record a value" enters one.` :
             '')),
-      latest.length ? h('table', {class: 'table', testid: 'metric-points'},
+      latest.length ? table({testid: 'metric-points'},
           h('caption', {class: 'muted'}, points.length > SHOWN_POINTS ?
             `The latest ${SHOWN_POINTS}` : 'All values'),
           h('thead', {}, h('tr', {}, h('th', {scope: 'col'}, 'When'),

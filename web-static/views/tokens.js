@@ -1,7 +1,7 @@
 // Access tokens (admins): who may read or write what. Tokens are stored
 // hashed; a new one's secret is shown once, in the dialog that made it.
 // Creating and revoking are events, so the log audits them too.
-import {h, viewSlot} from '../util.js';
+import {h, table, viewSlot} from '../util.js';
 import {api} from '../api.js';
 import {openNewToken, openRevokeToken} from './dialogs.js';
 
@@ -24,7 +24,7 @@ export async function renderTokens(container, ctx) {
                 testid: 'new-token', onclick: () => openNewToken(
                     {units: ctx.unitOptions()}, again)}, 'New token'))),
       h('section', {class: 'panel'},
-          tokens.length ? h('table', {class: 'table', testid: 'tokens'},
+          tokens.length ? table({testid: 'tokens'},
               h('thead', {}, h('tr', {}, ['Name', 'Role', 'Sees', 'State', '']
                   .map((t) => h('th', {scope: 'col'}, t)))),
               h('tbody', {}, tokens.map((t) => h('tr',
