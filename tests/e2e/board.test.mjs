@@ -998,6 +998,72 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
             .goals, [g.id]);
       });
 
+      await t.test('a metric of 150,000 values: charted, picked by range, ' +
+          'and charted on its goal', async () => {
+        // 10 values 200 days ago, then one every 15 s for the last 26 days
+        // (inside the cycle), in calls of 10,000.
+        await server.api('POST', '/metrics', {id: 'page-views',
+          name: 'Page views', aggregate: 'last'});
+        const now = Date.now();
+        const old = Array.from({length: 10}, (_, i) => ({
+          ts: new Date(now - 200 * DAY + i * 60000).toISOString(), value: 5}));
+        await server.api('POST', '/metrics/page-views/values', {points: old});
+        const N = 150000;
+        const first = now - 26 * DAY;
+        for (let i = 0; i < N; i += 10000) {
+          await server.api('POST', '/metrics/page-views/values', {points:
+            Array.from({length: 10000}, (_, k) => ({
+              ts: new Date(first + (i + k) * 15000).toISOString(),
+              value: (i + k) % 1000}))});
+        }
+        const chartSpan = async (page, selector) => page.evaluate((sel) => {
+          const line = document.querySelector(sel);
+          const pts = line.tagName === 'polyline' ?
+            line.getAttribute('points').trim().split(/\s+/)
+                .map((p) => Number(p.split(',')[1])) :
+            line.getAttribute('d').split(/[ML]/).filter(Boolean)
+                .map((p) => Number(p.split(',')[1]));
+          return {n: pts.length, top: Math.min(...pts),
+            bottom: Math.max(...pts)};
+        }, selector);
+        await pageA.evaluate(() => localStorage.removeItem('cairn.metric-range'));
+        await pageA.goto(`${server.base}/#/metrics/page-views`);
+        const count = '[data-testid="metric-range-count"]';
+        await pageA.waitForSelector('[data-testid="metric-values"]' +
+            '[data-range="1y"]:not([data-loading]) [data-testid="metric-chart"]');
+        assert.equal(await pageA.textContent(count), ' · 150,010 values');
+        // The line is thinned to what the chart's width shows and still
+        // reaches the highest and the lowest value (y 12 and 192).
+        const line = await chartSpan(pageA,
+            '[data-testid="metric-chart"] polyline');
+        assert.ok(line.n <= 1002, `${line.n} points drawn`);
+        assert.deepEqual([line.top, line.bottom], [12, 192]);
+        assert.deepEqual(await pageA.locator('[data-testid="metric-chart"] ' +
+            'text.axis').allTextContents().then((a) => a.slice(0, 2)),
+        ['0', '999']);
+        // The last 30 days leave the old values out, and are kept.
+        await pageA.selectOption('[data-testid="metric-range"]', '30d');
+        await pageA.waitForSelector('[data-testid="metric-values"]' +
+            '[data-range="30d"]:not([data-loading])');
+        assert.equal(await pageA.textContent(count), ' · 150,000 values');
+        await pageA.reload();
+        await pageA.waitForSelector('[data-testid="metric-values"]' +
+            '[data-range="30d"]:not([data-loading])');
+        // A goal fed by it charts all of them in its cycle, without a dot
+        // per value.
+        await server.api('POST', '/goals', {id: 'kr-views', kind: 'key_result',
+          title: 'Serve 999 page views', unit: UNIT, cycle: CYCLE,
+          owner: 'alice', parent: OBJ, measure: {start: 0, target: 999,
+            direction: 'increase', metric: 'page-views', aggregate: 'max'}});
+        await pageA.goto(`${server.base}/#/goal/kr-views`);
+        await pageA.waitForSelector('[data-testid="chart-source"]');
+        const path = await chartSpan(pageA, '[data-testid="actual-line"]');
+        assert.ok(path.n <= 1003, `${path.n} points drawn`);
+        assert.equal(await pageA.locator('[data-testid="progress-chart"] ' +
+            'circle').count(), 0);
+        assert.equal((await server.api('GET', '/goals/kr-views')).current, 999);
+      });
+
       await t.test('dark theme board', async () => {
         await pageB.emulateMedia({colorScheme: 'dark'});
         await pageB.screenshot({path: path.join(SHOTS, 'board-dark.png'),

@@ -6,6 +6,61 @@ import {svg, h, fmtValue, fmtNum, fmtDate} from '../util.js';
 const W = 1000;
 const H = 280;
 const PAD = {l: 56, r: 16, t: 16, b: 32};
+// A chart draws at most this many points of a long series (see thin) and
+// marks each value with a dot only up to MAX_DOTS.
+const THIN_BUCKETS = 500;
+const MAX_DOTS = 400;
+
+/**
+ * [lowest, highest] of `values`, in one pass: Math.min(...values) throws
+ * past ~120,000 values, and a metric fed every minute has that in 3 months.
+ */
+export function extent(values) {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return [lo, hi];
+}
+
+/**
+ * The points (oldest first, {t, v}) a line of `buckets` steps across the
+ * chart needs: in each step of time the lowest and the highest value, in
+ * time order, and the first and last point. Short series come back as
+ * they are. A line through 500,000 points looks the same and draws in
+ * milliseconds.
+ */
+export function thin(points, buckets = THIN_BUCKETS) {
+  if (points.length <= 2 * buckets + 2) return points;
+  const t0 = points[0].t;
+  const span = Math.max(points[points.length - 1].t - t0, 1);
+  const out = [points[0]];
+  let bucket = -1;
+  let lo = null;
+  let hi = null;
+  const flush = () => {
+    if (!lo) return;
+    if (lo === hi) out.push(lo);
+    else out.push(...(lo.t <= hi.t ? [lo, hi] : [hi, lo]));
+  };
+  for (let i = 1; i < points.length - 1; ++i) {
+    const p = points[i];
+    const b = Math.min(Math.floor((p.t - t0) / span * buckets), buckets - 1);
+    if (b !== bucket) {
+      flush();
+      bucket = b;
+      lo = hi = p;
+    } else {
+      if (p.v < lo.v) lo = p;
+      if (p.v > hi.v) hi = p;
+    }
+  }
+  flush();
+  out.push(points[points.length - 1]);
+  return out;
+}
 
 /**
  * goal: goal response; cycle: {start, end}; points: [{t (ms), v}] oldest
@@ -22,10 +77,10 @@ export function progressChart(goal, cycle, points,
   const t1 = Date.parse(`${cycle.end}T00:00:00Z`) + 86400000;
   const start = Number(m.start ?? 0);
   const target = Number(m.target);
-  const values = [start, target, ...points.map((p) => p.v)];
+  const values = [start, target];
+  for (const p of points) values.push(p.v);
   if (m.stretch !== undefined && m.stretch !== null) values.push(Number(m.stretch));
-  let lo = Math.min(...values);
-  let hi = Math.max(...values);
+  let [lo, hi] = extent(values);
   if (lo === hi) hi = lo + 1;
   const pad = (hi - lo) * 0.08;
   lo = lo >= 0 ? Math.max(0, lo - pad) : lo - pad;
@@ -72,11 +127,13 @@ export function progressChart(goal, cycle, points,
   }
 
   // Actual values: from the start value at the cycle start.
-  const series = [{t: t0, v: start}, ...points.filter((p) => p.t >= t0)];
+  const series = [{t: t0, v: start},
+    ...thin(points.filter((p) => p.t >= t0))];
   const d = series.map((p, i) => `${i ? 'L' : 'M'}${x(p.t).toFixed(1)},` +
       `${y(p.v).toFixed(1)}`).join(' ');
   root.append(svg('path', {d, class: 'actual-line', 'data-testid': 'actual-line'}));
-  for (const p of points) {
+  // A dot per value while they can be told apart.
+  for (const p of points.length <= MAX_DOTS ? points : []) {
     root.append(svg('circle', {cx: x(p.t), cy: y(p.v), r: 3.5, class: 'point'},
         svg('title', {text: `${fmtValue(p.v, m.unit)} · ${new Date(p.t)
             .toISOString().slice(0, 10)}`})));

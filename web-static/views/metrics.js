@@ -6,6 +6,7 @@ import {h, table, viewSlot, svg, fmtValue, fmtNum, fmtAgo, fmtDateTime}
   from '../util.js';
 import {api} from '../api.js';
 import {openNewMetric, openRecordValue} from './dialogs.js';
+import {extent, thin} from './chart.js';
 
 const AGGREGATE_LABEL = {last: 'Last', sum: 'Sum', avg: 'Average',
   min: 'Lowest', max: 'Highest'};
@@ -65,29 +66,80 @@ function metricsTable(metrics, selected, ctx, again) {
       'Record a value') : null)))));
 }
 
-/** The metric's values: a line over time and the latest ones, newest first. */
+// The spans of time the metric's values can be shown for; the one picked
+// last is kept per browser.
+const RANGES = [['30d', 'Last 30 days', 30], ['90d', 'Last 90 days', 90],
+  ['1y', 'Last 12 months', 365], ['all', 'All time', 0]];
+const RANGE_KEY = 'cairn.metric-range';
+
+function pickedRange() {
+  const saved = localStorage.getItem(RANGE_KEY);
+  return RANGES.find(([key]) => key === saved) || RANGES[2];
+}
+
+/**
+ * The metric's values in the picked span of time: a line over time and the
+ * latest ones, newest first. Only that span is read from the server.
+ */
 async function metricPanel(m, ctx) {
-  const full = await api.metric(m.id);
-  const points = (full.points || []).map((p) => ({t: Date.parse(p.ts),
-    v: Number(p.value), ts: p.ts})).filter((p) => !Number.isNaN(p.t));
-  const latest = points.slice(-SHOWN_POINTS).reverse();
+  const body = h('div', {testid: 'metric-values'});
+  const count = h('span', {class: 'muted', testid: 'metric-range-count'});
+  const range = h('select', {testid: 'metric-range',
+    'aria-label': 'Values from'}, RANGES.map(([key, label]) =>
+    h('option', {value: key, selected: key === pickedRange()[0]}, label)));
+  let shown = 0;  // a later pick wins over a slower earlier read
+  const show = async () => {
+    const mine = ++shown;
+    const [key, label, days] = RANGES.find(([k]) => k === range.value);
+    body.dataset.loading = '';
+    const from = days ? new Date(Date.now() - days * 86400000).toISOString() :
+      undefined;
+    const full = await api.metric(m.id, from);
+    if (mine !== shown) return;
+    const points = (full.points || []).map((p) => ({t: Date.parse(p.ts),
+      v: Number(p.value), ts: p.ts})).filter((p) => !Number.isNaN(p.t));
+    count.textContent = ` · ${fmtNum(points.length)} ` +
+      `value${points.length === 1 ? '' : 's'}`;
+    body.dataset.range = key;
+    body.replaceChildren(...valuesOf(points, m, ctx, key === 'all' ? '' :
+      label.toLowerCase()));
+    delete body.dataset.loading;
+  };
+  range.addEventListener('change', () => {
+    localStorage.setItem(RANGE_KEY, range.value);
+    show().catch((e) => body.replaceChildren(h('p', {class: 'error'},
+        e.message || String(e))));
+  });
+  await show();
   return h('section', {class: 'panel', testid: 'metric-panel'},
-      h('h2', {}, `${m.name || m.id}`,
-          h('span', {class: 'muted'}, ` · ${fmtNum(points.length)} values`)),
-      points.length ? lineChart(points, m) : h('p', {class: 'muted'},
-          'No values yet.' + (ctx.can.write ? ' Systems send them to POST ' +
-            `/api/v1/metrics/${m.id}/values; "Record a value" enters one.` :
-            '')),
-      latest.length ? table({testid: 'metric-points'},
-          h('caption', {class: 'muted'}, points.length > SHOWN_POINTS ?
-            `The latest ${SHOWN_POINTS}` : 'All values'),
-          h('thead', {}, h('tr', {}, h('th', {scope: 'col'}, 'When'),
-              h('th', {scope: 'col'}, 'Value'))),
-          h('tbody', {}, latest.map((p) => h('tr', {testid: 'metric-point'},
-              h('td', {}, fmtDateTime(p.ts)),
-              h('td', {}, fmtValue(p.v, m.unit)))))) : null,
+      h('div', {class: 'panel-head'},
+          h('h2', {}, `${m.name || m.id}`, count), range),
+      body,
       h('p', {}, h('a', {href: ctx.viewHref('metrics'),
         testid: 'metric-close'}, 'Close')));
+}
+
+// The chart and the latest values of `points`; `span` names the range
+// ('' for all time).
+function valuesOf(points, m, ctx, span) {
+  if (!points.length) {
+    return [h('p', {class: 'muted', testid: 'metric-none'}, m.point_count ?
+      `No values in the ${span}.` :
+      'No values yet.' + (ctx.can.write ? ' Systems send them to POST ' +
+        `/api/v1/metrics/${m.id}/values; "Record a value" enters one.` :
+        ''))];
+  }
+  const latest = points.slice(-SHOWN_POINTS).reverse();
+  return [lineChart(points, m),
+    table({testid: 'metric-points'},
+        h('caption', {class: 'muted'}, points.length > SHOWN_POINTS ?
+          `The latest ${SHOWN_POINTS}` :
+          `All values${span ? ` in the ${span}` : ''}`),
+        h('thead', {}, h('tr', {}, h('th', {scope: 'col'}, 'When'),
+            h('th', {scope: 'col'}, 'Value'))),
+        h('tbody', {}, latest.map((p) => h('tr', {testid: 'metric-point'},
+            h('td', {}, fmtDateTime(p.ts)),
+            h('td', {}, fmtValue(p.v, m.unit))))))];
 }
 
 // A plain line of the values over time, as inline SVG.
@@ -97,8 +149,7 @@ function lineChart(points, m) {
   const P = {l: 56, r: 16, t: 12, b: 28};
   const t0 = points[0].t;
   const t1 = Math.max(points[points.length - 1].t, t0 + 1);
-  let lo = Math.min(...points.map((p) => p.v));
-  let hi = Math.max(...points.map((p) => p.v));
+  let [lo, hi] = extent(points.map((p) => p.v));
   if (lo === hi) {
     lo -= 1;
     hi += 1;
@@ -120,6 +171,6 @@ function lineChart(points, m) {
   root.append(svg('text', {x: W - P.r, y: H - 8, 'text-anchor': 'end',
     class: 'axis', text: fmtDateTime(points[points.length - 1].ts)}));
   root.append(svg('polyline', {class: 'actual-line',
-    points: points.map((p) => `${x(p.t)},${y(p.v)}`).join(' ')}));
+    points: thin(points).map((p) => `${x(p.t)},${y(p.v)}`).join(' ')}));
   return h('figure', {class: 'chart-wrap'}, root);
 }
