@@ -3,7 +3,8 @@
 
 /**
  * Creates an element. attrs: `class`, `testid` (data-testid), `text`,
- * `on<event>` handlers, `dataset` object, boolean/other attributes.
+ * `style` (CSS text), `on<event>` handlers, `dataset` object, boolean/other
+ * attributes.
  * Children may be nodes, strings (as text), arrays, or null (skipped).
  */
 export function h(tag, attrs = {}, ...children) {
@@ -14,6 +15,9 @@ export function h(tag, attrs = {}, ...children) {
     else if (key === 'testid') node.dataset.testid = value;
     else if (key === 'text') node.textContent = String(value);
     else if (key === 'dataset') Object.assign(node.dataset, value);
+    // Through the CSSOM: the Content-Security-Policy refuses style
+    // attributes set as markup.
+    else if (key === 'style') node.style.cssText = value;
     else if (key.startsWith('on') && typeof value === 'function') {
       node.addEventListener(key.slice(2).toLowerCase(), value);
     } else if (key === 'value' && 'value' in node) node.value = value;

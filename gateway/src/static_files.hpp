@@ -8,7 +8,9 @@
 // all answer 404. `/` and folders serve their index.html. Responses carry
 // the content type by extension, `ETag` (size and mtime), `Last-Modified`
 // and `Cache-Control: no-cache` (revalidate each time; 304 on a matching
-// If-None-Match). Thread-safe (no state besides the root).
+// If-None-Match), and the board's security headers (kContentSecurityPolicy,
+// `X-Frame-Options: DENY`, `Referrer-Policy: no-referrer`). Thread-safe (no
+// state besides the root).
 #pragma once
 
 #include <string>
@@ -28,6 +30,14 @@ class StaticFiles {
  private:
   std::string root_;  // canonical when it exists
 };
+
+// The Content-Security-Policy every static file is served with: scripts,
+// styles and connections (the WebSocket too) from this origin only, images
+// also as data: URLs (the empty favicon), never framed.
+inline constexpr const char* kContentSecurityPolicy =
+    "default-src 'self'; script-src 'self'; style-src 'self'; "
+    "img-src 'self' data:; connect-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 // The content type for a file name ("index.html" -> "text/html; ...").
 std::string ContentTypeFor(const std::string& name);

@@ -207,6 +207,15 @@ async function watchFor(page, selector) {
   };
 }
 
+// Collects into `errors` what goes wrong in `page`: uncaught errors, and
+// anything the Content-Security-Policy refused.
+function watchErrors(page, errors) {
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) errors.push(m.text());
+  });
+}
+
 async function waitValue(page, id, field, value, timeout) {
   await page.waitForSelector(
       `${row(id)} [data-testid="goal-${field}"][data-value="${value}"]`,
@@ -239,7 +248,7 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
       const pageB = await context.newPage();
       const consoleErrors = [];
       for (const p of [pageA, pageB]) {
-        p.on('pageerror', (e) => consoleErrors.push(String(e)));
+        watchErrors(p, consoleErrors);
       }
 
       await t.test('token entry on first visit, kept for the next page',
@@ -863,7 +872,7 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
           height: 800}});
         t.after(() => viewer.close());
         const page = await viewer.newPage();
-        page.on('pageerror', (e) => consoleErrors.push(String(e)));
+        watchErrors(page, consoleErrors);
         await page.goto(`${server.base}/`);
         await page.fill('[data-testid="token-input"]', token);
         await page.click('[data-testid="token-submit"]');
@@ -917,7 +926,7 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
             const holder = await browser.newContext();
             t.after(() => holder.close());
             const page = await holder.newPage();
-            page.on('pageerror', (e) => consoleErrors.push(String(e)));
+            watchErrors(page, consoleErrors);
             await page.goto(boardUrl);
             await page.fill('[data-testid="token-input"]', secret);
             await page.click('[data-testid="token-submit"]');
@@ -1079,7 +1088,7 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
               height: 640}, isMobile: true, hasTouch: true});
             t.after(() => phone.close());
             const page = await phone.newPage();
-            page.on('pageerror', (e) => consoleErrors.push(String(e)));
+            watchErrors(page, consoleErrors);
             await page.goto(`${server.base}/`);
             await page.evaluate((tk) => localStorage.setItem('cairn.token', tk),
                 TOKEN);
@@ -1147,7 +1156,7 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
         t.after(() => empty.stop());
         await empty.start();
         const page = await context.newPage();
-        page.on('pageerror', (e) => consoleErrors.push(String(e)));
+        watchErrors(page, consoleErrors);
         await page.goto(`${empty.base}/`);
         await page.fill('[data-testid="token-input"]', TOKEN);
         await page.click('[data-testid="token-submit"]');

@@ -352,6 +352,13 @@ TEST_F(ServerTest, StaticFilesAndNoPathEscape) {
   EXPECT_EQ(index.Header("Content-Type"), "text/html; charset=utf-8");
   EXPECT_FALSE(index.Header("ETag").empty());
   EXPECT_FALSE(index.Header("Last-Modified").empty());
+  // Only its own scripts run, and it is never framed.
+  const std::string csp = index.Header("Content-Security-Policy");
+  EXPECT_NE(csp.find("script-src 'self'"), std::string::npos) << csp;
+  EXPECT_NE(csp.find("frame-ancestors 'none'"), std::string::npos) << csp;
+  EXPECT_EQ(csp.find("unsafe-"), std::string::npos) << csp;
+  EXPECT_EQ(index.Header("X-Frame-Options"), "DENY");
+  EXPECT_EQ(index.Header("X-Content-Type-Options"), "nosniff");
   auto js = Call("GET", "/app.js", "", "");
   EXPECT_EQ(js.Header("Content-Type"), "text/javascript; charset=utf-8");
   auto again =
