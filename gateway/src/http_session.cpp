@@ -198,6 +198,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     res_->version(version_);
     res_->result(r.status);
     res_->set(http::field::server, "cairn");
+    // API answers hold one company's goals and, once, a token's secret:
+    // no cache keeps them. Static files set their own Cache-Control.
+    res_->set(http::field::cache_control, "no-store");
+    res_->set("X-Content-Type-Options", "nosniff");
     if (r.status != 304 && r.status != 204) {
       res_->set(http::field::content_type, r.content_type);
     }

@@ -97,7 +97,6 @@ Response StaticFiles::Serve(const Request& request) const {
   r.headers.emplace_back("ETag", etag);
   r.headers.emplace_back("Last-Modified", HttpDate(st.st_mtime));
   r.headers.emplace_back("Cache-Control", "no-cache");
-  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
   // The board runs only its own scripts and styles, talks only to this
   // server (the WebSocket included) and is never framed (clickjacking): a
   // script slipped in as text would not run.

@@ -405,6 +405,10 @@ TEST_F(EndpointsTest, TokensCreateListRevoke) {
   EXPECT_EQ(Member(t.body, "/unit"), "sales");
   const std::string ed = Member(t.body, "/token");
   ASSERT_FALSE(ed.empty());
+  // The secret, like every API answer, is never stored by a cache.
+  EXPECT_EQ(t.Header("Cache-Control"), "no-store");
+  EXPECT_EQ(t.Header("X-Content-Type-Options"), "nosniff");
+  EXPECT_EQ(Call("GET", "/api/v1/tokens").Header("Cache-Control"), "no-store");
   const uint64_t head = Head();
   ExpectRefused(Call("POST", "/api/v1/tokens", R"({"name":"x","role":"god"})"),
                 422, "validation_failed", head);
