@@ -101,7 +101,7 @@ function showTokenScreen(message = '') {
   const submit = h('button', {class: 'btn primary', type: 'submit',
     testid: 'token-submit'}, 'Sign in');
   const form = h('form', {class: 'token-card panel', testid: 'token-form'},
-      h('div', {class: 'brand large'}, h('span', {class: 'logo',
+      h('h1', {class: 'brand large'}, h('span', {class: 'logo',
         'aria-hidden': 'true'}, '▲'), 'Cairn'),
       h('p', {class: 'muted'}, 'Goals, check-ins and progress for your teams. ' +
         'Enter the access token your administrator gave you; this browser ' +

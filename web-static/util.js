@@ -45,6 +45,16 @@ export function table(attrs, ...children) {
       h('table', {...attrs, class: 'table'}, ...children));
 }
 
+/**
+ * A table's head row of column `labels`; an empty label (a column of
+ * buttons) is named "Actions" for screen readers only.
+ */
+export function tableHead(labels) {
+  return h('thead', {}, h('tr', {}, labels.map((label) => h('th',
+      {scope: 'col'}, label || h('span', {class: 'visually-hidden'},
+          'Actions')))));
+}
+
 /** SVG element with attributes (no text from the server goes in attributes
  * that could execute). */
 export function svg(tag, attrs = {}, ...children) {

@@ -34,6 +34,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
+import {createRequire} from 'node:module';
 import {chromium} from 'playwright-core';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -1124,6 +1125,65 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
             }
             await page.screenshot({path: path.join(SHOTS, 'phone-tokens.png')});
           });
+
+      await t.test('every page and dialog passes axe\'s accessibility ' +
+          'rules, light and dark', async () => {
+        const axeSource = await readFile(createRequire(import.meta.url)
+            .resolve('axe-core/axe.min.js'), 'utf8');
+        // axe is injected as a script, which the board's policy refuses.
+        const checker = await browser.newContext({viewport: {width: 1280,
+          height: 800}, bypassCSP: true});
+        t.after(() => checker.close());
+        const page = await checker.newPage();
+        watchErrors(page, consoleErrors);
+        await page.goto(`${server.base}/`);
+        await page.waitForSelector('[data-testid="token-form"]');
+        const audit = async (where) => {
+          if (!(await page.evaluate(() => 'axe' in window))) {
+            await page.addScriptTag({content: axeSource});
+          }
+          const found = await page.evaluate(async () =>
+            (await window.axe.run(document)).violations.map((v) =>
+              `${v.id}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' '))
+                  .join(', ')}`));
+          assert.deepEqual(found, [], where);
+        };
+        await audit('the sign-in page');
+        await page.evaluate((tk) => localStorage.setItem('cairn.token', tk),
+            TOKEN);
+        const pages = [
+          [`#/board?unit=${UNIT}&cycle=${CYCLE}`, `[data-testid="goal-${KR}"]`,
+            ['new-goal', 'checkin-btn']],
+          [`#/tree?cycle=${CYCLE}`, '[data-testid="goal-tree"]',
+            ['new-unit', 'new-cycle']],
+          [`#/scorecard?cycle=${CYCLE}`, '[data-testid="scorecard-score"]', []],
+          [`#/goal/${KR}`, '[data-testid="history-event"]',
+            ['edit-target-btn', 'edit-goal-btn', 'status-btn']],
+          [`#/replay?unit=${UNIT}&cycle=${CYCLE}`,
+            '[data-testid="replay-board"][data-as-of]', []],
+          [`#/retro?unit=${UNIT}&cycle=${CYCLE}`,
+            '[data-testid="retarget-row"]', ['note-add']],
+          ['#/audit', '[data-testid="audit-event"]', []],
+          ['#/metrics/mrr', '[data-testid="metric-point"]',
+            ['new-metric', 'metric-record']],
+          ['#/tokens', '[data-testid="tokens"]', ['new-token']],
+        ];
+        for (const scheme of ['light', 'dark']) {
+          await page.emulateMedia({colorScheme: scheme});
+          for (const [hash, ready, dialogs] of pages) {
+            await page.goto(`${server.base}/${hash}`);
+            await page.waitForSelector(ready, {state: 'attached'});
+            await audit(`${hash} (${scheme})`);
+            for (const button of dialogs) {
+              await page.locator(`[data-testid="${button}"]`).first().click();
+              await page.waitForSelector('dialog[open]');
+              await audit(`${hash} ${button} (${scheme})`);
+              await page.keyboard.press('Escape');
+              await page.waitForSelector('dialog[open]', {state: 'detached'});
+            }
+          }
+        }
+      });
 
       await t.test('a check-in reported late counts from the day it was true',
           async () => {

@@ -2,8 +2,8 @@
 // each with its latest value and the goals bound to it; one metric's values
 // over time. Editors define metrics and enter a value by hand (a value
 // reported late is dated the day it was true).
-import {h, table, viewSlot, svg, fmtValue, fmtNum, fmtAgo, fmtDateTime}
-  from '../util.js';
+import {h, table, tableHead, viewSlot, svg, fmtValue, fmtNum, fmtAgo,
+  fmtDateTime} from '../util.js';
 import {api} from '../api.js';
 import {openNewMetric, openRecordValue} from './dialogs.js';
 import {extent, thin} from './chart.js';
@@ -43,8 +43,8 @@ export async function renderMetrics(container, ctx, selected = '') {
 
 function metricsTable(metrics, selected, ctx, again) {
   return table({testid: 'metrics'},
-      h('thead', {}, h('tr', {}, ['Metric', 'Unit', 'Aggregate', 'Values',
-        'Latest', 'Goals', ''].map((t) => h('th', {scope: 'col'}, t)))),
+      tableHead(['Metric', 'Unit', 'Aggregate', 'Values', 'Latest', 'Goals',
+        '']),
       h('tbody', {}, metrics.map((m) => h('tr', {testid: `metric-${m.id}`,
         class: m.id === selected ? 'selected' : ''},
       h('td', {}, h('a', {href: ctx.viewHref('metrics', m.id),
@@ -135,8 +135,7 @@ function valuesOf(points, m, ctx, span) {
         h('caption', {class: 'muted'}, points.length > SHOWN_POINTS ?
           `The latest ${SHOWN_POINTS}` :
           `All values${span ? ` in the ${span}` : ''}`),
-        h('thead', {}, h('tr', {}, h('th', {scope: 'col'}, 'When'),
-            h('th', {scope: 'col'}, 'Value'))),
+        tableHead(['When', 'Value']),
         h('tbody', {}, latest.map((p) => h('tr', {testid: 'metric-point'},
             h('td', {}, fmtDateTime(p.ts)),
             h('td', {}, fmtValue(p.v, m.unit))))))];

@@ -1,6 +1,6 @@
 // Retrospective: how the cycle ended, what was retargeted and why, notes.
-import {h, table, viewSlot, fmtDate, fmtGrade, fmtValue, fmtDateTime,
-  FIELD_LABEL} from '../util.js';
+import {h, table, tableHead, viewSlot, fmtDate, fmtGrade, fmtValue,
+  fmtDateTime, FIELD_LABEL} from '../util.js';
 import {api} from '../api.js';
 import {openCloseCycle, openRetroNote} from './dialogs.js';
 
@@ -68,8 +68,7 @@ export async function renderRetro(container, ctx) {
       h('section', {class: 'panel', testid: 'retro-retargeted'},
           h('h2', {}, 'Retargeted'),
           retargeted.length ? table({},
-              h('thead', {}, h('tr', {}, ['Goal', 'Field', 'From → to', 'Why',
-                'Who', 'When'].map((t) => h('th', {scope: 'col'}, t)))),
+              tableHead(['Goal', 'Field', 'From → to', 'Why', 'Who', 'When']),
               h('tbody', {}, retargeted.map((x) => h('tr', {testid: 'retarget-row'},
                   h('td', {}, h('a', {href: `#/goal/${encodeURIComponent(x.goal)}`},
                       x.title || titleOf(x.goal))),

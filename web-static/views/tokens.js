@@ -1,7 +1,7 @@
 // Access tokens (admins): who may read or write what. Tokens are stored
 // hashed; a new one's secret is shown once, in the dialog that made it.
 // Creating and revoking are events, so the log audits them too.
-import {h, table, viewSlot} from '../util.js';
+import {h, table, tableHead, viewSlot} from '../util.js';
 import {api} from '../api.js';
 import {openNewToken, openRevokeToken} from './dialogs.js';
 
@@ -25,8 +25,7 @@ export async function renderTokens(container, ctx) {
                     {units: ctx.unitOptions()}, again)}, 'New token'))),
       h('section', {class: 'panel'},
           tokens.length ? table({testid: 'tokens'},
-              h('thead', {}, h('tr', {}, ['Name', 'Role', 'Sees', 'State', '']
-                  .map((t) => h('th', {scope: 'col'}, t)))),
+              tableHead(['Name', 'Role', 'Sees', 'State', '']),
               h('tbody', {}, tokens.map((t) => h('tr',
                   {testid: `token-${t.name}`,
                     class: t.revoked ? 'revoked' : ''},
