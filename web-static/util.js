@@ -76,12 +76,43 @@ export function svg(tag, attrs = {}, ...children) {
  */
 export function viewSlot(container) {
   const ticket = newRendering(container);
+  // A control focused in the view, or the one an open dialog will give the
+  // focus back to, is focused again in the new rendering (a keyboard user
+  // keeps their place when a save re-reads the page).
+  const active = document.activeElement;
+  const opener = active?.closest?.('dialog[open]')?.opener ?? active;
+  const focused = container.contains(opener) ? focusKey(opener) : null;
   clear(container).append(h('p', {class: 'muted'}, 'Loading…'));
   return (...nodes) => {
     if (container.dataset.rendering !== ticket) return false;
     clear(container).append(...nodes);
+    refocus(container, focused);
     return true;
   };
+}
+
+/**
+ * What names a control across renderings: its data-testid and, where
+ * several share it (a board's buttons), its aria-label. Null for elements
+ * without a testid.
+ */
+export function focusKey(el) {
+  const testid = el?.dataset?.testid;
+  return testid ? {testid, label: el.getAttribute('aria-label')} : null;
+}
+
+/**
+ * Focuses the control `key` names inside `root`, unless the focus went
+ * somewhere meanwhile (it is on the page's body when its element left).
+ */
+export function refocus(root, key) {
+  if (!key) return;
+  const active = document.activeElement;
+  if (active && active !== document.body) return;
+  const label = key.label === null ? '' :
+    `[aria-label="${CSS.escape(key.label)}"]`;
+  root.querySelector(`[data-testid="${CSS.escape(key.testid)}"]${label}`)
+      ?.focus();
 }
 
 /** Marks `container` as taken by a new rendering; older ones stand down. */

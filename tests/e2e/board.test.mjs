@@ -1210,6 +1210,48 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
             assert.equal((await server.api('GET', `/goals/${KR}`)).current, 71);
           });
 
+      await t.test('a check-in made with the keyboard alone', async () => {
+        await pageA.goto(boardUrl);
+        await pageA.waitForSelector(`${row(KR)} [data-testid="checkin-btn"]`);
+        // Tab from the top of the page to the goal's Check in button.
+        await pageA.evaluate(() => document.activeElement?.blur());
+        const label = `Check in on ${await pageA.textContent(
+            `${row(KR)} [data-testid="goal-title"]`)}`;
+        let focused = '';
+        for (let i = 0; i < 40 && focused !== label; ++i) {
+          await pageA.keyboard.press('Tab');
+          focused = await pageA.evaluate(() =>
+            document.activeElement?.getAttribute('aria-label') || '');
+        }
+        assert.equal(focused, label);
+        await pageA.keyboard.press('Enter');
+        // The dialog takes the focus, on the value.
+        await pageA.waitForSelector('dialog[open]');
+        assert.equal(await pageA.evaluate(() =>
+          document.activeElement?.dataset.testid), 'checkin-value');
+        await pageA.keyboard.type('77');
+        await pageA.keyboard.press('Enter');
+        await pageA.waitForSelector('dialog[open]', {state: 'detached'});
+        await waitValue(pageA, KR, 'current', '77', 5000);
+        // And gives it back to the button that opened it.
+        assert.equal(await pageA.evaluate(() =>
+          document.activeElement?.getAttribute('aria-label')), label);
+        assert.equal((await server.api('GET', `/goals/${KR}`)).current, 77);
+        // On the goal's page, which the save reads again and redraws.
+        await pageA.goto(`${server.base}/#/goal/${KR}`);
+        await pageA.focus('[data-testid="checkin-btn"]');
+        await pageA.keyboard.press('Enter');
+        await pageA.waitForSelector('dialog[open]');
+        await pageA.keyboard.type('78');
+        await pageA.keyboard.press('Enter');
+        await pageA.waitForSelector('dialog[open]', {state: 'detached'});
+        await pageA.waitForFunction(() => [...document.querySelectorAll(
+            '[data-testid="history-event"]')].some((e) =>
+          /78/.test(e.textContent)));
+        assert.equal(await pageA.evaluate(() =>
+          document.activeElement?.dataset.testid), 'checkin-btn');
+      });
+
       await t.test('an empty store: the company, a cycle and a team made ' +
           'in the browser', async () => {
         const empty = new Server(path.join(dataDir, 'empty'), await freePort());

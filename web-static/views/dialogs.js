@@ -4,7 +4,8 @@
 // goal's status, closing a cycle, tokens, a new metric and a metric's
 // value. All use <dialog>, so
 // Escape closes them and focus stays inside.
-import {h, fmtDateTime, fmtValue, KIND_LABEL} from '../util.js';
+import {h, fmtDateTime, fmtValue, focusKey, refocus, KIND_LABEL}
+  from '../util.js';
 import {api} from '../api.js';
 
 function field(label, input, hint) {
@@ -28,12 +29,20 @@ function openDialog({title, testid, subtitle, fields, submitLabel, submitTestId,
       fields, error, h('div', {class: 'dialog-actions'}, cancel, submit));
   const dialog = h('dialog', {testid, 'aria-label': title}, form);
   document.body.append(dialog);
+  // Closing gives the focus back to the control that opened the dialog;
+  // when a live update redrew it meanwhile, to the control that took its
+  // place.
+  dialog.opener = document.activeElement;  // read by viewSlot too
+  const opener = focusKey(dialog.opener);
   const close = () => {
     dialog.close();
     dialog.remove();
   };
   cancel?.addEventListener('click', close);
-  dialog.addEventListener('close', () => dialog.remove());
+  dialog.addEventListener('close', () => {
+    dialog.remove();
+    refocus(document, opener);
+  });
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     error.textContent = '';
