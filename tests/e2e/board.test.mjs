@@ -1126,6 +1126,42 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
             await page.screenshot({path: path.join(SHOTS, 'phone-tokens.png')});
           });
 
+      await t.test('printed in the light theme without the controls; no ' +
+          'motion when less is asked for', async () => {
+        const other = await browser.newContext({viewport: {width: 1280,
+          height: 800}, colorScheme: 'dark', reducedMotion: 'reduce'});
+        t.after(() => other.close());
+        const page = await other.newPage();
+        watchErrors(page, consoleErrors);
+        await page.goto(`${server.base}/`);
+        await page.evaluate((tk) => localStorage.setItem('cairn.token', tk),
+            TOKEN);
+        await page.goto(`${server.base}/#/retro?unit=${UNIT}&cycle=${CYCLE}`);
+        await page.waitForSelector('[data-testid="retarget-row"]');
+        const looks = () => page.evaluate(() => ({
+          body: getComputedStyle(document.body).backgroundColor,
+          text: getComputedStyle(document.body).color,
+          header: getComputedStyle(document.querySelector('.topbar')).display,
+          buttons: [...document.querySelectorAll('.btn')]
+              .filter((b) => b.getClientRects().length).length,
+        }));
+        const screen = await looks();
+        assert.notEqual(screen.body, 'rgb(255, 255, 255)');  // dark
+        assert.ok(screen.buttons > 0);
+        await page.emulateMedia({media: 'print'});
+        assert.deepEqual(await looks(), {body: 'rgb(255, 255, 255)',
+          text: 'rgb(21, 24, 29)', header: 'none', buttons: 0});
+        await page.emulateMedia({media: 'screen'});
+        // A live change flashes its row, unless motion is reduced.
+        await page.goto(boardUrl);
+        await waitLive(page);
+        await server.api('POST', `/goals/${KR2}/check-ins`, {value: 3.9});
+        await waitValue(page, KR2, 'current', '3.9', 5000);
+        assert.equal(await page.evaluate((sel) => getComputedStyle(
+            document.querySelector(sel)).animationName, `${row(KR2)}.flash`),
+        'none');
+      });
+
       await t.test('every page and dialog passes axe\'s accessibility ' +
           'rules, light and dark', async () => {
         const axeSource = await readFile(createRequire(import.meta.url)
