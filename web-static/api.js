@@ -1,8 +1,13 @@
 // REST client for /api/v1: bearer token from localStorage, JSON in and out,
 // errors as ApiError carrying the server's {code, message, field}.
 
+import {viewAsOf} from './util.js';
+
 const TOKEN_KEY = 'cairn.token';
 const BASE = '/api/v1';
+// Reads that are about now whatever moment the pages show: who is signed
+// in, the log's events (the audit trail) and the tokens.
+const ALWAYS_NOW = ['/me', '/events', '/tokens'];
 
 export class ApiError extends Error {
   constructor(status, body) {
@@ -49,6 +54,11 @@ export async function request(method, path, {query, body, token, idempotent,
   const url = new URL(BASE + path, location.origin);
   for (const [k, v] of Object.entries(query || {})) {
     if (v !== null && v !== undefined && v !== '') url.searchParams.set(k, v);
+  }
+  // A state read shows the moment the pages show, unless it names one.
+  if (method === 'GET' && viewAsOf() && !url.searchParams.has('as_of') &&
+      !ALWAYS_NOW.some((p) => path === p || path.startsWith(p + '/'))) {
+    url.searchParams.set('as_of', viewAsOf());
   }
   const headers = {'Authorization': `Bearer ${token ?? getToken()}`,
     'Accept': 'application/json'};

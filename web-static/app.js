@@ -1,7 +1,7 @@
 // Cairn board: the shell. Token entry, unit/cycle pickers, hash routing,
 // theme, and the live board (REST snapshot + WebSocket updates).
-import {h, clear, parseHash, hashFor, newRendering, walkGoals}
-  from './util.js';
+import {h, clear, parseHash, hashFor, newRendering, walkGoals, setViewAsOf,
+  viewAsOf, fmtDateTime} from './util.js';
 import {api, getToken, setToken, clearToken, onUnauthorized, request} from './api.js';
 import {LiveClient, LiveState} from './live.js';
 import {mountBoard} from './views/board.js';
@@ -23,7 +23,11 @@ const THEME_KEY = 'cairn.theme';
 const REFRESH_MS = 5 * 60 * 1000;
 
 const state = {units: [], cycles: [], unit: '', cycle: '', cleanup: null,
-  live: null, me: null};
+  live: null, me: null, asOf: ''};
+// Views about now whatever moment the address asks for: the audit trail and
+// the tokens read the log as it is; the replay has its own moment (it
+// starts at the one asked for).
+const NOW_VIEWS = new Set(['audit', 'tokens', 'replay']);
 
 // What the signed-in token may do (GET /me): viewers read, editors also
 // write goals, check-ins and notes, admins also units, cycles and tokens.
@@ -195,7 +199,10 @@ function ctx() {
     cycleName: cycle?.name || state.cycle,
     cycleInfo: cycle || null,
     unit: state.unit, cycle: state.cycle, units: state.units,
-    cycles: state.cycles, can: abilities(state.me),
+    cycles: state.cycles,
+    // A past moment is shown as it was: nothing can be changed there.
+    can: viewAsOf() ? {write: false, admin: false} : abilities(state.me),
+    asOf: state.asOf,
     unitName: unit?.name || state.unit,
     unitOptions,
     newUnit: () => openNewUnit({units: unitOptions(), under: state.unit},
@@ -242,13 +249,18 @@ async function route() {
   const {view, arg, params} = parseHash();
   if (params.get('unit')) state.unit = params.get('unit');
   if (params.get('cycle')) state.cycle = params.get('cycle');
+  state.asOf = params.get('as_of') || '';
+  setViewAsOf(NOW_VIEWS.has(view) ? '' : state.asOf);
+  showAsOf(view, arg);
   localStorage.setItem(UNIT_KEY, state.unit);
   localStorage.setItem(CYCLE_KEY, state.cycle);
   fillPickers();
   $('#nav [data-view="tokens"]').hidden = !abilities(state.me).admin;
   for (const a of document.querySelectorAll('#nav a')) {
     const here = a.dataset.view === view;
-    a.href = hashFor(a.dataset.view, {unit: state.unit, cycle: state.cycle});
+    a.href = hashFor(a.dataset.view, {unit: state.unit, cycle: state.cycle,
+      as_of: a.dataset.view === 'audit' || a.dataset.view === 'tokens' ?
+        null : state.asOf});
     if (here) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
@@ -271,6 +283,23 @@ async function route() {
       testid: 'view-error'}, h('h2', {}, 'Something went wrong'),
     h('p', {}, e.message || String(e))));
   }
+}
+
+// Says, above the view, that the pages show a past moment (viewAsOf), with
+// the way back to now.
+function showAsOf(view, arg) {
+  const banner = $('#as-of-banner');
+  const asOf = viewAsOf();
+  banner.hidden = !asOf;
+  if (!asOf) return;
+  const t = Date.parse(asOf);
+  clear(banner).append(
+      h('span', {}, 'As it was at ', h('strong', {testid: 'as-of-moment'},
+          Number.isNaN(t) ? `event ${asOf}` : fmtDateTime(t)),
+      '. Nothing can be changed here.'),
+      h('a', {class: 'btn', testid: 'as-of-now', href: hashFor(view,
+          {unit: state.unit, cycle: state.cycle, as_of: null}, arg)},
+      'Back to now'));
 }
 
 // ---- The live board --------------------------------------------------------
@@ -319,6 +348,15 @@ async function renderBoard(container) {
               'New goal') : null)),
       boardEl);
   const data = await api.board(state.unit, state.cycle);
+  if (viewAsOf()) {
+    // A past moment: the board as it was, counted from then, not live.
+    const then = Date.parse(viewAsOf());
+    mountBoard(boardEl, data, {readOnly: true,
+      now: Number.isNaN(then) ? undefined : () => then});
+    boardEl.dataset.position = String(data.position);
+    boardEl.dataset.asOf = viewAsOf();
+    return;
+  }
   const opts = {
     readOnly: !c.can.write,
     onCheckIn: (goal) => openCheckIn(goal),

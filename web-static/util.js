@@ -264,9 +264,31 @@ export function parseHash(hash = location.hash) {
     params: new URLSearchParams(query)};
 }
 
+// The moment the pages show when not now: an `as_of` (an RFC 3339 time or
+// an event position) from the page's address, '' for now. Set by the
+// router; read by the API client (every state read takes it) and by
+// hashFor, so that links stay at that moment.
+let asOfShown = '';
+export function setViewAsOf(asOf) {
+  asOfShown = asOf || '';
+}
+export function viewAsOf() {
+  return asOfShown;
+}
+
+/**
+ * `#/view/arg?params`. Links keep the moment shown (viewAsOf) unless
+ * `params.as_of` says otherwise (null: now).
+ */
 export function hashFor(view, params = {}, arg = '') {
   const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v) q.set(k, v);
+  const all = 'as_of' in params ? params : {...params, as_of: asOfShown};
+  for (const [k, v] of Object.entries(all)) if (v) q.set(k, v);
   const qs = q.toString();
   return `#/${view}${arg ? '/' + encodeURIComponent(arg) : ''}${qs ? '?' + qs : ''}`;
+}
+
+/** A goal's page, at the moment shown. */
+export function goalHref(id) {
+  return hashFor('goal', {}, id);
 }

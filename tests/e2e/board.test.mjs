@@ -421,6 +421,47 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
           fullPage: true});
       });
 
+      await t.test('any page as it was before the retarget, and back to now',
+          async () => {
+            const before = new Date(retargetAt - 1).toISOString();
+            // The replay opened at that moment links the other views then.
+            await pageA.goto(`${server.base}/#/replay?unit=${UNIT}&cycle=` +
+                `${CYCLE}&as_of=${encodeURIComponent(before)}`);
+            await pageA.waitForSelector('[data-testid="replay-board"]' +
+                `[data-as-of="${before}"]:not([data-loading])`,
+            {state: 'attached'});
+            await pageA.click('[data-testid="at-moment-board"]');
+            await pageA.waitForSelector(`[data-testid="board"][data-as-of=` +
+                `"${before}"] ${row(KR)}`);
+            assert.equal(await valueOf(pageA, KR, 'target'), '100');
+            assert.match(await pageA.textContent(
+                '[data-testid="as-of-banner"]'), /As it was at .*Back to now/);
+            assert.equal(await pageA.locator('[data-testid="checkin-btn"], ' +
+                '[data-testid="new-goal"]').count(), 0);
+            // Its goal's page then: the old target, its history up to
+            // then, nothing to change.
+            await pageA.click(`${row(KR)} [data-testid="goal-title"]`);
+            await pageA.waitForSelector('[data-testid="history-event"]');
+            assert.match(await pageA.textContent(
+                '[data-testid="goal-value-of-target"]'), /of 100\b/);
+            assert.equal(await pageA.locator('[data-testid="history-event"]' +
+                '[data-type="goal.edited"]').count(), 0);
+            assert.equal(await pageA.locator('.page-head .head-actions')
+                .count(), 0);
+            // Another view from the menu stays at the moment.
+            await pageA.click('#nav a[data-view="retro"]');
+            await pageA.waitForSelector('[data-testid="retro"]');
+            assert.ok(new URL(pageA.url()).hash.includes('as_of='));
+            assert.equal(await pageA.locator('[data-testid="retarget-row"]')
+                .count(), 0);
+            // Back to now: the retarget, and the banner gone.
+            await pageA.click('[data-testid="as-of-now"]');
+            await pageA.waitForSelector('[data-testid="retarget-row"]');
+            assert.equal(await pageA.isVisible('[data-testid="as-of-banner"]'),
+                false);
+            assert.ok(!new URL(pageA.url()).hash.includes('as_of='));
+          });
+
       await t.test('a goal bound to a metric charts the metric', async () => {
         await server.api('POST', '/metrics', {id: 'mrr', name: 'New revenue',
           unit: 'EUR', aggregate: 'sum'});

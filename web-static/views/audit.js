@@ -3,7 +3,7 @@
 // why; check-ins, status changes, units, cycles and tokens too. Read from
 // the event log itself (GET /events), a window at a time; nothing in it is
 // ever overwritten.
-import {h, viewSlot, clear, fmtDateTime} from '../util.js';
+import {h, viewSlot, clear, fmtDateTime, goalHref} from '../util.js';
 import {api} from '../api.js';
 import {eventDetails, TYPE_LABEL} from './goal.js';
 
@@ -161,7 +161,7 @@ export async function renderAudit(container) {
       h('div', {class: 'ev-head'},
           h('span', {class: 'ev-type'},
               TYPE_LABEL[e.type] || OTHER_LABEL[e.type] || e.type),
-          goal ? h('a', {href: `#/goal/${encodeURIComponent(goal)}`,
+          goal ? h('a', {href: goalHref(goal),
             testid: 'audit-goal'}, titles.get(goal) || goal) : null,
           h('span', {class: 'ev-who'}, e.actor || 'unknown'),
           h('time', {datetime: e.at, class: 'ev-when'}, fmtDateTime(e.at))),

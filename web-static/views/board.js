@@ -1,7 +1,8 @@
 // The board: a unit's goals for a cycle, objectives with their key results
 // nested. Used live on the board screen and read-only in the replay.
 import {h, clear, fmtValue, fmtPct, fmtGrade, fmtAgo, fmtNum, walkGoals,
-  isFinished, staleness, vagueness, PACING_LABEL, KIND_LABEL} from '../util.js';
+  isFinished, staleness, vagueness, PACING_LABEL, KIND_LABEL, goalHref}
+  from '../util.js';
 
 const COLOR_LABEL = {green: 'On target', yellow: 'At risk', red: 'Off target'};
 
@@ -99,7 +100,7 @@ function goalRow(goal, opts) {
   const takesCheckIns = hasMeasure && !goal.split;
   const vague = vagueness(goal);
   const closedish = isFinished(goal);
-  const titleLink = h('a', {href: `#/goal/${encodeURIComponent(goal.id)}`,
+  const titleLink = h('a', {href: goalHref(goal.id),
     class: 'title', testid: 'goal-title'}, goal.title || goal.id);
   return h('div', {class: `goal-row status-${goal.status || 'active'}`},
       h('div', {class: 'cell what'},
@@ -146,7 +147,7 @@ function goalRow(goal, opts) {
             h('button', {class: 'btn', type: 'button', testid: 'edit-target-btn',
               'aria-label': `Edit target of ${goal.title}`,
               onclick: () => opts.onEditTarget?.(goal)}, 'Target') : null,
-          h('a', {class: 'btn ghost', href: `#/goal/${encodeURIComponent(goal.id)}`,
+          h('a', {class: 'btn ghost', href: goalHref(goal.id),
             testid: 'history-link', 'aria-label': `History of ${goal.title}`},
           'History')));
 }

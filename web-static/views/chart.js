@@ -64,11 +64,12 @@ export function thin(points, buckets = THIN_BUCKETS) {
 
 /**
  * goal: goal response; cycle: {start, end}; points: [{t (ms), v}] oldest
- * first; now: ms; source: where the points come from, shown in the legend.
+ * first; now: ms, marked on the chart as `nowLabel`; source: where the
+ * points come from, shown in the legend.
  * Returns a <figure> with the SVG and a text summary.
  */
 export function progressChart(goal, cycle, points,
-    {now = Date.now(), source = null} = {}) {
+    {now = Date.now(), nowLabel = 'today', source = null} = {}) {
   const m = goal.measure;
   if (!m || m.direction === 'binary' || !cycle) {
     return h('p', {class: 'muted'}, 'No chart: this goal has no numeric measure.');
@@ -123,7 +124,7 @@ export function progressChart(goal, cycle, points,
     root.append(svg('line', {x1: x(now), x2: x(now), y1: PAD.t, y2: H - PAD.b,
       class: 'today'}));
     root.append(svg('text', {x: x(now) + 4, y: PAD.t + 10, class: 'axis',
-      text: 'today'}));
+      text: nowLabel}));
   }
 
   // Actual values: from the start value at the cycle start.

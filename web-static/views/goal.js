@@ -1,7 +1,7 @@
 // A goal's page: header, progress chart and the timeline of its history.
 import {h, viewSlot, cycleBounds, fmtAny, fmtValue, fmtDateTime, fmtGrade,
-  fmtNum, fmtPct, isFinished, FIELD_LABEL, KIND_LABEL, PACING_LABEL}
-  from '../util.js';
+  fmtNum, fmtPct, isFinished, FIELD_LABEL, KIND_LABEL, PACING_LABEL, goalHref,
+  viewAsOf} from '../util.js';
 import {api} from '../api.js';
 import {progressChart} from './chart.js';
 import {nextStatuses, openCheckIn, openEditGoal, openEditTarget, openSplit,
@@ -228,7 +228,7 @@ function childrenPanel(goal, kids) {
       h('ul', {class: 'plain'}, kids.map((k) => h('li',
           {testid: 'goal-child', dataset: {goal: k.id}},
           h('span', {class: `dot c-${k.color || 'none'}`, 'aria-hidden': 'true'}),
-          h('a', {href: `#/goal/${encodeURIComponent(k.id)}`}, k.title || k.id),
+          h('a', {href: goalHref(k.id)}, k.title || k.id),
           h('span', {class: 'meta'}, [
             k.measure ? `${fmtValue(k.current ?? k.measure.start, k.measure.unit)}` +
               ` of ${fmtValue(k.measure.target, k.measure.unit)}` : null,
@@ -236,6 +236,12 @@ function childrenPanel(goal, kids) {
             PACING_LABEL[k.pacing?.status] || null,
             k.status !== 'active' ? k.status : null,
           ].filter(Boolean).join(' · '))))));
+}
+
+// The chart's line for the moment shown: today, or a past moment (as_of).
+function momentShown() {
+  const then = Date.parse(viewAsOf());
+  return Number.isNaN(then) ? {} : {now: then, nowLabel: 'then'};
 }
 
 export async function renderGoalPage(container, id, ctx) {
@@ -266,7 +272,8 @@ export async function renderGoalPage(container, id, ctx) {
               h('span', {}, `Owner ${goal.owner || '—'}`),
               goal.status && goal.status !== 'active' ? h('span',
                   {class: 'chip', testid: 'goal-status'}, goal.status) : null,
-              m ? h('span', {}, `${fmtValue(goal.current ?? m.start, unit)} of ` +
+              m ? h('span', {testid: 'goal-value-of-target'},
+                  `${fmtValue(goal.current ?? m.start, unit)} of ` +
                 `${fmtValue(m.target, unit)} (${fmtPct(goal.progress)})`) : null,
               h('span', {class: `grade-chip c-${goal.color || 'none'}`},
                   fmtGrade(goal.grade)),
@@ -322,7 +329,7 @@ export async function renderGoalPage(container, id, ctx) {
       `Corrected by the check-in entered ${when(ev.corrected_by)}`) : null)));
   place(...[header,
     h('section', {class: 'panel'}, h('h2', {}, 'Progress'),
-        progressChart(goal, cycle, points, {source})),
+        progressChart(goal, cycle, points, {source, ...momentShown()})),
     children,
     h('section', {class: 'panel'}, h('h2', {}, 'History'),
         events.length ? timeline : h('p', {class: 'muted'}, 'No events.')),

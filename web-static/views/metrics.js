@@ -3,7 +3,7 @@
 // over time. Editors define metrics and enter a value by hand (a value
 // reported late is dated the day it was true).
 import {h, table, tableHead, viewSlot, svg, fmtValue, fmtNum, fmtAgo,
-  fmtDateTime} from '../util.js';
+  fmtDateTime, goalHref} from '../util.js';
 import {api} from '../api.js';
 import {openNewMetric, openRecordValue} from './dialogs.js';
 import {extent, thin} from './chart.js';
@@ -59,7 +59,7 @@ function metricsTable(metrics, selected, ctx, again) {
               fmtAgo(m.last.ts))] : '—'),
       h('td', {testid: 'metric-goals'}, m.goals.length ?
         h('ul', {class: 'plain'}, m.goals.map((id) => h('li', {},
-            h('a', {href: `#/goal/${encodeURIComponent(id)}`}, id)))) : '—'),
+            h('a', {href: goalHref(id)}, id)))) : '—'),
       h('td', {}, ctx.can.write ? h('button', {class: 'btn', type: 'button',
         testid: 'metric-record',
         onclick: () => openRecordValue(m, () => again(m.id))},

@@ -2,8 +2,8 @@
 // moment (GET /boards with as_of = that time), a play button that steps
 // through the cycle, and what changed on the board between an earlier
 // moment and the one shown (GET /diff).
-import {h, clear, cycleBounds, fmtAny, fmtDateTime, fmtGrade, FIELD_LABEL}
-  from '../util.js';
+import {h, clear, cycleBounds, fmtAny, fmtDateTime, fmtGrade, FIELD_LABEL,
+  goalHref, hashFor} from '../util.js';
 import {api} from '../api.js';
 import {mountBoard} from './board.js';
 
@@ -20,7 +20,7 @@ function fmtField(field, v) {
 /** The diff of a board between two moments, as a list. */
 function renderDiff(d) {
   const goalLink = (id, title) => h('a',
-      {href: `#/goal/${encodeURIComponent(id)}`}, title || id);
+      {href: goalHref(id)}, title || id);
   const items = [
     ...(d.added || []).map((g) => h('li', {class: 'diff-added',
       testid: 'diff-added', dataset: {goal: g.id}},
@@ -46,8 +46,11 @@ export async function renderReplay(container, ctx) {
   const {start, end} = cycleBounds(cycle);
   const min = start;
   const max = Math.max(start, Math.min(Date.now(), end));
+  // Opened from a page shown at a past moment: start there.
+  const from = Date.parse(ctx.asOf || '');
+  const first = Number.isNaN(from) ? max : Math.min(max, Math.max(min, from));
   const slider = h('input', {type: 'range', id: 'replay-slider', min, max,
-    step: 1, value: max, testid: 'replay-slider',
+    step: 1, value: first, testid: 'replay-slider',
     'aria-label': 'Moment of the cycle to show'});
   const label = h('output', {for: 'replay-slider', class: 'replay-at',
     testid: 'replay-at'});
@@ -65,9 +68,18 @@ export async function renderReplay(container, ctx) {
   const pin = h('button', {class: 'btn', type: 'button', testid: 'diff-pin'},
       'Compare from this moment');
   const diffEl = h('div', {class: 'diff', testid: 'diff'});
+  // The other views at the moment shown (they read everything as of it).
+  const elsewhere = h('p', {class: 'muted replay-elsewhere',
+    testid: 'replay-elsewhere'});
+  const showElsewhere = (at) => clear(elsewhere).append('This moment in: ',
+      ...[['board', 'Board'], ['tree', 'Goal tree'],
+        ['scorecard', 'Scorecard'], ['retro', 'Retro']].flatMap(
+          ([view, name], i) => [i ? ' · ' : '', h('a', {testid:
+            `at-moment-${view}`, href: hashFor(view, {unit: ctx.unit,
+            cycle: ctx.cycle, as_of: at})}, name)]));
   let pinnedAt = null;
   let board = null;
-  let shownAt = max;  // the moment shown: "checked in n days ago" counts from it
+  let shownAt = first;  // the moment shown: "checked in n days ago" counts from it
   let seq = 0;
   let timer = null;
   let playing = false;
@@ -138,6 +150,7 @@ export async function renderReplay(container, ctx) {
       status.textContent = '';
     }
     boardEl.dataset.asOf = at;
+    showElsewhere(at);
     delete boardEl.dataset.loading;
   }
 
@@ -214,7 +227,8 @@ export async function renderReplay(container, ctx) {
                   slider,
                   h('div', {class: 'slider-ends muted'},
                       h('span', {}, fmtDateTime(min)), h('span', {}, fmtDateTime(max)))),
-              h('div', {class: 'replay-readout'}, label, status))),
+              h('div', {class: 'replay-readout'}, label, status)),
+          elsewhere),
       boardEl,
       h('section', {class: 'panel replay-diff'},
           h('div', {class: 'persp-head'},

@@ -1,6 +1,6 @@
 // Retrospective: how the cycle ended, what was retargeted and why, notes.
 import {h, table, tableHead, viewSlot, fmtDate, fmtGrade, fmtValue,
-  fmtDateTime, FIELD_LABEL} from '../util.js';
+  fmtDateTime, FIELD_LABEL, goalHref} from '../util.js';
 import {api} from '../api.js';
 import {openCloseCycle, openRetroNote} from './dialogs.js';
 
@@ -9,11 +9,11 @@ const GROUPS = [['exceeded', 'Exceeded', 'green'], ['achieved', 'Achieved', 'gre
 
 function goalItem(item) {
   if (typeof item === 'string') {
-    return h('li', {}, h('a', {href: `#/goal/${encodeURIComponent(item)}`}, item));
+    return h('li', {}, h('a', {href: goalHref(item)}, item));
   }
   const id = item.id ?? item.goal;
   return h('li', {testid: `retro-goal-${id}`},
-      h('a', {href: `#/goal/${encodeURIComponent(id)}`}, item.title || id),
+      h('a', {href: goalHref(id)}, item.title || id),
       h('span', {class: 'meta'}, [item.owner,
         item.grade !== undefined ? `grade ${fmtGrade(item.grade)}` : null]
           .filter(Boolean).join(' · ')),
@@ -70,7 +70,7 @@ export async function renderRetro(container, ctx) {
           retargeted.length ? table({},
               tableHead(['Goal', 'Field', 'From → to', 'Why', 'Who', 'When']),
               h('tbody', {}, retargeted.map((x) => h('tr', {testid: 'retarget-row'},
-                  h('td', {}, h('a', {href: `#/goal/${encodeURIComponent(x.goal)}`},
+                  h('td', {}, h('a', {href: goalHref(x.goal)},
                       x.title || titleOf(x.goal))),
                   h('td', {}, FIELD_LABEL[x.field] || x.field || ''),
                   h('td', {}, `${fmtValue(x.from)} → ${fmtValue(x.to)}`),

@@ -1,5 +1,5 @@
 // Balanced scorecard: the four perspectives with their scores and goals.
-import {h, viewSlot, fmtGrade} from '../util.js';
+import {h, viewSlot, fmtGrade, goalHref} from '../util.js';
 import {api} from '../api.js';
 
 const PERSPECTIVES = [['financial', 'Financial'], ['customer', 'Customer'],
@@ -33,7 +33,7 @@ export async function renderScorecard(container, ctx) {
                 fmtGrade(p.score))),
         goals.length ? h('ul', {class: 'plain'}, goals.map((g) => h('li', {},
             h('span', {class: `dot c-${g.color || 'none'}`, 'aria-hidden': 'true'}),
-            h('a', {href: `#/goal/${encodeURIComponent(g.id)}`}, g.title || g.id),
+            h('a', {href: goalHref(g.id)}, g.title || g.id),
             h('span', {class: 'meta'}, fmtGrade(g.grade))))) :
           h('p', {class: 'muted'}, 'No goals in this perspective.'));
       })));

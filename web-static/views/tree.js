@@ -1,7 +1,7 @@
 // The cascade: the organisation from the company down to people, each unit
 // with the grade of its own top-level goals and those goals listed. New
 // units and cycles are made here.
-import {h, viewSlot, fmtGrade, walkGoals} from '../util.js';
+import {h, viewSlot, fmtGrade, walkGoals, goalHref} from '../util.js';
 import {api} from '../api.js';
 import {openEditUnit} from './dialogs.js';
 
@@ -59,7 +59,7 @@ export async function renderTree(container, ctx) {
     goals.length ? h('ul', {class: 'tree-goals'}, goals.map((g) =>
       h('li', {}, h('span', {class: `dot c-${g.color || 'none'}`,
         'aria-hidden': 'true'}),
-      h('a', {href: `#/goal/${encodeURIComponent(g.id)}`}, g.title || g.id),
+      h('a', {href: goalHref(g.id)}, g.title || g.id),
       h('span', {class: 'meta'}, fmtGrade(g.grade))))) : null,
     kids.length ? h('ul', {class: 'tree-children'},
         kids.map(node)) : null);
