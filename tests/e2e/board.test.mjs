@@ -251,6 +251,20 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
       for (const p of [pageA, pageB]) {
         watchErrors(p, consoleErrors);
       }
+      // A page in a browser context of its own (`options`, closed after the
+      // test) whose errors count too; signed in with `token` unless null.
+      const pageOf = async (options, token = TOKEN) => {
+        const context = await browser.newContext(options);
+        t.after(() => context.close());
+        const page = await context.newPage();
+        watchErrors(page, consoleErrors);
+        await page.goto(`${server.base}/`);
+        if (token) {
+          await page.evaluate((tk) => localStorage.setItem('cairn.token', tk),
+              token);
+        }
+        return page;
+      };
 
       await t.test('token entry on first visit, kept for the next page',
           async () => {
@@ -1126,14 +1140,8 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
 
       await t.test('a phone 320 px wide: no page scrolls sideways',
           async () => {
-            const phone = await browser.newContext({viewport: {width: 320,
-              height: 640}, isMobile: true, hasTouch: true});
-            t.after(() => phone.close());
-            const page = await phone.newPage();
-            watchErrors(page, consoleErrors);
-            await page.goto(`${server.base}/`);
-            await page.evaluate((tk) => localStorage.setItem('cairn.token', tk),
-                TOKEN);
+            const page = await pageOf({viewport: {width: 320, height: 640},
+              isMobile: true, hasTouch: true});
             const views = [
               [`#/board?unit=${UNIT}&cycle=${CYCLE}`,
                 `[data-testid="goal-${KR}"]`],
@@ -1169,14 +1177,8 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
 
       await t.test('printed in the light theme without the controls; no ' +
           'motion when less is asked for', async () => {
-        const other = await browser.newContext({viewport: {width: 1280,
-          height: 800}, colorScheme: 'dark', reducedMotion: 'reduce'});
-        t.after(() => other.close());
-        const page = await other.newPage();
-        watchErrors(page, consoleErrors);
-        await page.goto(`${server.base}/`);
-        await page.evaluate((tk) => localStorage.setItem('cairn.token', tk),
-            TOKEN);
+        const page = await pageOf({viewport: {width: 1280, height: 800},
+          colorScheme: 'dark', reducedMotion: 'reduce'});
         await page.goto(`${server.base}/#/retro?unit=${UNIT}&cycle=${CYCLE}`);
         await page.waitForSelector('[data-testid="retarget-row"]');
         const looks = () => page.evaluate(() => ({
@@ -1208,12 +1210,8 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
         const axeSource = await readFile(createRequire(import.meta.url)
             .resolve('axe-core/axe.min.js'), 'utf8');
         // axe is injected as a script, which the board's policy refuses.
-        const checker = await browser.newContext({viewport: {width: 1280,
-          height: 800}, bypassCSP: true});
-        t.after(() => checker.close());
-        const page = await checker.newPage();
-        watchErrors(page, consoleErrors);
-        await page.goto(`${server.base}/`);
+        const page = await pageOf({viewport: {width: 1280, height: 800},
+          bypassCSP: true}, null);
         await page.waitForSelector('[data-testid="token-form"]');
         const audit = async (where) => {
           if (!(await page.evaluate(() => 'axe' in window))) {
