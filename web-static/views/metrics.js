@@ -3,7 +3,7 @@
 // over time. Editors define metrics and enter a value by hand (a value
 // reported late is dated the day it was true).
 import {h, table, tableHead, viewSlot, svg, fmtValue, fmtNum, fmtAgo,
-  fmtDateTime, goalHref} from '../util.js';
+  fmtDateTime, goalHref, viewAsOf} from '../util.js';
 import {api} from '../api.js';
 import {openNewMetric, openRecordValue} from './dialogs.js';
 import {extent, thin} from './chart.js';
@@ -92,8 +92,10 @@ async function metricPanel(m, ctx) {
     const mine = ++shown;
     const [key, label, days] = RANGES.find(([k]) => k === range.value);
     body.dataset.loading = '';
-    const from = days ? new Date(Date.now() - days * 86400000).toISOString() :
-      undefined;
+    // Counted back from the moment shown (a past one, or now).
+    const end = Date.parse(viewAsOf());
+    const from = days ? new Date((Number.isNaN(end) ? Date.now() : end) -
+      days * 86400000).toISOString() : undefined;
     const full = await api.metric(m.id, from);
     if (mine !== shown) return;
     const points = (full.points || []).map((p) => ({t: Date.parse(p.ts),
