@@ -1,7 +1,7 @@
 // Cairn board: the shell. Token entry, unit/cycle pickers, hash routing,
 // theme, and the live board (REST snapshot + WebSocket updates).
 import {h, clear, parseHash, hashFor, newRendering, walkGoals, setViewAsOf,
-  viewAsOf, fmtDateTime} from './util.js';
+  viewAsOf, momentShown, fmtDateTime} from './util.js';
 import {api, getToken, setToken, clearToken, onUnauthorized, request} from './api.js';
 import {LiveClient, LiveState} from './live.js';
 import {mountBoard} from './views/board.js';
@@ -292,10 +292,10 @@ function showAsOf(view, arg) {
   const asOf = viewAsOf();
   banner.hidden = !asOf;
   if (!asOf) return;
-  const t = Date.parse(asOf);
+  const t = momentShown();
   clear(banner).append(
       h('span', {}, 'As it was at ', h('strong', {testid: 'as-of-moment'},
-          Number.isNaN(t) ? `event ${asOf}` : fmtDateTime(t)),
+          t === null ? `event ${asOf}` : fmtDateTime(t)),
       '. Nothing can be changed here.'),
       h('a', {class: 'btn', testid: 'as-of-now', href: hashFor(view,
           {unit: state.unit, cycle: state.cycle, as_of: null}, arg)},
@@ -350,9 +350,9 @@ async function renderBoard(container) {
   const data = await api.board(state.unit, state.cycle);
   if (viewAsOf()) {
     // A past moment: the board as it was, counted from then, not live.
-    const then = Date.parse(viewAsOf());
+    const then = momentShown();
     mountBoard(boardEl, data, {readOnly: true,
-      now: Number.isNaN(then) ? undefined : () => then});
+      now: then === null ? undefined : () => then});
     boardEl.dataset.position = String(data.position);
     boardEl.dataset.asOf = viewAsOf();
     return;

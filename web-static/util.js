@@ -275,6 +275,11 @@ export function setViewAsOf(asOf) {
 export function viewAsOf() {
   return asOfShown;
 }
+/** The moment shown as a time (ms), or null: now, or an event position. */
+export function momentShown() {
+  const t = Date.parse(asOfShown);
+  return Number.isNaN(t) ? null : t;
+}
 
 /**
  * `#/view/arg?params`. Links keep the moment shown (viewAsOf) unless

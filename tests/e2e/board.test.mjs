@@ -827,6 +827,17 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
             // A dropped goal takes no more check-ins, here as on the board.
             assert.equal(await pageA.locator('[data-testid="checkin-btn"]')
                 .count(), 0);
+            // On the board it is neither behind nor counted as off target.
+            await pageB.waitForSelector(`${row(demos.id)}.status-dropped`);
+            assert.equal(await pageB.locator(`${row(demos.id)} ` +
+                '[data-testid="goal-pacing"]').count(), 0);
+            const summary = await pageB.textContent(
+                '[data-testid="board-summary"]');
+            const shown = await pageB.locator('.goal-row:not(.status-dropped)' +
+                ':not(.status-archived)').count();
+            const [on, risk, off] = [...summary.matchAll(
+                /(\d+) (?:on target|at risk|off target)/g)].map((x) => +x[1]);
+            assert.equal(on + risk + off, shown, summary);
             const ev = pageA.locator('[data-testid="history-event"]' +
                 '[data-type="goal.status_changed"]');
             assert.match(await ev.textContent(), /Folded into the sign-ups goal/);

@@ -17,6 +17,8 @@ export function summarize(goals, now = Date.now()) {
   let stale = 0;
   for (const {goal} of walkGoals(goals)) {
     count++;
+    // A dropped or archived goal is neither on target nor behind.
+    if (isSetAside(goal)) continue;
     if (goal.color in byColor) byColor[goal.color]++;
     const p = goal.pacing?.status;
     if (p) byPacing[p] = (byPacing[p] || 0) + 1;
@@ -25,7 +27,7 @@ export function summarize(goals, now = Date.now()) {
   let weights = 0;
   let sum = 0;
   for (const goal of goals || []) {
-    if (goal.status === 'dropped' || goal.status === 'archived') continue;
+    if (isSetAside(goal)) continue;
     if (goal.grade === null || goal.grade === undefined) continue;
     const w = Number(goal.weight ?? 1);
     weights += w;
@@ -61,9 +63,14 @@ function progressBar(goal) {
       style: `left:${(Math.min(1, expected) * 100).toFixed(2)}%`}) : null);
 }
 
+const isSetAside = (goal) => goal.status === 'dropped' ||
+  goal.status === 'archived';
+
 function pacingCell(goal) {
   const p = goal.pacing;
-  if (!p || !p.status) return h('div', {class: 'cell pacing muted'}, '—');
+  if (!p || !p.status || isSetAside(goal)) {
+    return h('div', {class: 'cell pacing muted'}, '—');
+  }
   const unit = goal.measure?.unit;
   return h('div', {class: 'cell pacing'},
       h('span', {class: `chip p-${p.status}`, testid: 'goal-pacing',

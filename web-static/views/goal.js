@@ -1,7 +1,7 @@
 // A goal's page: header, progress chart and the timeline of its history.
 import {h, viewSlot, cycleBounds, fmtAny, fmtValue, fmtDateTime, fmtGrade,
   fmtNum, fmtPct, isFinished, FIELD_LABEL, KIND_LABEL, PACING_LABEL, goalHref,
-  viewAsOf} from '../util.js';
+  momentShown} from '../util.js';
 import {api} from '../api.js';
 import {progressChart} from './chart.js';
 import {nextStatuses, openCheckIn, openEditGoal, openEditTarget, openSplit,
@@ -238,12 +238,6 @@ function childrenPanel(goal, kids) {
           ].filter(Boolean).join(' · '))))));
 }
 
-// The chart's line for the moment shown: today, or a past moment (as_of).
-function momentShown() {
-  const then = Date.parse(viewAsOf());
-  return Number.isNaN(then) ? {} : {now: then, nowLabel: 'then'};
-}
-
 export async function renderGoalPage(container, id, ctx) {
   const place = viewSlot(container);
   const [goal, history] = await Promise.all([api.goal(id), api.history(id)]);
@@ -329,7 +323,10 @@ export async function renderGoalPage(container, id, ctx) {
       `Corrected by the check-in entered ${when(ev.corrected_by)}`) : null)));
   place(...[header,
     h('section', {class: 'panel'}, h('h2', {}, 'Progress'),
-        progressChart(goal, cycle, points, {source, ...momentShown()})),
+        progressChart(goal, cycle, points, {source,
+          // The chart marks the moment shown: today, or a past one.
+          ...(momentShown() === null ? {} :
+            {now: momentShown(), nowLabel: 'then'})})),
     children,
     h('section', {class: 'panel'}, h('h2', {}, 'History'),
         events.length ? timeline : h('p', {class: 'muted'}, 'No events.')),

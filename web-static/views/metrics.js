@@ -3,7 +3,7 @@
 // over time. Editors define metrics and enter a value by hand (a value
 // reported late is dated the day it was true).
 import {h, table, tableHead, viewSlot, svg, fmtValue, fmtNum, fmtAgo,
-  fmtDateTime, goalHref, viewAsOf} from '../util.js';
+  fmtDateTime, goalHref, momentShown} from '../util.js';
 import {api} from '../api.js';
 import {openNewMetric, openRecordValue} from './dialogs.js';
 import {extent, thin} from './chart.js';
@@ -56,7 +56,7 @@ function metricsTable(metrics, selected, ctx, again) {
       h('td', {testid: 'metric-last'}, m.last ?
         [fmtValue(m.last.value, m.unit),
           h('div', {class: 'muted small', title: fmtDateTime(m.last.ts)},
-              fmtAgo(m.last.ts))] : '—'),
+              fmtAgo(m.last.ts, momentShown() ?? Date.now()))] : '—'),
       h('td', {testid: 'metric-goals'}, m.goals.length ?
         h('ul', {class: 'plain'}, m.goals.map((id) => h('li', {},
             h('a', {href: goalHref(id)}, id)))) : '—'),
@@ -93,9 +93,9 @@ async function metricPanel(m, ctx) {
     const [key, label, days] = RANGES.find(([k]) => k === range.value);
     body.dataset.loading = '';
     // Counted back from the moment shown (a past one, or now).
-    const end = Date.parse(viewAsOf());
-    const from = days ? new Date((Number.isNaN(end) ? Date.now() : end) -
-      days * 86400000).toISOString() : undefined;
+    const end = momentShown() ?? Date.now();
+    const from = days ? new Date(end - days * 86400000).toISOString() :
+      undefined;
     const full = await api.metric(m.id, from);
     if (mine !== shown) return;
     const points = (full.points || []).map((p) => ({t: Date.parse(p.ts),
