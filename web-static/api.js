@@ -94,6 +94,10 @@ export const api = {
   me: () => request('GET', '/me'),
   events: ({from, limit} = {}) => request('GET', '/events',
       {query: {from, limit}}),
+  // The position of the log's last event at or before `asOf` (a time): any
+  // state read answers with it; the cycles list is a small one.
+  positionAt: async (asOf) =>
+    (await request('GET', '/cycles', {query: {as_of: asOf}})).position,
   units: async (opts) => list(await request('GET', '/units', opts), 'units'),
   cycles: async (opts) => list(await request('GET', '/cycles', opts), 'cycles'),
   cycle: (id) => request('GET', `/cycles/${enc(id)}`),

@@ -24,9 +24,9 @@ const REFRESH_MS = 5 * 60 * 1000;
 
 const state = {units: [], cycles: [], unit: '', cycle: '', cleanup: null,
   live: null, me: null, asOf: ''};
-// Views about now whatever moment the address asks for: the audit trail and
-// the tokens read the log as it is; the replay has its own moment (it
-// starts at the one asked for).
+// Views that read now whatever moment the address asks for: the tokens;
+// the audit trail (it lists the changes up to the moment asked for) and
+// the replay (it starts there) take it as their own starting point.
 const NOW_VIEWS = new Set(['audit', 'tokens', 'replay']);
 
 // What the signed-in token may do (GET /me): viewers read, editors also
@@ -259,8 +259,7 @@ async function route() {
   for (const a of document.querySelectorAll('#nav a')) {
     const here = a.dataset.view === view;
     a.href = hashFor(a.dataset.view, {unit: state.unit, cycle: state.cycle,
-      as_of: a.dataset.view === 'audit' || a.dataset.view === 'tokens' ?
-        null : state.asOf});
+      as_of: a.dataset.view === 'tokens' ? null : state.asOf});
     if (here) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
@@ -274,7 +273,7 @@ async function route() {
     else if (view === 'replay') state.cleanup = await renderReplay(container, ctx());
     else if (view === 'retro') await renderRetro(container, ctx());
     else if (view === 'tokens') await renderTokens(container, ctx());
-    else if (view === 'audit') await renderAudit(container);
+    else if (view === 'audit') await renderAudit(container, state.asOf);
     else if (view === 'metrics') await renderMetrics(container, ctx(), arg);
     else await renderBoard(container);
   } catch (e) {

@@ -926,6 +926,33 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
             await pageA.fill('[data-testid="audit-who"]', 'nobody-here');
             assert.equal(await pageA.locator(`${list} [data-testid=` +
                 '"audit-event"]').count(), 0);
+            // Up to a moment: the changes until just before the retarget,
+            // newest first, the retarget not among them.
+            await pageA.fill('[data-testid="audit-who"]', '');
+            await pageA.selectOption('[data-testid="audit-kind"]', 'all');
+            // A second before it, in the page's time zone, to the second.
+            const localBefore = await pageA.evaluate((at) => {
+              const d = new Date(at - 1000);
+              const pad = (n) => String(n).padStart(2, '0');
+              return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-` +
+                `${pad(d.getDate())}T${pad(d.getHours())}:` +
+                `${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+            }, retargetAt);
+            await pageA.fill('[data-testid="audit-until"]', localBefore);
+            await pageA.dispatchEvent('[data-testid="audit-until"]', 'change');
+            await pageA.waitForFunction((sel) => /up to/.test(
+                document.querySelector(sel).textContent),
+            '[data-testid="audit-status"]');
+            const edits = (await server.api('GET', `/goals/${KR}/history`))
+                .events.filter((e) => e.type === 'goal.edited');
+            const positions = await pageA.locator(`${list} [data-testid=` +
+                '"audit-event"]').evaluateAll((els) =>
+              els.map((e) => Number(e.dataset.position)));
+            assert.ok(positions.length > 0);
+            assert.ok(positions.every((p, i) => i === 0 ||
+              p < positions[i - 1]), 'newest first');
+            assert.ok(positions[0] < edits[0].position,
+                `${positions[0]} is before the retarget ${edits[0].position}`);
           });
 
       await t.test('a viewer scoped to a team: its board, live, no write ' +

@@ -128,8 +128,23 @@ function download(name, text) {
   setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
-export async function renderAudit(container) {
+// `ms` as a datetime-local input's value (this browser's time zone, to the
+// second).
+function localInput(ms) {
+  const d = new Date(ms);
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}` +
+    `T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+/** `asOf`: an RFC 3339 time the list starts from ("up to"), '' for now. */
+export async function renderAudit(container, asOf = '') {
   const place = viewSlot(container);
+  const startAt = Date.parse(asOf);
+  const until = h('input', {type: 'datetime-local', step: 1,
+    testid: 'audit-until', 'aria-label': 'Changes up to (empty: now)',
+    title: 'Changes up to this moment; empty for now',
+    value: Number.isNaN(startAt) ? '' : localInput(startAt)});
   const kind = h('select', {testid: 'audit-kind',
     'aria-label': 'Which changes'},
   KINDS.map(([v, label]) => h('option', {value: v}, label)));
@@ -145,6 +160,7 @@ export async function renderAudit(container) {
   const titles = new Map();  // goal id -> title
   const events = [];         // newest first
   let before = 0;            // the next window ends at this position
+  let upTo = '';             // the moment the list starts from ('' for now)
 
   const matching = () => {
     const test = KINDS.find(([v]) => v === kind.value)[2];
@@ -168,11 +184,14 @@ export async function renderAudit(container) {
       goal ? eventDetails(e, null) : otherDetails(e));
     }));
     status.textContent = `${shown.length} of the ${events.length} latest ` +
-      'changes you may see' + (before > 0 ? '' : ' (all of them)');
+      'changes you may see' + (upTo ? ` up to ${fmtDateTime(upTo)}` : '') +
+      (before > 0 ? '' : ' (all of them)');
     older.hidden = !(before > 0);
   };
 
+  let reading = 0;  // bumped by a new starting point: older reads stand down
   const readWindow = async () => {
+    const mine = reading;
     const from = Math.max(0, before - WINDOW);
     const page = await api.events({from, limit: WINDOW});
     const got = (page.events || []).filter((e) => e.position <= before);
@@ -184,6 +203,7 @@ export async function renderAudit(container) {
         titles.set(id, (await api.goal(id)).title);
       } catch { /* out of scope or gone: the id is shown */ }
     }));
+    if (mine !== reading) return;
     events.push(...got.reverse());
     before = from;
   };
@@ -205,13 +225,33 @@ export async function renderAudit(container) {
     });
   };
 
-  before = (await api.events({from: 0, limit: 1})).head;
-  await readWindow();
+  // From the head, or from the last event at or before the moment picked.
+  const restart = async () => {
+    const mine = ++reading;
+    const t = until.value ? new Date(until.value).getTime() : NaN;
+    upTo = Number.isNaN(t) ? '' : new Date(t).toISOString();
+    const head = upTo ? await api.positionAt(upTo) :
+      (await api.events({from: 0, limit: 1})).head;
+    if (mine !== reading) return;
+    events.length = 0;
+    before = head;
+    await readWindow();
+  };
+  await restart();
   exportCsv.addEventListener('click', () => {
     const shown = matching();
     const newest = shown[0]?.position ?? 0;
     const oldest = shown[shown.length - 1]?.position ?? 0;
     download(`cairn-audit-${oldest}-${newest}.csv`, auditCsv(shown, titles));
+  });
+  until.addEventListener('change', async () => {
+    until.disabled = true;
+    try {
+      await restart();
+    } finally {
+      until.disabled = false;
+    }
+    show();
   });
   kind.addEventListener('change', refilter);
   who.addEventListener('input', refilter);
@@ -230,7 +270,7 @@ export async function renderAudit(container) {
               h('p', {class: 'muted'}, 'Every change, newest first, as the ' +
                 'log holds it: who, when, from what to what, and why. ' +
                 'Nothing here is ever overwritten.')),
-          h('div', {class: 'head-actions'}, kind, who, exportCsv)),
+          h('div', {class: 'head-actions'}, kind, who, until, exportCsv)),
       h('section', {class: 'panel'}, status, list, older));
   if (placed) show();
 }
