@@ -1,6 +1,9 @@
 #include "time_travel.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <utility>
 
@@ -80,7 +83,29 @@ Result<State> LoadAt(const eventstore::EventStore& store, uint64_t position) {
 }
 
 Result<State> LoadAtHead(const eventstore::EventStore& store) {
-  return LoadAt(store, store.Head());
+  constexpr uint64_t kProgressEvery = 1'000'000;
+  const auto started = std::chrono::steady_clock::now();
+  const uint64_t head = store.Head();
+  State state;
+  if (auto snap = NewestUsableSnapshot(store, head, kFullSeries)) {
+    state = std::move(*snap);
+  }
+  const uint64_t from = state.position;
+  spdlog::info("loading the model: snapshot at {}, replaying {} events to {}",
+               from, head - from, head);
+  Status s = Replay(store, state, head, [&](State& st, const Event& e) {
+    Apply(st, e);
+    if ((e.position - from) % kProgressEvery == 0) {
+      spdlog::info("loading the model: {} of {} events replayed",
+                   e.position - from, head - from);
+    }
+  });
+  if (!s.ok()) return s.error();
+  spdlog::info("model loaded at {} in {} ms", head,
+               std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::steady_clock::now() - started)
+                   .count());
+  return state;
 }
 
 TimeTravel::TimeTravel(eventstore::EventStore& store, TimeTravelOptions options)

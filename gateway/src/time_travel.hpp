@@ -195,6 +195,9 @@ class TimeTravel {
 
 // Loads the newest usable snapshot and replays the events after it: the
 // State at the store's head, as a replay from position 0 would build it.
+// Start-up logs (spdlog, info) where it started and how long it took, and,
+// replaying more than a million events (a store whose snapshots are gone
+// or of an older format), its progress every million.
 [[nodiscard]] Result<State> LoadAtHead(const eventstore::EventStore& store);
 
 // The State as of `position` built from the newest usable snapshot at or
