@@ -267,7 +267,10 @@ async function route() {
   container.dataset.view = view;
   newRendering(container);  // a rendering still reading stands down
   try {
-    if (view === 'goal') await renderGoalPage(container, arg, ctx());
+    if (view === 'goal') {
+      const shown = await renderGoalPage(container, arg, ctx());
+      if (shown && !viewAsOf()) followGoal(container, arg, shown);
+    }
     else if (view === 'tree') await renderTree(container, ctx());
     else if (view === 'scorecard') await renderScorecard(container, ctx());
     else if (view === 'replay') state.cleanup = await renderReplay(container, ctx());
@@ -299,6 +302,44 @@ function showAsOf(view, arg) {
       h('a', {class: 'btn', testid: 'as-of-now', href: hashFor(view,
           {unit: state.unit, cycle: state.cycle, as_of: null}, arg)},
       'Back to now'));
+}
+
+// A goal's page follows its goal live: the board subscription of the
+// goal's unit carries the goal's events (and its parts' roll-ups); one
+// that touches it redraws the page in place.
+function followGoal(container, id, {unit, cycle, position}) {
+  // One redraw at a time; events during one ask for one more after it (no
+  // timer: a page in the background gets its timers slowed to a second).
+  let drawing = false;
+  let again = false;
+  const redraw = async () => {
+    if (drawing) {
+      again = true;
+      return;
+    }
+    drawing = true;
+    do {
+      again = false;
+      await renderGoalPage(container, id, ctx(), {keep: true}).catch(() => {});
+    } while (again && state.live === live);
+    drawing = false;
+  };
+  const live = new LiveClient({
+    token: getToken(), unit, cycle, depth: 0, from: position,
+    onState: showLive,
+    onRevoked: () => {
+      clearToken();
+      showTokenScreen('Your token was revoked. Sign in with another.');
+    },
+    onSnapshot: () => {},
+    onEvent: (msg) => {
+      const touched = msg.event?.stream === `goal-${id}` ||
+        (msg.goals || []).some((g) => g.id === id);
+      if (touched) redraw();
+    },
+  });
+  state.live = live;
+  live.start();
 }
 
 // ---- The live board --------------------------------------------------------

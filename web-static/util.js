@@ -70,11 +70,12 @@ export function svg(tag, attrs = {}, ...children) {
 
 /**
  * A view's rendering whose reads may come back after the page moved on:
- * shows "Loading…" now and returns `place(...nodes)`, which fills the
- * container only if no later rendering (of any view: route() starts one
- * too, see newRendering) took it meanwhile, and says whether it did.
+ * shows "Loading…" now (unless `keep`) and returns `place(...nodes)`, which
+ * fills the container only if no later rendering (of any view: route()
+ * starts one too, see newRendering) took it meanwhile, and says whether it
+ * did.
  */
-export function viewSlot(container) {
+export function viewSlot(container, {keep = false} = {}) {
   const ticket = newRendering(container);
   // A control focused in the view, or the one an open dialog will give the
   // focus back to, is focused again in the new rendering (a keyboard user
@@ -82,7 +83,9 @@ export function viewSlot(container) {
   const active = document.activeElement;
   const opener = active?.closest?.('dialog[open]')?.opener ?? active;
   const focused = container.contains(opener) ? focusKey(opener) : null;
-  clear(container).append(h('p', {class: 'muted'}, 'Loading…'));
+  // `keep`: the page stays until the new one is ready (a live redraw keeps
+  // its scroll position instead of flashing "Loading…").
+  if (!keep) clear(container).append(h('p', {class: 'muted'}, 'Loading…'));
   return (...nodes) => {
     if (container.dataset.rendering !== ticket) return false;
     clear(container).append(...nodes);

@@ -1213,6 +1213,29 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
             await page.screenshot({path: path.join(SHOTS, 'phone-tokens.png')});
           });
 
+      await t.test('a goal\'s page follows its goal live', async () => {
+        await pageB.goto(`${server.base}/#/goal/${KR2}`);
+        await pageB.waitForSelector('[data-testid="history-event"]');
+        await waitLive(pageB);
+        await pageB.evaluate(() => {
+          window.__sameDocument = true;
+        });
+        const t0 = Date.now();
+        await server.api('POST', `/goals/${KR2}/check-ins`,
+            {value: 4.4, note: 'from another browser'});
+        await pageB.waitForFunction(() => [...document.querySelectorAll(
+            '[data-testid="history-event"]')].some((e) =>
+          /from another browser/.test(e.textContent)), null,
+        // Polled by time: animation frames barely run in a page behind.
+        {timeout: 5000, polling: 20});
+        const elapsed = Date.now() - t0;
+        t.diagnostic(`check-in on the goal's page after ${elapsed} ms`);
+        assert.ok(elapsed <= 1000, `took ${elapsed} ms`);
+        assert.match(await pageB.textContent(
+            '[data-testid="goal-value-of-target"]'), /^4\.4%? of /);
+        assert.equal(await pageB.evaluate(() => window.__sameDocument), true);
+      });
+
       await t.test('printed in the light theme without the controls; no ' +
           'motion when less is asked for', async () => {
         const page = await pageOf({viewport: {width: 1280, height: 800},

@@ -238,8 +238,14 @@ function childrenPanel(goal, kids) {
           ].filter(Boolean).join(' · '))))));
 }
 
-export async function renderGoalPage(container, id, ctx) {
-  const place = viewSlot(container);
+/**
+ * A goal's page. `keep`: redraw in place (a live update). Returns where
+ * the goal lives and the log position it was read at, for following it
+ * live ({unit, cycle, position}), or null when a later rendering took the
+ * page.
+ */
+export async function renderGoalPage(container, id, ctx, {keep = false} = {}) {
+  const place = viewSlot(container, {keep});
   const [goal, history] = await Promise.all([api.goal(id), api.history(id)]);
   let cycle = null;
   try {
@@ -250,7 +256,7 @@ export async function renderGoalPage(container, id, ctx) {
   const {points, source} = await chartPoints(goal, cycle, events, kids);
   const children = childrenPanel(goal, kids);
   const unit = goal.measure?.unit;
-  const reload = () => renderGoalPage(container, id, ctx);
+  const reload = () => renderGoalPage(container, id, ctx, {keep: true});
   const m = goal.measure;
   // A split goal's value comes from its parts; a finished one (as on the
   // board) takes no more. Check-ins and corrections alike.
@@ -321,7 +327,7 @@ export async function renderGoalPage(container, id, ctx) {
       ev.corrected_by ? h('div', {class: 'ev-line muted',
         testid: 'history-corrected-by'},
       `Corrected by the check-in entered ${when(ev.corrected_by)}`) : null)));
-  place(...[header,
+  const placed = place(...[header,
     h('section', {class: 'panel'}, h('h2', {}, 'Progress'),
         progressChart(goal, cycle, points, {source,
           // The chart marks the moment shown: today, or a past one.
@@ -331,4 +337,7 @@ export async function renderGoalPage(container, id, ctx) {
     h('section', {class: 'panel'}, h('h2', {}, 'History'),
         events.length ? timeline : h('p', {class: 'muted'}, 'No events.')),
   ].filter(Boolean));
+  container.dataset.position = String(history.position ?? '');
+  return placed ? {unit: goal.unit, cycle: goal.cycle,
+    position: history.position} : null;
 }
