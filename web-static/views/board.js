@@ -6,6 +6,10 @@ import {h, clear, fmtValue, fmtPct, fmtGrade, fmtAgo, fmtNum, walkGoals,
 
 const COLOR_LABEL = {green: 'On target', yellow: 'At risk', red: 'Off target'};
 
+// Dropped or archived: listed, but neither graded nor paced.
+const isSetAside = (goal) => goal.status === 'dropped' ||
+  goal.status === 'archived';
+
 /**
  * Board summary computed from the tree, so live updates keep it current.
  * `now`: the moment the board shows (staleness of new goals).
@@ -62,9 +66,6 @@ function progressBar(goal) {
     h('div', {class: 'expected', title: `Expected by now: ${fmtPct(expected)}`,
       style: `left:${(Math.min(1, expected) * 100).toFixed(2)}%`}) : null);
 }
-
-const isSetAside = (goal) => goal.status === 'dropped' ||
-  goal.status === 'archived';
 
 function pacingCell(goal) {
   const p = goal.pacing;
