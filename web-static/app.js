@@ -252,24 +252,25 @@ async function route() {
   state.asOf = params.get('as_of') || '';
   setViewAsOf(NOW_VIEWS.has(view) ? '' : state.asOf);
   showAsOf(view, arg);
-  localStorage.setItem(UNIT_KEY, state.unit);
-  localStorage.setItem(CYCLE_KEY, state.cycle);
-  fillPickers();
-  $('#nav [data-view="tokens"]').hidden = !abilities(state.me).admin;
-  for (const a of document.querySelectorAll('#nav a')) {
-    const here = a.dataset.view === view;
-    a.href = hashFor(a.dataset.view, {unit: state.unit, cycle: state.cycle,
-      as_of: a.dataset.view === 'tokens' ? null : state.asOf});
-    if (here) a.setAttribute('aria-current', 'page');
-    else a.removeAttribute('aria-current');
-  }
+  showPlace(view);
   const container = $('#view');
   container.dataset.view = view;
   newRendering(container);  // a rendering still reading stands down
   try {
     if (view === 'goal') {
       const shown = await renderGoalPage(container, arg, ctx());
-      if (shown && !viewAsOf()) followGoal(container, arg, shown);
+      if (shown) {
+        // The menu and pickers take the goal's unit and cycle: "Board"
+        // then opens the board the goal is on.
+        if (state.units.some((u) => u.id === shown.unit)) {
+          state.unit = shown.unit;
+        }
+        if (state.cycles.some((c) => c.id === shown.cycle)) {
+          state.cycle = shown.cycle;
+        }
+        showPlace(view);
+        if (!viewAsOf()) followGoal(container, arg, shown);
+      }
     }
     else if (view === 'tree') await renderTree(container, ctx());
     else if (view === 'scorecard') await renderScorecard(container, ctx());
@@ -284,6 +285,22 @@ async function route() {
     clear(container).append(h('div', {class: 'panel error-panel',
       testid: 'view-error'}, h('h2', {}, 'Something went wrong'),
     h('p', {}, e.message || String(e))));
+  }
+}
+
+// The unit and cycle picked (kept per browser) in the pickers and the
+// menu's links, `view` marked as the current one.
+function showPlace(view) {
+  localStorage.setItem(UNIT_KEY, state.unit);
+  localStorage.setItem(CYCLE_KEY, state.cycle);
+  fillPickers();
+  $('#nav [data-view="tokens"]').hidden = !abilities(state.me).admin;
+  for (const a of document.querySelectorAll('#nav a')) {
+    const here = a.dataset.view === view;
+    a.href = hashFor(a.dataset.view, {unit: state.unit, cycle: state.cycle,
+      as_of: a.dataset.view === 'tokens' ? null : state.asOf});
+    if (here) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
   }
 }
 

@@ -1236,6 +1236,23 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
         assert.equal(await pageB.evaluate(() => window.__sameDocument), true);
       });
 
+      await t.test('a goal\'s page points the pickers and the menu at its ' +
+          'board', async () => {
+        await server.api('POST', '/goals', {id: 'obj-company',
+          kind: 'objective', title: 'Be the best place to work',
+          unit: 'acme', cycle: CYCLE, owner: 'dana'});
+        await pageA.goto(boardUrl);
+        await pageA.waitForSelector(row(KR));
+        assert.equal(await pageA.inputValue('[data-testid="unit-select"]'),
+            UNIT);
+        await pageA.goto(`${server.base}/#/goal/obj-company`);
+        await pageA.waitForSelector('[data-testid="goal-page-title"]');
+        assert.equal(await pageA.inputValue('[data-testid="unit-select"]'),
+            'acme');
+        await pageA.click('#nav a[data-view="board"]');
+        await pageA.waitForSelector('[data-testid="board-title"]:text("Acme")');
+      });
+
       await t.test('printed in the light theme without the controls; no ' +
           'motion when less is asked for', async () => {
         const page = await pageOf({viewport: {width: 1280, height: 800},
