@@ -132,7 +132,10 @@ void RejectUpgrade(tcp::socket&& socket, const Request& req,
   w.Key("message").String(error.message);
   w.EndObject();
   w.EndObject();
+  res->set(http::field::server, "cairn");
   res->set(http::field::content_type, "application/json");
+  res->set(http::field::cache_control, "no-store");
+  res->set("X-Content-Type-Options", "nosniff");
   res->keep_alive(false);
   res->body() = std::move(w).Take();
   res->prepare_payload();

@@ -828,6 +828,9 @@ TEST_P(LiveSessionTest, CrossOriginBrowserIsRefused) {
     http::read(sock, buf, res);
     EXPECT_EQ(res.result_int(), want);
     EXPECT_NE(res.body().find("forbidden"), std::string::npos);
+    // Headers as on every other answer.
+    EXPECT_EQ(res[http::field::cache_control], "no-store");
+    EXPECT_EQ(res["X-Content-Type-Options"], "nosniff");
   }
   // The same origin as the Host is accepted.
   Client same(server.port());
