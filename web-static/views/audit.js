@@ -226,16 +226,19 @@ export async function renderAudit(container, asOf = '') {
   };
 
   // From the head, or from the last event at or before the moment picked.
+  // False when a later pick took over meanwhile.
   const restart = async () => {
     const mine = ++reading;
     const t = until.value ? new Date(until.value).getTime() : NaN;
-    upTo = Number.isNaN(t) ? '' : new Date(t).toISOString();
-    const head = upTo ? await api.positionAt(upTo) :
+    const at = Number.isNaN(t) ? '' : new Date(t).toISOString();
+    const head = at ? await api.positionAt(at) :
       (await api.events({from: 0, limit: 1})).head;
-    if (mine !== reading) return;
+    if (mine !== reading) return false;
+    upTo = at;
     events.length = 0;
     before = head;
     await readWindow();
+    return mine === reading;
   };
   await restart();
   exportCsv.addEventListener('click', () => {
@@ -245,13 +248,7 @@ export async function renderAudit(container, asOf = '') {
     download(`cairn-audit-${oldest}-${newest}.csv`, auditCsv(shown, titles));
   });
   until.addEventListener('change', async () => {
-    until.disabled = true;
-    try {
-      await restart();
-    } finally {
-      until.disabled = false;
-    }
-    show();
+    if (await restart()) show();
   });
   kind.addEventListener('change', refilter);
   who.addEventListener('input', refilter);

@@ -337,7 +337,6 @@ export async function renderGoalPage(container, id, ctx, {keep = false} = {}) {
     h('section', {class: 'panel'}, h('h2', {}, 'History'),
         events.length ? timeline : h('p', {class: 'muted'}, 'No events.')),
   ].filter(Boolean));
-  container.dataset.position = String(history.position ?? '');
   return placed ? {unit: goal.unit, cycle: goal.cycle,
     position: history.position} : null;
 }

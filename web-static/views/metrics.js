@@ -72,9 +72,10 @@ const RANGES = [['30d', 'Last 30 days', 30], ['90d', 'Last 90 days', 90],
   ['1y', 'Last 12 months', 365], ['all', 'All time', 0]];
 const RANGE_KEY = 'cairn.metric-range';
 
+// The range picked last in this browser; 12 months at first.
 function pickedRange() {
   const saved = localStorage.getItem(RANGE_KEY);
-  return RANGES.find(([key]) => key === saved) || RANGES[2];
+  return RANGES.some(([key]) => key === saved) ? saved : '1y';
 }
 
 /**
@@ -86,7 +87,7 @@ async function metricPanel(m, ctx) {
   const count = h('span', {class: 'muted', testid: 'metric-range-count'});
   const range = h('select', {testid: 'metric-range',
     'aria-label': 'Values from'}, RANGES.map(([key, label]) =>
-    h('option', {value: key, selected: key === pickedRange()[0]}, label)));
+    h('option', {value: key, selected: key === pickedRange()}, label)));
   let shown = 0;  // a later pick wins over a slower earlier read
   const show = async () => {
     const mine = ++shown;
@@ -109,8 +110,8 @@ async function metricPanel(m, ctx) {
   };
   range.addEventListener('change', () => {
     localStorage.setItem(RANGE_KEY, range.value);
-    show().catch((e) => body.replaceChildren(h('p', {class: 'error'},
-        e.message || String(e))));
+    show().catch((e) => body.replaceChildren(h('p', {class: 'form-error',
+      role: 'alert'}, `Could not read the values: ${e.message || e}`)));
   });
   await show();
   return h('section', {class: 'panel', testid: 'metric-panel'},
