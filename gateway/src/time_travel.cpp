@@ -71,41 +71,46 @@ Status Replay(const eventstore::EventStore& store, State& state,
   return Status::Ok();
 }
 
-}  // namespace
-
-Result<State> LoadAt(const eventstore::EventStore& store, uint64_t position) {
+// LoadAt; `report`: log where it starts, progress every million events
+// replayed and how long it took (start-up).
+Result<State> Load(const eventstore::EventStore& store, uint64_t position,
+                   bool report) {
+  constexpr uint64_t kProgressEvery = 1'000'000;
+  const auto started = std::chrono::steady_clock::now();
   State state;
   if (auto snap = NewestUsableSnapshot(store, position, kFullSeries)) {
     state = std::move(*snap);
   }
-  if (Status s = Replay(store, state, position); !s.ok()) return s.error();
-  return state;
-}
-
-Result<State> LoadAtHead(const eventstore::EventStore& store) {
-  constexpr uint64_t kProgressEvery = 1'000'000;
-  const auto started = std::chrono::steady_clock::now();
-  const uint64_t head = store.Head();
-  State state;
-  if (auto snap = NewestUsableSnapshot(store, head, kFullSeries)) {
-    state = std::move(*snap);
-  }
   const uint64_t from = state.position;
-  spdlog::info("loading the model: snapshot at {}, replaying {} events to {}",
-               from, head - from, head);
-  Status s = Replay(store, state, head, [&](State& st, const Event& e) {
+  if (report) {
+    spdlog::info("loading the model: snapshot at {}, replaying {} events to {}",
+                 from, position - from, position);
+  }
+  Status s = Replay(store, state, position, [&](State& st, const Event& e) {
     Apply(st, e);
-    if ((e.position - from) % kProgressEvery == 0) {
+    if (report && (e.position - from) % kProgressEvery == 0) {
       spdlog::info("loading the model: {} of {} events replayed",
-                   e.position - from, head - from);
+                   e.position - from, position - from);
     }
   });
   if (!s.ok()) return s.error();
-  spdlog::info("model loaded at {} in {} ms", head,
-               std::chrono::duration_cast<std::chrono::milliseconds>(
-                   std::chrono::steady_clock::now() - started)
-                   .count());
+  if (report) {
+    spdlog::info("model loaded at {} in {} ms", position,
+                 std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::steady_clock::now() - started)
+                     .count());
+  }
   return state;
+}
+
+}  // namespace
+
+Result<State> LoadAt(const eventstore::EventStore& store, uint64_t position) {
+  return Load(store, position, /*report=*/false);
+}
+
+Result<State> LoadAtHead(const eventstore::EventStore& store) {
+  return Load(store, store.Head(), /*report=*/true);
 }
 
 TimeTravel::TimeTravel(eventstore::EventStore& store, TimeTravelOptions options)
