@@ -59,4 +59,11 @@ Response ErrorResponse(ErrorCode code, std::string message, std::string field) {
   return ErrorResponse(Error{code, std::move(message), std::move(field)});
 }
 
+void SetAnswerHeaders(boost::beast::http::response_header<>& header) {
+  namespace http = boost::beast::http;
+  header.set(http::field::server, "cairn");
+  header.set(http::field::cache_control, "no-store");
+  header.set("X-Content-Type-Options", "nosniff");
+}
+
 }  // namespace cairn::gateway

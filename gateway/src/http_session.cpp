@@ -197,11 +197,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     res_.emplace();
     res_->version(version_);
     res_->result(r.status);
-    res_->set(http::field::server, "cairn");
-    // API answers hold one company's goals and, once, a token's secret:
-    // no cache keeps them. Static files set their own Cache-Control.
-    res_->set(http::field::cache_control, "no-store");
-    res_->set("X-Content-Type-Options", "nosniff");
+    SetAnswerHeaders(*res_);  // then the response's own may replace them
     if (r.status != 304 && r.status != 204) {
       res_->set(http::field::content_type, r.content_type);
     }

@@ -23,6 +23,7 @@
 #include "board_cache.hpp"
 #include "cairn/core/apply.hpp"
 #include "cairn/core/json_writer.hpp"
+#include "http_errors.hpp"
 #include "live_message.hpp"
 #include "read_pool.hpp"
 #include "reused_queue.hpp"
@@ -37,7 +38,8 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
 using tcp = net::ip::tcp;
-using Request = http::request<http::string_body>;
+// The HTTP request that asks for the upgrade (not the router's Request).
+using UpgradeRequest = http::request<http::string_body>;
 
 // A catch-up's message: `text`, or for a snapshot `text` + the board + "}",
 // the board's bytes shared by every subscriber of that board at that
@@ -94,7 +96,7 @@ std::string_view QueryParam(std::string_view target, std::string_view name) {
   return {};
 }
 
-std::string_view TokenOf(const Request& req) {
+std::string_view TokenOf(const UpgradeRequest& req) {
   auto it = req.find(http::field::authorization);
   if (it != req.end()) {
     std::string_view v = it->value();
@@ -108,7 +110,7 @@ std::string_view TokenOf(const Request& req) {
 }
 
 // A browser's Origin must name the Host it connects to (scheme stripped).
-bool OriginAllowed(const Request& req) {
+bool OriginAllowed(const UpgradeRequest& req) {
   auto origin = req.find(http::field::origin);
   if (origin == req.end()) return true;  // not a browser
   std::string_view o = origin->value();
@@ -119,25 +121,18 @@ bool OriginAllowed(const Request& req) {
   return host != req.end() && host->value() == o;
 }
 
-// Writes an HTTP error response on a socket that will not be upgraded.
-void RejectUpgrade(tcp::socket&& socket, const Request& req,
-                   http::status status, const Error& error) {
+// Writes the contract's error answer (ErrorResponse, with the headers of
+// every answer) on a socket that will not be upgraded.
+void RejectUpgrade(tcp::socket&& socket, const UpgradeRequest& req,
+                   const Error& error) {
   auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
-  auto res = std::make_shared<http::response<http::string_body>>(status,
-                                                                 req.version());
-  JsonWriter w;
-  w.BeginObject();
-  w.Key("error").BeginObject();
-  w.Key("code").String(ErrorCodeName(error.code));
-  w.Key("message").String(error.message);
-  w.EndObject();
-  w.EndObject();
-  res->set(http::field::server, "cairn");
-  res->set(http::field::content_type, "application/json");
-  res->set(http::field::cache_control, "no-store");
-  res->set("X-Content-Type-Options", "nosniff");
+  Response answer = ErrorResponse(error);
+  auto res = std::make_shared<http::response<http::string_body>>(
+      static_cast<http::status>(answer.status), req.version());
+  SetAnswerHeaders(*res);
+  res->set(http::field::content_type, answer.content_type);
   res->keep_alive(false);
-  res->body() = std::move(w).Take();
+  res->body() = std::move(answer.body);
   res->prepare_payload();
   stream->expires_after(std::chrono::seconds(10));
   http::async_write(*stream, *res, [stream, res](beast::error_code, size_t) {
@@ -294,7 +289,7 @@ class WebSocketSession : public LiveSink,
     if (sink_id_ != 0) ctx_.hub->Detach(sink_id_);
   }
 
-  void Run(Request req) {
+  void Run(UpgradeRequest req) {
     ws_.set_option(websocket::stream_base::timeout{
         std::chrono::seconds(30), ctx_.options.ping_interval * 2, true});
     ws_.set_option(
@@ -307,7 +302,7 @@ class WebSocketSession : public LiveSink,
     ws_.read_message_max(
         std::max(kHardMessageMax, ctx_.options.max_message_bytes));
     ws_.auto_fragment(false);
-    auto req_ptr = std::make_shared<Request>(std::move(req));
+    auto req_ptr = std::make_shared<UpgradeRequest>(std::move(req));
     ws_.async_accept(
         *req_ptr, [self = shared_from_this(), req_ptr](beast::error_code ec) {
           self->OnAccept(ec);
@@ -848,7 +843,7 @@ LiveShards::Shard& LiveShards::Next() {
                   shards_.size()];
 }
 
-void RunWebSocketSession(tcp::socket&& socket, Request&& request,
+void RunWebSocketSession(tcp::socket&& socket, UpgradeRequest&& request,
                          const LiveContext& context) {
   beast::error_code ec;
   const tcp::endpoint local = socket.local_endpoint(ec);
@@ -861,7 +856,7 @@ void RunWebSocketSession(tcp::socket&& socket, Request&& request,
 
   if (!OriginAllowed(request)) {
     RejectUpgrade(
-        tcp::socket(std::move(on_shard)), request, http::status::forbidden,
+        tcp::socket(std::move(on_shard)), request,
         Error{ErrorCode::kForbidden, "Origin does not match the Host", {}});
     return;
   }
@@ -872,7 +867,6 @@ void RunWebSocketSession(tcp::socket&& socket, Request&& request,
                     : context.authenticate(token);
   if (!principal) {
     RejectUpgrade(tcp::socket(std::move(on_shard)), request,
-                  http::status::unauthorized,
                   Error{ErrorCode::kUnauthorized, "invalid token", {}});
     return;
   }
