@@ -194,6 +194,19 @@ export function fmtDateTime(iso) {
   return Number.isNaN(t) ? '—' : dateTimeFormat.format(new Date(t));
 }
 
+const pad2 = (n) => String(n).padStart(2, '0');
+
+/** `d`'s date in this browser's time zone, as YYYY-MM-DD (a date input). */
+export function localDay(d) {
+  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}`;
+}
+
+/** `d` in this browser's time zone to the second (a datetime-local input). */
+export function localMoment(d) {
+  return `${localDay(d)}T${pad2(d.getHours())}:${pad2(d.getMinutes())}:` +
+    pad2(d.getSeconds());
+}
+
 export function fmtDate(isoDate) {
   const t = Date.parse(isoDate);
   return Number.isNaN(t) ? String(isoDate ?? '—') : dateFormat.format(new Date(t));

@@ -3,7 +3,8 @@
 // why; check-ins, status changes, units, cycles and tokens too. Read from
 // the event log itself (GET /events), a window at a time; nothing in it is
 // ever overwritten.
-import {h, viewSlot, clear, fmtDateTime, goalHref} from '../util.js';
+import {h, viewSlot, clear, fmtDateTime, goalHref, localMoment}
+  from '../util.js';
 import {api} from '../api.js';
 import {eventDetails, TYPE_LABEL} from './goal.js';
 
@@ -128,15 +129,6 @@ function download(name, text) {
   setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
-// `ms` as a datetime-local input's value (this browser's time zone, to the
-// second).
-function localInput(ms) {
-  const d = new Date(ms);
-  const pad = (n) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}` +
-    `T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
-}
-
 /** `asOf`: an RFC 3339 time the list starts from ("up to"), '' for now. */
 export async function renderAudit(container, asOf = '') {
   const place = viewSlot(container);
@@ -144,7 +136,7 @@ export async function renderAudit(container, asOf = '') {
   const until = h('input', {type: 'datetime-local', step: 1,
     testid: 'audit-until', 'aria-label': 'Changes up to (empty: now)',
     title: 'Changes up to this moment; empty for now',
-    value: Number.isNaN(startAt) ? '' : localInput(startAt)});
+    value: Number.isNaN(startAt) ? '' : localMoment(new Date(startAt))});
   const kind = h('select', {testid: 'audit-kind',
     'aria-label': 'Which changes'},
   KINDS.map(([v, label]) => h('option', {value: v}, label)));

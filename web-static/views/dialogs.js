@@ -4,7 +4,7 @@
 // goal's status, closing a cycle, tokens, a new metric and a metric's
 // value. All use <dialog>, so
 // Escape closes them and focus stays inside.
-import {h, fmtDateTime, fmtValue, focusKey, refocus, KIND_LABEL}
+import {h, fmtDateTime, fmtValue, focusKey, refocus, localDay, KIND_LABEL}
   from '../util.js';
 import {api} from '../api.js';
 
@@ -61,12 +61,6 @@ function openDialog({title, testid, subtitle, fields, submitLabel, submitTestId,
   focus?.focus();
   focus?.select?.();
   return dialog;
-}
-
-// `d`'s date in this browser's time zone, as YYYY-MM-DD.
-function localDay(d) {
-  const pad = (n) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
 }
 
 /**
