@@ -22,8 +22,9 @@ const CYCLE_KEY = 'cairn.cycle';
 const THEME_KEY = 'cairn.theme';
 const REFRESH_MS = 5 * 60 * 1000;
 
-const state = {units: [], cycles: [], unit: '', cycle: '', cleanup: null,
-  live: null, me: null, asOf: ''};
+// `listsAt`: the moment (viewAsOf) `units` and `cycles` were read at.
+const state = {units: [], cycles: [], listsAt: '', unit: '', cycle: '',
+  cleanup: null, live: null, me: null, asOf: ''};
 // Views that read now whatever moment the address asks for: the tokens;
 // the audit trail (it lists the changes up to the moment asked for) and
 // the replay (it starts there) take it as their own starting point.
@@ -165,10 +166,17 @@ function unitLabel(u, units) {
 function fillPickers() {
   const unitSel = $('#unit-select');
   const cycleSel = $('#cycle-select');
+  // A unit or cycle the address names that the lists do not have (one
+  // made after the moment shown, or none) is listed as what it is.
+  const note = viewAsOf() ? 'not there then' : 'not found';
+  const missing = (list, id) => id && !list.some((x) => x.id === id) ?
+    [h('option', {value: id}, `${id} (${note})`)] : [];
   clear(unitSel).append(...orderUnits(state.units).map((u) =>
-    h('option', {value: u.id}, unitLabel(u, state.units))));
+    h('option', {value: u.id}, unitLabel(u, state.units))),
+  ...missing(state.units, state.unit));
   clear(cycleSel).append(...state.cycles.map((c) =>
-    h('option', {value: c.id}, c.name || c.id)));
+    h('option', {value: c.id}, c.name || c.id)),
+  ...missing(state.cycles, state.cycle));
   unitSel.value = state.unit;
   cycleSel.value = state.cycle;
 }
@@ -220,16 +228,22 @@ function ctx() {
 // open a new cycle, and the first unit when there was none; then show the
 // view again.
 async function orgChanged({unit, cycle}) {
-  [state.units, state.cycles] = await Promise.all([api.units(), api.cycles()]);
-  sortCycles(state.cycles);
+  await readLists();
   if (unit && !state.units.some((u) => u.id === state.unit)) state.unit = unit;
   if (cycle) state.cycle = cycle;
   await route();
 }
 
-function sortCycles(cycles) {
+// Reads the units and cycles as they are at the moment shown (viewAsOf),
+// which the pickers and the views list. A read for a moment no longer
+// shown (the address changed meanwhile) is left unused.
+async function readLists() {
+  const moment = viewAsOf();
+  const [units, cycles] = await Promise.all([api.units(), api.cycles()]);
+  if (viewAsOf() !== moment) return;
   cycles.sort((a, b) => String(a.start).localeCompare(String(b.start)) ||
       String(a.id).localeCompare(String(b.id)));
+  [state.units, state.cycles, state.listsAt] = [units, cycles, moment];
 }
 
 function stopView() {
@@ -251,6 +265,10 @@ async function route() {
   if (params.get('cycle')) state.cycle = params.get('cycle');
   state.asOf = params.get('as_of') || '';
   setViewAsOf(NOW_VIEWS.has(view) ? '' : state.asOf);
+  if (state.listsAt !== viewAsOf()) {
+    // Units and cycles as they were then; on failure the lists there are.
+    await readLists().catch(() => {});
+  }
   showAsOf(view, arg);
   showPlace(view);
   const container = $('#view');
@@ -483,8 +501,8 @@ async function start() {
   state.started = true;
   document.body.classList.remove('signed-out');
   try {
-    [state.units, state.cycles, state.me] = await Promise.all([api.units(),
-      api.cycles(), api.me().catch(() => null)]);
+    [, state.me] = await Promise.all([readLists(),
+      api.me().catch(() => null)]);
   } catch (e) {
     state.started = false;
     if (e.status === 401) return;
@@ -494,7 +512,6 @@ async function start() {
       onclick: () => start()}, 'Try again')));
     return;
   }
-  sortCycles(state.cycles);
   showWho(state.me);
   const has = (list, id) => list.some((x) => x.id === id);
   const savedUnit = localStorage.getItem(UNIT_KEY);

@@ -438,6 +438,8 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
       await t.test('any page as it was before the retarget, and back to now',
           async () => {
             const before = new Date(retargetAt - 1).toISOString();
+            await server.api('POST', '/units', {id: 'later-team',
+              name: 'A team made later', kind: 'team', parent: 'acme'});
             // The replay opened at that moment links the other views then.
             await pageA.goto(`${server.base}/#/replay?unit=${UNIT}&cycle=` +
                 `${CYCLE}&as_of=${encodeURIComponent(before)}`);
@@ -452,6 +454,12 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
                 '[data-testid="as-of-banner"]'), /As it was at .*Back to now/);
             assert.equal(await pageA.locator('[data-testid="checkin-btn"], ' +
                 '[data-testid="new-goal"]').count(), 0);
+            // The pickers list the units there were then: not one made
+            // since.
+            const unitOptions = () => pageA.$$eval('#unit-select option',
+                (os) => os.map((o) => o.value));
+            assert.ok((await unitOptions()).includes(UNIT));
+            assert.ok(!(await unitOptions()).includes('later-team'));
             // Its goal's page then: the old target, its history up to
             // then, nothing to change.
             await pageA.click(`${row(KR)} [data-testid="goal-title"]`);
@@ -473,6 +481,7 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
             await pageA.waitForSelector('[data-testid="retarget-row"]');
             assert.equal(await pageA.isVisible('[data-testid="as-of-banner"]'),
                 false);
+            assert.ok((await unitOptions()).includes('later-team'));
             assert.ok(!new URL(pageA.url()).hash.includes('as_of='));
           });
 
