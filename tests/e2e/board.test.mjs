@@ -887,8 +887,18 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
             assert.equal(await rows.nth(0).getAttribute('data-type'),
                 'goal.checked_in');
             // Only target and field edits: the retarget with its reason,
-            // named by the goal's title.
+            // named by the goal's title. "Older" clicked while the filter
+            // is still reading older pages (each read of events and of
+            // goals' titles slowed down) reads the window after, not the
+            // same one again.
+            const eventsRead = (url) => url.pathname === '/api/v1/events' ||
+              url.pathname.startsWith('/api/v1/goals/');
+            await pageA.route(eventsRead, async (route) => {
+              await sleep(300);
+              await route.continue();
+            });
             await pageA.selectOption('[data-testid="audit-kind"]', 'edits');
+            await pageA.click('[data-testid="audit-older"]');
             await pageA.waitForSelector(`${list} [data-testid="audit-event"]` +
                 '[data-type="goal.edited"]', {timeout: 5000});
             await pageA.waitForFunction((sel) => [...document.querySelectorAll(
@@ -899,6 +909,15 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
               els.map((el) => el.dataset.type));
             assert.ok(types.length >= 2 && types.every((x) =>
               x === 'goal.edited'), types.join());
+            await pageA.waitForSelector(
+                '[data-testid="audit-older"]:not([disabled])',
+                {state: 'attached'});
+            await pageA.unroute(eventsRead);
+            const read = await pageA.locator(`${list} [data-testid=` +
+                '"audit-event"]').evaluateAll((els) =>
+              els.map((e) => Number(e.dataset.position)));
+            assert.ok(read.every((p, i) => i === 0 || p < read[i - 1]),
+                `each change once, newest first: ${read.join()}`);
             const retarget = pageA.locator(`${list} [data-testid=` +
                 '"audit-event"]', {hasText: 'budget cut'});
             assert.match(await retarget.textContent(),

@@ -182,8 +182,18 @@ export async function renderAudit(container, asOf = '') {
   };
 
   let reading = 0;  // bumped by a new starting point: older reads stand down
-  const readWindow = async () => {
+  // One window at a time: a read asked for while one is running (Older
+  // clicked while a filter reads by itself) reads the window after it. A
+  // read asked for before a new starting point stands down.
+  let queue = Promise.resolve();
+  const readWindow = () => {
     const mine = reading;
+    const next = queue.then(() => readNext(mine));
+    queue = next.catch(() => {});
+    return next;
+  };
+  const readNext = async (mine) => {
+    if (mine !== reading) return;
     const from = Math.max(0, before - WINDOW);
     const page = await api.events({from, limit: WINDOW});
     const got = (page.events || []).filter((e) => e.position <= before);
@@ -219,18 +229,20 @@ export async function renderAudit(container, asOf = '') {
 
   // From the head, or from the last event at or before the moment picked.
   // False when a later pick took over meanwhile.
+  let picks = 0;
   const restart = async () => {
-    const mine = ++reading;
+    const pick = ++picks;
     const t = until.value ? new Date(until.value).getTime() : NaN;
     const at = Number.isNaN(t) ? '' : new Date(t).toISOString();
     const head = at ? await api.positionAt(at) :
       (await api.events({from: 0, limit: 1})).head;
-    if (mine !== reading) return false;
+    if (pick !== picks) return false;
+    ++reading;
     upTo = at;
     events.length = 0;
     before = head;
     await readWindow();
-    return mine === reading;
+    return pick === picks;
   };
   await restart();
   exportCsv.addEventListener('click', () => {
