@@ -836,8 +836,16 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
             // A dropped goal takes no more check-ins, here as on the board.
             assert.equal(await pageA.locator('[data-testid="checkin-btn"]')
                 .count(), 0);
-            // On the board it is neither behind nor counted as off target.
+            // Its target can still be corrected there (audited like any
+            // edit), but not from the board.
+            assert.equal(await pageA.locator('[data-testid="edit-target-btn"]')
+                .count(), 1);
+            // On the board it is neither behind nor counted as off target,
+            // and offers neither a check-in nor a new target.
             await pageB.waitForSelector(`${row(demos.id)}.status-dropped`);
+            assert.equal(await pageB.locator(`${row(demos.id)} ` +
+                ':is([data-testid="checkin-btn"], ' +
+                '[data-testid="edit-target-btn"])').count(), 0);
             assert.equal(await pageB.locator(`${row(demos.id)} ` +
                 '[data-testid="goal-pacing"]').count(), 0);
             const summary = await pageB.textContent(

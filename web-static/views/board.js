@@ -151,7 +151,9 @@ function goalRow(goal, opts) {
             h('button', {class: 'btn primary', type: 'button',
               testid: 'checkin-btn', 'aria-label': `Check in on ${goal.title}`,
               onclick: () => opts.onCheckIn?.(goal)}, 'Check in') : null,
-          !readOnly && hasMeasure && goal.measure.direction !== 'binary' ?
+          // A finished goal's target is changed, if at all, from its page.
+          !readOnly && hasMeasure && goal.measure.direction !== 'binary' &&
+            !closedish ?
             h('button', {class: 'btn', type: 'button', testid: 'edit-target-btn',
               'aria-label': `Edit target of ${goal.title}`,
               onclick: () => opts.onEditTarget?.(goal)}, 'Target') : null,
