@@ -58,6 +58,19 @@ Status CheckText(const std::string& field, const std::string& s, size_t max,
   return Status::Ok();
 }
 
+// An id the client chose (none: one is made): well formed, and no
+// `what` already holds it in `taken`.
+template <typename Taken>
+Status CheckNewId(const std::string& id, const Taken& taken,
+                  std::string_view what) {
+  if (id.empty()) return Status::Ok();
+  if (!IsValidId(id)) return Invalid("id", "malformed id");
+  if (taken.count(id)) {
+    return Exists("id", std::string(what) + " " + id + " exists");
+  }
+  return Status::Ok();
+}
+
 Status CheckNumber(const std::string& field, double v) {
   if (!std::isfinite(v)) return Invalid(field, field + " must be finite");
   return Status::Ok();
@@ -241,10 +254,7 @@ Result<Events> DecideCreateUnit(const State& state, const CreateUnit& c,
                                 const CommandContext& ctx) {
   if (auto s = NeedRole(ctx, Role::kAdmin); !s) return s.error();
   std::string id = c.id;
-  if (!id.empty()) {
-    if (!IsValidId(id)) return Invalid("id", "malformed id");
-    if (state.units.count(id)) return Exists("id", "unit " + id + " exists");
-  }
+  if (auto s = CheckNewId(id, state.units, "unit"); !s) return s.error();
   if (auto s = CheckText("name", c.name, kMaxName, true); !s) return s.error();
   if (!c.kind) return Invalid("kind", "kind is required");
   if (c.parent.empty()) {
@@ -347,12 +357,7 @@ Result<Events> DecideCreateCycle(const State& state, const CreateCycle& c,
                                  const CommandContext& ctx) {
   if (auto s = NeedRole(ctx, Role::kAdmin); !s) return s.error();
   std::string id = c.id;
-  if (!id.empty()) {
-    if (!IsValidId(id)) return Invalid("id", "malformed id");
-    if (state.cycles.count(id)) {
-      return Exists("id", "cycle " + id + " exists");
-    }
-  }
+  if (auto s = CheckNewId(id, state.cycles, "cycle"); !s) return s.error();
   if (auto s = CheckText("name", c.name, kMaxName, true); !s) return s.error();
   if (!c.kind) return Invalid("kind", "kind is required");
   if (!c.start) return Invalid("start", "start is required");
@@ -408,12 +413,7 @@ Result<Events> DecideCreateGoal(const State& state, const CreateGoal& c,
   if (auto s = NeedRole(ctx, Role::kEditor); !s) return s.error();
   Goal g;
   g.id = c.id;
-  if (!g.id.empty()) {
-    if (!IsValidId(g.id)) return Invalid("id", "malformed id");
-    if (state.goals.count(g.id)) {
-      return Exists("id", "goal " + g.id + " exists");
-    }
-  }
+  if (auto s = CheckNewId(g.id, state.goals, "goal"); !s) return s.error();
   if (!c.kind) return Invalid("kind", "kind is required");
   g.kind = *c.kind;
   if (auto s = CheckText("title", c.title, kMaxTitle, true); !s) {
@@ -1134,11 +1134,8 @@ Result<Events> DecideDefineMetric(const State& state, const DefineMetric& c,
                                   const CommandContext& ctx) {
   if (auto s = NeedRole(ctx, Role::kEditor); !s) return s.error();
   std::string id = c.id;
-  if (!id.empty()) {
-    if (!IsValidId(id)) return Invalid("id", "malformed id");
-    if (state.metrics.count(id)) {
-      return Exists("id", "metric " + id + " exists");
-    }
+  if (auto s = CheckNewId(id, state.metrics, "metric"); !s) {
+    return s.error();
   }
   if (auto s = CheckText("name", c.name, kMaxName, true); !s) return s.error();
   if (auto s = CheckText("unit", c.unit, kMaxShortText, false); !s) {

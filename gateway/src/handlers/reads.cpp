@@ -221,7 +221,10 @@ void GetMetric(Call call) {
   call.reply(JsonResponse(200, std::move(w).Take(), m->version));
 }
 
-void GetBoard(Call call) {
+// A view of a unit (and its sub-units to `depth`) for a cycle, the board
+// or the scorecard: `write(w, state, unit, cycle, depth, now)`.
+template <typename Write>
+void ReplyUnitView(Call& call, Write write) {
   auto depth = DepthParam(call);
   const UnitsOf units =
       projections::BoardUnits(call.params[0], depth.ok() ? *depth : 0);
@@ -235,26 +238,22 @@ void GetBoard(Call call) {
     return ReplyError(call, Error::NotFound("no cycle " + cycle));
   }
   JsonWriter w;
-  projections::WriteBoard(w, s, call.params[0], cycle, *depth, view->now);
+  write(w, s, call.params[0], cycle, *depth, view->now);
   call.reply(JsonResponse(200, std::move(w).Take()));
 }
 
+void GetBoard(Call call) {
+  ReplyUnitView(call, [](JsonWriter& w, const State& s, const std::string& unit,
+                         const std::string& cycle, int depth, Millis now) {
+    projections::WriteBoard(w, s, unit, cycle, depth, now);
+  });
+}
+
 void GetScorecard(Call call) {
-  auto depth = DepthParam(call);
-  const UnitsOf units =
-      projections::BoardUnits(call.params[0], depth.ok() ? *depth : 0);
-  auto view = ViewFor(call, &units);
-  if (!view) return ReplyError(call, view.error());
-  const State& s = *view->state;
-  if (!CheckUnit(call, s, call.params[0], "unit")) return;
-  if (!depth) return ReplyError(call, depth.error());
-  std::string cycle = QueryParam(call, "cycle");
-  if (!cycle.empty() && s.FindCycle(cycle) == nullptr) {
-    return ReplyError(call, Error::NotFound("no cycle " + cycle));
-  }
-  JsonWriter w;
-  projections::WriteScorecard(w, s, call.params[0], cycle, view->now, *depth);
-  call.reply(JsonResponse(200, std::move(w).Take()));
+  ReplyUnitView(call, [](JsonWriter& w, const State& s, const std::string& unit,
+                         const std::string& cycle, int depth, Millis now) {
+    projections::WriteScorecard(w, s, unit, cycle, now, depth);
+  });
 }
 
 void GetRetro(Call call) {
