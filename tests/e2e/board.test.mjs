@@ -11,7 +11,8 @@
 // a retarget and what changed since a pinned moment; the history lists the
 // retarget with its reason; a goal bound to a metric charts the metric; a
 // vague goal is flagged; a split goal lists its parts, charts their sum and
-// takes no check-in, and a goal is split by month from its page; a goal
+// takes no check-in, and a goal is split by month from its page; a
+// funnel's stages show their conversion against the plan; a goal
 // created from the board shows live on both pages, from one snapshot
 // rendering shared by the server (no REST board read); a first visit opens
 // the company's board; a retro note is added from the retro page; a goal
@@ -646,6 +647,54 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
             }
           });
 
+      await t.test('a funnel\'s stages show their conversion against the plan',
+          async () => {
+            // A unit of its own: the growth team's board stays as it is.
+            await server.api('POST', '/units', {id: 'funnel-team',
+              name: 'Inside sales', kind: 'team', parent: 'acme'});
+            await server.api('POST', '/goals', {id: 'kr-signings',
+              kind: 'key_result', title: 'Two signings', unit: 'funnel-team',
+              cycle: CYCLE, owner: 'sam',
+              measure: {start: 0, target: 2, direction: 'increase'}});
+            const stages = (await server.api('POST',
+                '/goals/kr-signings/decompose', {by: 'funnel', stages: [
+                  {name: 'calls'}, {name: 'appointments', rate: 0.1},
+                  {name: 'meetings', rate: 0.5}, {name: 'signings', rate: 0.1},
+                ]})).goals.map((g) => g.id);
+            // 120 calls, 9 appointments (7.5%: below the plan's 10%), 6
+            // meetings (67%), no signing yet.
+            for (const [i, value] of [120, 9, 6].entries()) {
+              await server.api('POST', `/goals/${stages[i]}/check-ins`,
+                  {value});
+            }
+            await pageA.goto(`${server.base}/#/goal/kr-signings`);
+            const conv = '[data-testid="goal-children"] ' +
+              '[data-testid="stage-conversion"]';
+            await pageA.waitForSelector(conv);
+            const shown = await pageA.locator(conv).evaluateAll((els) =>
+              els.map((e) => [e.dataset.actual, e.dataset.plan,
+                e.textContent]));
+            assert.equal(shown.length, 3);  // none for the first stage
+            assert.deepEqual(shown.map(([a, p]) => [Number(a), Number(p)]),
+                [[0.075, 0.1], [6 / 9, 0.5], [0, 0.1]]);
+            assert.match(shown[0][2],
+                /^8% of calls came through, plan 10% \(below plan\)$/);
+            assert.match(shown[1][2], /^67% of appointments came through, plan 50%$/);
+            // Whole percents that would hide a miss of the plan are not
+            // used; a stage before with no value yet says so.
+            assert.deepEqual(await pageA.evaluate(async () => {
+              const {conversionText} = await import('/views/goal.js');
+              return [{actual: 9 / 46, plan: 0.2}, {actual: 0.2, plan: 0.2},
+                {actual: 0.19996, plan: 0.2}, {actual: null, plan: 0.5},
+                {actual: 0.25, plan: null}].map((r) =>
+                conversionText({...r, from: 'calls'}));
+            }), ['19.6% of calls came through, plan 20% (below plan)',
+              '20% of calls came through, plan 20%',
+              '20% of calls came through, plan 20%',
+              'no calls yet, plan 50%',
+              '25% of calls came through']);
+          });
+
       await t.test('a new goal from the board shows on the other page',
           async () => {
             await pageA.goto(boardUrl);
@@ -1222,6 +1271,8 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
               [`#/tree?cycle=${CYCLE}`, '[data-testid="goal-tree"]'],
               [`#/scorecard?cycle=${CYCLE}`, '[data-testid="scorecard-score"]'],
               [`#/goal/${KR}`, '[data-testid="history-event"]'],
+              // A funnel: its stages, their conversions, the chart's legend.
+              ['#/goal/kr-signings', '[data-testid="stage-conversion"]'],
               [`#/replay?unit=${UNIT}&cycle=${CYCLE}`,
                 '[data-testid="replay-board"][data-as-of]'],
               [`#/retro?unit=${UNIT}&cycle=${CYCLE}`,

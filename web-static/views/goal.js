@@ -218,11 +218,64 @@ async function goalChildren(goal) {
 }
 
 /**
- * The goal's parts or sub-goals, each with its value, grade and pacing; null
- * when it has none.
+ * A funnel's conversions: for each part (a stage) after the first, the share
+ * of the stage before it that came through, {actual, plan, from}; `actual`
+ * is null while the stage before has no value, `plan` the rate the split
+ * set (from its goal.decomposed in `events`). Empty for other goals.
  */
-function childrenPanel(goal, kids) {
+export function funnelConversions(goal, kids, events) {
+  if (goal.split !== 'funnel') return new Map();
+  const split = events.findLast((e) => e.type === 'goal.decomposed' &&
+      e.data?.by === 'funnel');
+  const stages = split?.data?.stages || [];
+  const value = (k) => k.current ?? k.measure?.start ?? 0;
+  const byId = new Map(kids.map((k) => [k.id, k]));
+  const out = new Map();
+  (goal.children || []).forEach((id, i) => {
+    const k = byId.get(id);
+    const before = byId.get(goal.children[i - 1]);
+    if (!k || !before) return;
+    const base = value(before);
+    out.set(id, {actual: base > 0 ? value(k) / base : null,
+      plan: stages[i]?.rate ?? null, from: before.title || before.id});
+  });
+  return out;
+}
+
+/**
+ * A stage's conversion in words, {actual, plan, from} as funnelConversions
+ * gives it: "8% of calls came through, plan 10% (below plan)". To the tenth
+ * of a percent where whole ones would hide a difference from the plan
+ * (19.6% against 20%).
+ */
+export function conversionText({actual, plan, from}) {
+  const tenths = (x) => Math.round(x * 1000);
+  const both = actual !== null && plan !== null;
+  const below = both && tenths(actual) < tenths(plan);
+  const fine = both && tenths(actual) !== tenths(plan) &&
+    fmtPct(actual) === fmtPct(plan);
+  const shown = fine ? `${(tenths(actual) / 10).toFixed(1)}%` :
+    fmtPct(actual);
+  return (actual === null ? `no ${from} yet` :
+    `${shown} of ${from} came through`) +
+    (plan === null ? '' : `, plan ${fmtPct(plan)}`) +
+    (below ? ' (below plan)' : '');
+}
+
+/**
+ * The goal's parts or sub-goals, each with its value, grade and pacing (a
+ * funnel's stages also with their conversion against the plan); null when
+ * it has none.
+ */
+function childrenPanel(goal, kids, events) {
   if (!kids.length) return null;
+  const rates = funnelConversions(goal, kids, events);
+  const conversion = (k) => {
+    const r = rates.get(k.id);
+    return r ? h('div', {class: 'conversion', testid: 'stage-conversion',
+      dataset: {actual: String(r.actual ?? ''), plan: String(r.plan ?? '')}},
+    conversionText(r)) : null;
+  };
   return h('section', {class: 'panel', testid: 'goal-children'},
       h('h2', {}, goal.split ? 'Parts' : 'Sub-goals'),
       h('ul', {class: 'plain'}, kids.map((k) => h('li',
@@ -235,7 +288,8 @@ function childrenPanel(goal, kids) {
             `grade ${fmtGrade(k.grade)}`,
             PACING_LABEL[k.pacing?.status] || null,
             k.status !== 'active' ? k.status : null,
-          ].filter(Boolean).join(' · '))))));
+          ].filter(Boolean).join(' · ')),
+          conversion(k)))));
 }
 
 /**
@@ -254,7 +308,7 @@ export async function renderGoalPage(container, id, ctx, {keep = false} = {}) {
   const events = history.events || [];
   const kids = await goalChildren(goal);
   const {points, source} = await chartPoints(goal, cycle, events, kids);
-  const children = childrenPanel(goal, kids);
+  const children = childrenPanel(goal, kids, events);
   const unit = goal.measure?.unit;
   const reload = () => renderGoalPage(container, id, ctx, {keep: true});
   const m = goal.measure;
