@@ -101,6 +101,9 @@ export const api = {
   units: async (opts) => list(await request('GET', '/units', opts), 'units'),
   cycles: async (opts) => list(await request('GET', '/cycles', opts), 'cycles'),
   cycle: (id) => request('GET', `/cycles/${enc(id)}`),
+  // Goals proposed for the editors of `unit` to approve (any cycle).
+  awaitingApproval: async (unit) => list(await request('GET', '/goals',
+      {query: {status: 'proposed', approver: unit}}), 'goals'),
   goal: (id, asOf) => request('GET', `/goals/${enc(id)}`, {query: {as_of: asOf}}),
   history: (id) => request('GET', `/goals/${enc(id)}/history`),
   metrics: async () => list(await request('GET', '/metrics'), 'metrics'),

@@ -1,7 +1,8 @@
 // Cairn board: the shell. Token entry, unit/cycle pickers, hash routing,
 // theme, and the live board (REST snapshot + WebSocket updates).
 import {h, clear, parseHash, hashFor, newRendering, walkGoals, setViewAsOf,
-  viewAsOf, momentShown, fmtDateTime} from './util.js';
+  viewAsOf, momentShown, fmtDateTime, focusKey, refocus, goalHref}
+  from './util.js';
 import {api, getToken, setToken, clearToken, onUnauthorized, request} from './api.js';
 import {LiveClient, LiveState} from './live.js';
 import {mountBoard} from './views/board.js';
@@ -379,6 +380,58 @@ function followGoal(container, id, {unit, cycle, position}) {
 
 // ---- The live board --------------------------------------------------------
 
+// The goals proposed for this unit's editors to agree to (a manager and an
+// employee agreeing a goal), in `el` above the board, each with its page
+// and an "Approve" button; nothing when there are none or the token may
+// not write. Returns a function that reads them again.
+function approvalsPanel(el, c) {
+  let failed = '';  // why the last approval was refused
+  const read = async () => {
+    if (!c.can.write) return;
+    let goals;
+    try {
+      goals = await api.awaitingApproval(state.unit);
+    } catch {
+      return;  // the next read retries
+    }
+    if (goals.some((g) => !state.units.some((u) => u.id === g.unit))) {
+      // A unit made since the lists were read (a new hire's): read them
+      // again, for its name here and in the picker.
+      await readLists().catch(() => {});
+      fillPickers();
+    }
+    const unitName = (id) => state.units.find((u) => u.id === id)?.name || id;
+    const cycleName = (id) => state.cycles.find((x) => x.id === id)?.name || id;
+    const focused = el.contains(document.activeElement) ?
+      focusKey(document.activeElement) : null;
+    el.hidden = !goals.length;
+    clear(el).append(goals.length ? h('section', {class: 'panel approvals',
+      testid: 'approvals', 'aria-label': 'Waiting for approval'},
+    h('h2', {}, `Waiting for approval (${goals.length})`),
+    h('div', {class: 'form-error', role: 'alert', testid: 'approve-error'},
+        failed),
+    h('ul', {class: 'plain'}, goals.map((g) => h('li',
+        {testid: 'approval', dataset: {goal: g.id}},
+        h('a', {href: goalHref(g.id)}, g.title || g.id),
+        h('span', {class: 'meta'}, [g.owner, unitName(g.unit),
+          cycleName(g.cycle)].filter(Boolean).join(' · ')),
+        h('button', {class: 'btn primary', type: 'button',
+          testid: 'approve-btn', 'aria-label': `Approve ${g.title}`,
+          onclick: async (e) => {
+            e.currentTarget.disabled = true;
+            failed = '';
+            try {
+              await api.setStatus(g.id, {status: 'active'});
+            } catch (err) {
+              failed = `Could not approve ${g.title}: ${err.message}`;
+            }
+            await read();
+          }}, 'Approve'))))) : []);
+    refocus(el, focused);
+  };
+  return read;
+}
+
 async function renderBoard(container) {
   const c = ctx();
   if (!state.unit || !state.cycle) {
@@ -400,6 +453,7 @@ async function renderBoard(container) {
   }
   const cycle = state.cycles.find((x) => x.id === state.cycle);
   const boardEl = h('div', {class: 'board', testid: 'board'});
+  const approvalsEl = h('div', {hidden: true});
   // A new goal goes on this board, under one of its goals or at the top;
   // it shows through the live update like anyone else's.
   const newGoal = async () => {
@@ -421,7 +475,7 @@ async function renderBoard(container) {
               c.can.write ? h('button', {class: 'btn', type: 'button',
                 testid: 'new-goal', onclick: () => newGoal().catch(() => {})},
               'New goal') : null)),
-      boardEl);
+      approvalsEl, boardEl);
   const data = await api.board(state.unit, state.cycle);
   if (viewAsOf()) {
     // A past moment: the board as it was, counted from then, not live.
@@ -439,6 +493,9 @@ async function renderBoard(container) {
   };
   const board = mountBoard(boardEl, data, opts);
   boardEl.dataset.position = String(data.position);
+  const readApprovals = approvalsPanel(approvalsEl, c);
+  readApprovals();
+  let approvalsTimer = null;
 
   let reloadTimer = null;
   // `viaLive`: the tree changed; ask the live connection for a snapshot,
@@ -481,6 +538,11 @@ async function renderBoard(container) {
       const ours = unknown.some((g) => (!g.unit || g.unit === state.unit) &&
           (!g.cycle || g.cycle === state.cycle));
       if (structural || ours) reload(true);
+      // A goal proposed or approved: the approvals again.
+      if (type === 'goal.status_changed' || type === 'goal.created') {
+        clearTimeout(approvalsTimer);
+        approvalsTimer = setTimeout(readApprovals, 150);
+      }
       boardEl.dataset.position = String(msg.position);
     },
   });
@@ -488,9 +550,13 @@ async function renderBoard(container) {
   live.start();
   // Pacing, staleness and "n min ago" move with the clock: on a wall display
   // the board re-reads itself every few minutes.
-  const refresh = setInterval(() => reload(), REFRESH_MS);
+  const refresh = setInterval(() => {
+    reload();
+    readApprovals();
+  }, REFRESH_MS);
   state.cleanup = () => {
     clearTimeout(reloadTimer);
+    clearTimeout(approvalsTimer);
     clearInterval(refresh);
   };
 }

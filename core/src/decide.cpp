@@ -750,17 +750,7 @@ Result<Events> DecideChangeStatus(const State& state, const ChangeGoalStatus& c,
                                  GoalStatusName(*c.status));
   }
   if (g->status == GoalStatus::kProposed && *c.status == GoalStatus::kActive) {
-    // The manager approves: an editor of the parent goal's unit (the goal's
-    // own unit's parent when it has no parent goal).
-    std::string approver_unit;
-    if (const Goal* p = state.FindGoal(g->parent)) {
-      approver_unit = p->unit;
-    } else if (const Unit* u = state.FindUnit(g->unit);
-               u && !u->parent.empty()) {
-      approver_unit = u->parent;
-    } else {
-      approver_unit = g->unit;
-    }
+    const std::string approver_unit = ApproverUnit(state, *g);
     if (!UnitInScope(state, ctx.scope_unit, approver_unit)) {
       return Forbidden("approving needs an editor of unit " + approver_unit);
     }
@@ -1263,6 +1253,14 @@ bool UnitInScope(const State& state, const std::string& scope,
     at = u->parent;
   }
   return false;
+}
+
+std::string ApproverUnit(const State& state, const Goal& goal) {
+  if (const Goal* p = state.FindGoal(goal.parent)) return p->unit;
+  if (const Unit* u = state.FindUnit(goal.unit); u && !u->parent.empty()) {
+    return u->parent;
+  }
+  return goal.unit;
 }
 
 Result<std::vector<PendingEvent>> Decide(const State& state,

@@ -13,6 +13,8 @@
 // vague goal is flagged; a split goal lists its parts, charts their sum and
 // takes no check-in, and a goal is split by month from its page; a
 // funnel's stages show their conversion against the plan; a goal
+// proposed by an employee waits on the board of its approver and is
+// approved there; a goal
 // created from the board shows live on both pages, from one snapshot
 // rendering shared by the server (no REST board read); a first visit opens
 // the company's board; a retro note is added from the retro page; a goal
@@ -694,6 +696,47 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
               'no calls yet, plan 50%',
               '25% of calls came through']);
           });
+
+      await t.test('a goal proposed by an employee waits on the board ' +
+          'whose editors approve it', async () => {
+        await server.api('POST', '/units', {id: 'erin', name: 'Erin Novak',
+          kind: 'person', parent: UNIT});
+        const propose = async (goal) => {
+          await server.api('POST', '/goals', {kind: 'key_result', unit: 'erin',
+            cycle: CYCLE, owner: 'erin', status: 'draft',
+            measure: {start: 0, target: 4, direction: 'increase'}, ...goal});
+          await server.api('POST', `/goals/${goal.id}/status`,
+              {status: 'proposed', reason: 'Partners asked for it'});
+        };
+        // With no parent goal: the team above the person approves it.
+        await propose({id: 'erin-webinars', title: 'Run four webinars'});
+        await pageA.goto(boardUrl);
+        const item = (id) => '[data-testid="approvals"] ' +
+          `[data-testid="approval"][data-goal="${id}"]`;
+        await pageA.waitForSelector(item('erin-webinars'));
+        assert.match(await pageA.textContent(item('erin-webinars')),
+            /Run four webinars.*erin · Erin Novak · E2E cycle.*Approve/);
+        await pageA.click(`${item('erin-webinars')} ` +
+            '[data-testid="approve-btn"]');
+        await pageA.waitForSelector('[data-testid="approvals"]',
+            {state: 'detached'});
+        assert.equal((await server.api('GET', '/goals/erin-webinars')).status,
+            'active');
+        // Under one of the person's own goals: her board's panel follows
+        // the proposal and its approval live.
+        await server.api('POST', '/goals', {id: 'erin-obj', kind: 'objective',
+          title: 'Grow the partner channel', unit: 'erin', cycle: CYCLE,
+          owner: 'erin'});
+        await pageA.goto(`${server.base}/#/board?unit=erin&cycle=${CYCLE}`);
+        await pageA.waitForSelector('[data-testid="goal-erin-obj"]');
+        await waitLive(pageA);
+        await propose({id: 'erin-kr', title: 'Sign two partners',
+          parent: 'erin-obj'});
+        await pageA.waitForSelector(item('erin-kr'), {timeout: 3000});
+        await server.api('POST', '/goals/erin-kr/status', {status: 'active'});
+        await pageA.waitForSelector('[data-testid="approvals"]',
+            {state: 'detached', timeout: 3000});
+      });
 
       await t.test('a new goal from the board shows on the other page',
           async () => {

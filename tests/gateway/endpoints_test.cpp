@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <string>
+#include <vector>
 
 #include "server_fixture.hpp"
 
@@ -508,6 +509,73 @@ TEST_F(EndpointsTest, CyclesListValidateAndGoalStatus) {
   retro = Call("GET", "/api/v1/retro?unit=sales&cycle=q1&as_of=" +
                           std::to_string(head2 + 1));
   EXPECT_EQ(Member(retro.body, "/dropped/0/reason"), "market closed");
+}
+
+// What a manager is asked to agree to: the goals list filtered by status
+// and by the unit whose editors approve them (the parent goal's unit, else
+// the goal's unit's parent), as the approval itself decides it.
+TEST_F(EndpointsTest, GoalsAwaitingApprovalByTheApprovingUnit) {
+  Seed();
+  ASSERT_EQ(
+      Call("POST", "/api/v1/units",
+           R"({"id":"ann","name":"Ann","kind":"person","parent":"sales"})")
+          .status,
+      201);
+  // Under a sales goal, and with no parent goal: both for sales to approve.
+  CreateGoal(
+      R"({"id":"ann-demos","kind":"key_result","title":"Run 12 demos","unit":"ann","cycle":"q1","parent":"kr-1","measure":{"start":0,"target":12},"status":"draft"})");
+  CreateGoal(
+      R"({"id":"ann-course","kind":"smart","title":"Finish the sales course","unit":"ann","cycle":"q1","status":"draft"})");
+  CreateGoal(
+      R"({"id":"ann-calls","kind":"key_result","title":"Make 300 calls","unit":"ann","cycle":"q1","measure":{"start":0,"target":300},"status":"draft"})");
+  for (const char* id : {"ann-demos", "ann-course"}) {
+    ASSERT_EQ(Call("POST", std::string("/api/v1/goals/") + id + "/status",
+                   R"({"status":"proposed"})")
+                  .status,
+              200);
+  }
+  const auto ids = [&](const std::string& query) {
+    auto r = Call("GET", "/api/v1/goals?" + query);
+    EXPECT_EQ(r.status, 200) << r.body;
+    std::vector<std::string> out;
+    for (int i = 0;; ++i) {
+      std::string id = Member(r.body, "/goals/" + std::to_string(i) + "/id");
+      if (id.empty()) break;
+      out.push_back(id);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(ids("status=proposed&approver=sales&cycle=q1"),
+            (V{"ann-course", "ann-demos"}));
+  EXPECT_EQ(ids("status=draft"), (V{"ann-calls"}));
+  EXPECT_EQ(ids("status=proposed&approver=ann"), V{});
+  EXPECT_EQ(ids("status=proposed&approver=eng"), V{});
+  // A goal of a department with no parent goal: its company approves.
+  CreateGoal(
+      R"({"id":"eng-hire","kind":"smart","title":"Hire two engineers","unit":"eng","cycle":"q1","status":"draft"})");
+  ASSERT_EQ(
+      Call("POST", "/api/v1/goals/eng-hire/status", R"({"status":"proposed"})")
+          .status,
+      200);
+  EXPECT_EQ(ids("status=proposed&approver=co"), (V{"eng-hire"}));
+  // Approved: no longer waiting.
+  ASSERT_EQ(Call("POST", "/api/v1/goals/ann-demos/status",
+                 R"({"status":"active","reason":"agreed"})")
+                .status,
+            200);
+  EXPECT_EQ(ids("status=proposed&approver=sales"), (V{"ann-course"}));
+  // As of before the proposals, none.
+  EXPECT_EQ(ids("status=proposed&as_of=1"), V{});
+  // An unknown status is refused with the contract's error, nothing
+  // appended.
+  const uint64_t head = Head();
+  ExpectRefused(Call("GET", "/api/v1/goals?status=finished"), 422,
+                "validation_failed", head);
+  EXPECT_EQ(
+      Member(Call("GET", "/api/v1/goals?status=finished").body, "/error/field"),
+      "status");
 }
 
 }  // namespace

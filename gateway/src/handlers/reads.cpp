@@ -3,9 +3,12 @@
 // scope is 404, exactly as if it did not exist.
 #include <limits>
 #include <map>
+#include <optional>
 #include <string_view>
 #include <vector>
 
+#include "cairn/core/command.hpp"
+#include "cairn/core/decide.hpp"
 #include "cairn/core/json_writer.hpp"
 #include "cairn/projections/board.hpp"
 #include "cairn/projections/diff.hpp"
@@ -113,12 +116,24 @@ void ListGoals(Call call) {
   const State& s = *view->state;
   std::string unit = QueryParam(call, "unit");
   std::string cycle = QueryParam(call, "cycle");
+  // `status`: goals in that status; `approver`: goals whose approval falls
+  // to that unit's editors (ApproverUnit), e.g. ?status=proposed&approver=
+  // for what a manager is asked to agree to.
+  std::string status_name = QueryParam(call, "status");
+  std::optional<GoalStatus> status;
+  if (!status_name.empty() && !(status = ParseGoalStatus(status_name))) {
+    return ReplyError(
+        call, Error::Validation("status", "unknown status " + status_name));
+  }
+  std::string approver = QueryParam(call, "approver");
   JsonWriter w;
   w.BeginObject().Key("goals").BeginArray();
   projections::GoalWriter goals(s, view->now);
   for (const auto& [id, g] : s.goals) {
     if (!unit.empty() && g.unit != unit) continue;
     if (!cycle.empty() && g.cycle != cycle) continue;
+    if (status && g.status != *status) continue;
+    if (!approver.empty() && ApproverUnit(s, g) != approver) continue;
     if (!InScope(call, s, g.unit)) continue;
     goals.Write(w, g);
   }

@@ -45,4 +45,9 @@ struct PendingEvent {
 bool UnitInScope(const State& state, const std::string& scope,
                  const std::string& unit);
 
+// The unit whose editors approve `goal` (proposed -> active: the manager
+// agrees to what the employee proposed): its parent goal's unit, else its
+// own unit's parent, else its own unit.
+std::string ApproverUnit(const State& state, const Goal& goal);
+
 }  // namespace cairn
