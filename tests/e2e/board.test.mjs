@@ -736,6 +736,9 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
         await server.api('POST', '/goals/erin-kr/status', {status: 'active'});
         await pageA.waitForSelector('[data-testid="approvals"]',
             {state: 'detached', timeout: 3000});
+        // One left waiting, for the accessibility and phone passes.
+        await propose({id: 'erin-course', title: 'Finish the partner course',
+          parent: 'erin-obj'});
       });
 
       await t.test('a new goal from the board shows on the other page',
@@ -1316,6 +1319,7 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
               [`#/goal/${KR}`, '[data-testid="history-event"]'],
               // A funnel: its stages, their conversions, the chart's legend.
               ['#/goal/kr-signings', '[data-testid="stage-conversion"]'],
+              ['#/board?unit=erin&cycle=' + CYCLE, '[data-testid="approvals"]'],
               [`#/replay?unit=${UNIT}&cycle=${CYCLE}`,
                 '[data-testid="replay-board"][data-as-of]'],
               [`#/retro?unit=${UNIT}&cycle=${CYCLE}`,
@@ -1437,6 +1441,8 @@ test('browser board: live, reconnect, replay, history', {timeout: 180000},
         const pages = [
           [`#/board?unit=${UNIT}&cycle=${CYCLE}`, `[data-testid="goal-${KR}"]`,
             ['new-goal', 'checkin-btn']],
+          ['#/board?unit=erin&cycle=' + CYCLE, '[data-testid="approvals"]',
+            []],
           [`#/tree?cycle=${CYCLE}`, '[data-testid="goal-tree"]',
             ['new-unit', 'new-cycle']],
           [`#/scorecard?cycle=${CYCLE}`, '[data-testid="scorecard-score"]', []],
