@@ -105,6 +105,15 @@ bool Matches(const LiveFilter& filter, const LiveEvent& event) {
   return false;
 }
 
+std::string_view EnvelopeFor(const LiveFilter& filter, const LiveEvent& event) {
+  const auto& own = event.own_units;
+  if (own.empty() ||
+      std::find(own.begin(), own.end(), filter.unit) != own.end()) {
+    return event.envelope;
+  }
+  return event.withheld_envelope;
+}
+
 std::vector<std::string> DefaultGoalsTouchedBy(const State& after,
                                                const Event& event) {
   std::vector<std::string> out;
@@ -177,6 +186,24 @@ LiveEvent DescribeEvent(const State& after, const Event& event, Millis now,
   const std::vector<std::string> goal_ids =
       renderer.goals_touched_by ? renderer.goals_touched_by(after, event)
                                 : DefaultGoalsTouchedBy(after, event);
+  if (std::string_view goal = StreamId(event.stream, "goal"); !goal.empty()) {
+    if (const Goal* g = after.FindGoal(std::string(goal))) {
+      out.own_units = UnitChain(after, g->unit);
+      if (out.own_units.empty()) out.own_units.push_back(g->unit);
+      JsonWriter w;
+      w.BeginObject();
+      w.Key("position").Uint(event.position);
+      w.Key("stream").String(event.stream);
+      w.Key("version").Uint(event.version);
+      w.Key("type").String(event.type);
+      w.Key("id").String(event.id);
+      w.Key("at").String(FormatTime(event.at));
+      w.Key("withheld").Bool(true);
+      w.Key("data").BeginObject().EndObject();
+      w.EndObject();
+      out.withheld_envelope = std::move(w).Take();
+    }
+  }
   for (const std::string& id : goal_ids) {
     const Goal* g = after.FindGoal(id);
     if (g == nullptr) continue;

@@ -49,6 +49,13 @@ struct LiveGoal {
 struct LiveEvent {
   uint64_t position = 0;
   std::string envelope;  // EncodeEnvelope of the stored event
+  // A goal's event: the goal's unit chain, and the envelope without what a
+  // subscription outside that chain may not read (it gets the event only
+  // for a goal of its own that the event changed, a parent's roll-up):
+  // position, stream, version, type, id, at, "withheld": true and empty
+  // data. Empty for other events (the envelope goes to every match).
+  std::vector<std::string> own_units;
+  std::string withheld_envelope;
   std::vector<LiveTouch> touches;
   std::vector<std::shared_ptr<const LiveGoal>> goals;
   // token.revoked: the token's name. Delivered to every session (Hub), and
@@ -104,6 +111,11 @@ struct LiveFilter {
 bool InScope(const LiveFilter& filter, const LiveTouch& where);
 // True when any of the event's touches lies inside the filter's scope.
 bool Matches(const LiveFilter& filter, const LiveEvent& event);
+// The envelope a subscription with `filter` gets: the whole one, or for an
+// event of a goal outside the filter's unit subtree (any depth) the
+// withheld one. The filter's unit lies inside its token's scope, so what
+// a token may not read over REST never reaches it here either.
+std::string_view EnvelopeFor(const LiveFilter& filter, const LiveEvent& event);
 
 // Pluggable parts of describing an event; the defaults below are used for
 // every member left empty.

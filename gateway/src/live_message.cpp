@@ -154,7 +154,7 @@ std::string WriteEventMessage(std::string_view sub, const LiveFilter& filter,
   w.Key("op").String("event");
   w.Key("sub").String(sub);
   w.Key("position").Uint(event.position);
-  w.Key("event").Raw(event.envelope);
+  w.Key("event").Raw(EnvelopeFor(filter, event));
   w.Key("goals").BeginArray();
   for (const auto& g : event.goals) {
     if (InScope(filter, g->where)) w.Raw(g->json);

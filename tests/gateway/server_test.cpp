@@ -945,5 +945,71 @@ TEST_F(ServerTest, RevokingATokenClosesItsLiveSessions) {
   EXPECT_EQ(LiveClient(server_->port(), wall).ok(), false);
 }
 
+// A goal of another unit under one of a board's goals changes that goal's
+// roll-up, so the board's subscribers get its events; one whose token may
+// not read that goal over REST (404) must not read it here either: the
+// event comes withheld (no data, no actor), live and on a resume alike. A
+// subscription of the goal's own unit gets it whole.
+TEST_F(ServerTest, LiveEventsOfGoalsOutsideTheBoardAreWithheld) {
+  Seed();
+  auto t = Call("POST", "/api/v1/tokens",
+                R"({"name":"sam","role":"viewer","unit":"sales"})");
+  ASSERT_EQ(t.status, 201) << t.body;
+  const std::string sam = Member(t.body, "/token");
+  ASSERT_EQ(
+      Call(
+          "POST", "/api/v1/goals",
+          R"({"id":"eng-kr","kind":"key_result","title":"Eng part","unit":"eng","cycle":"q1","parent":"kr-1","measure":{"start":0,"target":5}})")
+          .status,
+      201);
+  ASSERT_EQ(Call("GET", "/api/v1/goals/eng-kr", "", sam).status, 404);
+  const uint64_t before = Head();
+  // The next event on `sub` (after its "synced").
+  const auto next_event = [](LiveClient& ws, const std::string& sub) {
+    for (;;) {
+      LiveMsg m = ws.Read(5s);
+      if (m.op == "timeout" || m.op == "close" || m.op == "error") return m;
+      if (m.op == "event" && m.sub == sub) return m;
+    }
+  };
+  LiveClient scoped(server_->port(), sam);
+  ASSERT_TRUE(scoped.ok()) << scoped.error();
+  ASSERT_TRUE(scoped.Send(SubscribeMessage("s", "sales", 0, "", -1)));
+  LiveClient own(server_->port(), kAdmin);
+  ASSERT_TRUE(own.ok()) << own.error();
+  ASSERT_TRUE(own.Send(SubscribeMessage("e", "eng", 0, "", -1)));
+  for (LiveClient* ws : {&scoped, &own}) {
+    for (;;) {
+      LiveMsg m = ws->Read(5s);
+      ASSERT_NE(m.op, "timeout");
+      if (m.op == "synced") break;
+    }
+  }
+  ASSERT_EQ(Call("POST", "/api/v1/goals/eng-kr/check-ins",
+                 R"({"value":2,"note":"secret-note"})")
+                .status,
+            201);
+  const auto expect_withheld = [](const LiveMsg& m) {
+    ASSERT_EQ(m.op, "event") << m.raw;
+    EXPECT_EQ(Member(m.raw, "/event/withheld"), "true") << m.raw;
+    EXPECT_EQ(Member(m.raw, "/event/type"), "goal.checked_in") << m.raw;
+    EXPECT_EQ(m.raw.find("secret-note"), std::string::npos) << m.raw;
+    EXPECT_EQ(m.raw.find("\"actor\""), std::string::npos) << m.raw;
+    // The board's own goal, with its roll-up; not the other unit's goal.
+    EXPECT_EQ(Member(m.raw, "/goals/0/id"), "kr-1") << m.raw;
+    EXPECT_EQ(Member(m.raw, "/goals/1/id"), "") << m.raw;
+  };
+  expect_withheld(next_event(scoped, "s"));
+  LiveMsg whole = next_event(own, "e");
+  ASSERT_EQ(whole.op, "event") << whole.raw;
+  EXPECT_NE(whole.raw.find("secret-note"), std::string::npos) << whole.raw;
+  EXPECT_EQ(Member(whole.raw, "/event/actor"), "admin") << whole.raw;
+  EXPECT_EQ(Member(whole.raw, "/event/withheld"), "") << whole.raw;
+  // A resume from before the check-in replays it withheld too.
+  ASSERT_TRUE(scoped.Send(
+      SubscribeMessage("r", "sales", 0, "", static_cast<int64_t>(before))));
+  expect_withheld(next_event(scoped, "r"));
+}
+
 }  // namespace
 }  // namespace cairn::gateway
