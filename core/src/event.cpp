@@ -23,7 +23,8 @@ std::string EnvelopeBuffer(const Event& e) {
 }
 
 // The envelope up to and including `actor`.
-void EncodeHead(const Event& e, JsonWriter& w) {
+// The opening up to `at`: which event, of what, when.
+void EncodeIdentity(const Event& e, JsonWriter& w) {
   w.BeginObject();
   w.Key("position").Uint(e.position);
   w.Key("stream").String(e.stream);
@@ -31,6 +32,10 @@ void EncodeHead(const Event& e, JsonWriter& w) {
   w.Key("type").String(e.type);
   w.Key("id").String(e.id);
   w.Key("at").String(FormatTime(e.at));
+}
+
+void EncodeHead(const Event& e, JsonWriter& w) {
+  EncodeIdentity(e, w);
   w.Key("actor").String(e.actor);
 }
 
@@ -50,6 +55,15 @@ std::string EncodeEnvelope(const Event& e, bool with_hash) {
   EncodeHead(e, w);
   if (with_hash) w.Key("hash").String(e.hash);
   EncodeTail(e, w);
+  return std::move(w).Take();
+}
+
+std::string EncodeWithheldEnvelope(const Event& e) {
+  JsonWriter w;
+  EncodeIdentity(e, w);
+  w.Key("withheld").Bool(true);
+  w.Key("data").Raw("{}");
+  w.EndObject();
   return std::move(w).Take();
 }
 

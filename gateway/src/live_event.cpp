@@ -190,18 +190,7 @@ LiveEvent DescribeEvent(const State& after, const Event& event, Millis now,
     if (const Goal* g = after.FindGoal(std::string(goal))) {
       out.own_units = UnitChain(after, g->unit);
       if (out.own_units.empty()) out.own_units.push_back(g->unit);
-      JsonWriter w;
-      w.BeginObject();
-      w.Key("position").Uint(event.position);
-      w.Key("stream").String(event.stream);
-      w.Key("version").Uint(event.version);
-      w.Key("type").String(event.type);
-      w.Key("id").String(event.id);
-      w.Key("at").String(FormatTime(event.at));
-      w.Key("withheld").Bool(true);
-      w.Key("data").BeginObject().EndObject();
-      w.EndObject();
-      out.withheld_envelope = std::move(w).Take();
+      out.withheld_envelope = EncodeWithheldEnvelope(event);
     }
   }
   for (const std::string& id : goal_ids) {

@@ -36,6 +36,10 @@ struct Event {
 };
 
 std::string EncodeEnvelope(const Event& e, bool with_hash = true);
+// The envelope for a reader who may know that the event happened but not
+// what it says: position, stream, version, type, id and at, then
+// "withheld": true and an empty `data` (no actor, hash or meta).
+std::string EncodeWithheldEnvelope(const Event& e);
 // Both forms from one encoding, for a writer that hashes what it stores:
 // returns EncodeEnvelope(e, false) and sets *hash_at to the offset where
 // EncodeEnvelope(e, true) has `,"hash":"…"` (WithHash puts it there).
