@@ -24,8 +24,10 @@ const THEME_KEY = 'cairn.theme';
 const REFRESH_MS = 5 * 60 * 1000;
 
 // `listsAt`: the moment (viewAsOf) `units` and `cycles` were read at.
+// `routes` counts the routes taken (one waiting for the lists stands down
+// when another started meanwhile).
 const state = {units: [], cycles: [], listsAt: '', unit: '', cycle: '',
-  cleanup: null, live: null, me: null, asOf: ''};
+  cleanup: null, live: null, me: null, asOf: '', routes: 0};
 // Views that read now whatever moment the address asks for: the tokens;
 // the audit trail (it lists the changes up to the moment asked for) and
 // the replay (it starts there) take it as their own starting point.
@@ -261,6 +263,7 @@ async function route() {
     return;
   }
   stopView();
+  const mine = ++state.routes;
   const {view, arg, params} = parseHash();
   if (params.get('unit')) state.unit = params.get('unit');
   if (params.get('cycle')) state.cycle = params.get('cycle');
@@ -268,7 +271,9 @@ async function route() {
   setViewAsOf(NOW_VIEWS.has(view) ? '' : state.asOf);
   if (state.listsAt !== viewAsOf()) {
     // Units and cycles as they were then; on failure the lists there are.
+    // An address changed meanwhile has its own route.
     await readLists().catch(() => {});
+    if (mine !== state.routes) return;
   }
   showAsOf(view, arg);
   showPlace(view);

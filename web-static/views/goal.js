@@ -223,7 +223,7 @@ async function goalChildren(goal) {
  * is null while the stage before has no value, `plan` the rate the split
  * set (from its goal.decomposed in `events`). Empty for other goals.
  */
-export function funnelConversions(goal, kids, events) {
+function funnelConversions(goal, kids, events) {
   if (goal.split !== 'funnel') return new Map();
   const split = events.findLast((e) => e.type === 'goal.decomposed' &&
       e.data?.by === 'funnel');
