@@ -22,7 +22,6 @@ std::string EnvelopeBuffer(const Event& e) {
   return buf;
 }
 
-// The envelope up to and including `actor`.
 // The opening up to `at`: which event, of what, when.
 void EncodeIdentity(const Event& e, JsonWriter& w) {
   w.BeginObject();
@@ -34,6 +33,7 @@ void EncodeIdentity(const Event& e, JsonWriter& w) {
   w.Key("at").String(FormatTime(e.at));
 }
 
+// The envelope up to and including `actor`.
 void EncodeHead(const Event& e, JsonWriter& w) {
   EncodeIdentity(e, w);
   w.Key("actor").String(e.actor);
